@@ -1,0 +1,44 @@
+# bpkit course: the two commands are `make lab` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# jupyter refuses to run as root without --allow-root
+ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+
+.PHONY: lab test test-browser release grade-demo bench venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-browser: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,browser]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+lab: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=. lectures/01-chain-rule.ipynb
+
+test: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q
+
+test-browser: $(VENV)/.installed-browser
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -m browser tests/browser
+
+release: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli release
+
+grade-demo: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli grade-demo
+
+bench: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.run
+
+clean:
+	rm -rf submitted autograded feedback gradebook.db reports
