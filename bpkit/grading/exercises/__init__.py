@@ -1,0 +1,1 @@
+"""One module per assignment (aNN.py) registering its graded exercises."""

@@ -1,0 +1,44 @@
+"""Exercises used by the grading system's own tests (not part of the course)."""
+import numpy as np
+
+from bpkit.grading.registry import exercise, variant
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _sigmoid_prime(z):
+    s = _sig(z)
+    return s * (1 - s)
+
+
+def _cases(rng):
+    n, B = rng.integers(2, 6), rng.integers(2, 5)
+    z = rng.normal(size=(n, B))
+    return {"z": z, "a": _sig(z), "y": rng.random((n, B))}
+
+
+exercise(
+    "00.delta_L",
+    reference=lambda z, a, y: _sigmoid_prime(z) * (a - y),  # (22)
+    visible=[{"z": np.array([[0.5, -1.0], [2.0, 0.0]]),
+              "a": _sig(np.array([[0.5, -1.0], [2.0, 0.0]])),
+              "y": np.array([[1.0, 0.0], [0.0, 1.0]])}],
+    hidden=_cases,
+    variants=[
+        variant("missing σ′", lambda z, a, y: a - y,
+                "looks like σ′(z^[L]) is missing in δ^[L] = σ′(z^[L]) ∘ (a^[L] − y) (eq. 22)."),
+        variant("σ′ at a instead of z", lambda z, a, y: _sigmoid_prime(a) * (a - y),
+                "σ′ must be evaluated at the weighted input z^[L], not at a^[L] = σ(z^[L])."),
+        variant("sign flip", lambda z, a, y: _sigmoid_prime(z) * (y - a),
+                "∂C/∂a^[L] = a^[L] − y for C = ½‖y − a^[L]‖²; you have y − a^[L]."),
+    ],
+    protect=["bpkit.grading.exercises.a00.reference_delta_L"],
+    what="δ^[L] = σ′(z^[L]) ∘ (a^[L] − y)",
+)
+
+
+def reference_delta_L(z, a, y):
+    """A 'bpkit reference' that answers must not call (used by the tamper tests)."""
+    return _sigmoid_prime(z) * (a - y)
