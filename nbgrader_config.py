@@ -12,3 +12,14 @@ c.CourseDirectory.course_id = "bpkit"
 # a looping student function must not hold the class hostage
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
+
+# feedback must not show hidden tests or traceback lines (bpkit/course/feedback.py)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+from bpkit.course.feedback import HideHiddenTests  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# recorded answers (bpkit/grading/check.py) never travel with a release or a submission
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".bpkit-*"]

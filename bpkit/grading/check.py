@@ -6,10 +6,11 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ANSWERS_ENV = "BPKIT_ANSWERS"
+# next to the notebook: the kernel runs in the notebook's folder, so every student has their own
+ANSWERS_DIR = ".bpkit-answers"
 
 
 class CheckFailed(AssertionError):
@@ -18,11 +19,7 @@ class CheckFailed(AssertionError):
 
 def answer_path(name: str, hidden: bool = False) -> Path:
     """Where the answer for exercise `name` is recorded (kept for the instructor's re-judge)."""
-    root = os.environ.get(ANSWERS_ENV)
-    if root:
-        folder = Path(root)
-    else:
-        folder = Path(tempfile.gettempdir()) / f"bpkit-answers-{os.getuid()}"
+    folder = Path(os.environ.get(ANSWERS_ENV) or ANSWERS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".pkl")
 

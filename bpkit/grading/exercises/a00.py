@@ -42,3 +42,14 @@ exercise(
 def reference_delta_L(z, a, y):
     """A 'bpkit reference' that answers must not call (used by the tamper tests)."""
     return _sigmoid_prime(z) * (a - y)
+
+
+exercise(
+    "00.square",
+    reference=lambda x: x ** 2,
+    visible=[{"x": np.array([1.0, -2.0, 3.0])}],
+    hidden=lambda rng: {"x": rng.normal(size=rng.integers(2, 9))},
+    variants=[variant("doubled instead of squared", lambda x: 2 * x, "x² is x·x, not 2x."),
+              variant("absolute value", lambda x: np.abs(x), "x² is x·x, not |x|.")],
+    what="x² elementwise",
+)

@@ -21,6 +21,15 @@ def _relu_prime(z):
     return (z > 0).astype(float)
 
 
+def _mixed_bias(rng, W, a):
+    """A bias that makes row 0 of z = W a + b all positive and row 1 all negative (ReLU both ways)."""
+    b = rng.normal(size=(W.shape[0], 1))
+    z = W @ a
+    b[0] = 0.5 - z[0].min()
+    b[1] = -0.5 - z[1].max()
+    return b
+
+
 # ---------------------------------------------------------------- residual block
 def residual_forward(a, W, b, P=None):
     skip = a if P is None else P @ a
@@ -38,8 +47,8 @@ def _res_case(rng, n=None, m=None, B=None, proj=None):
     if proj is None:
         proj = bool(rng.integers(0, 2))
     m = (int(rng.integers(2, 6)) if m is None else m) if proj else n
-    case = {"a": rng.normal(size=(n, B)), "W": rng.normal(size=(m, n)),
-            "b": rng.normal(size=(m, 1))}
+    case = {"a": rng.normal(size=(n, B)), "W": rng.normal(size=(m, n))}
+    case["b"] = _mixed_bias(rng, case["W"], case["a"])
     if proj:
         case["P"] = rng.normal(size=(m, n))
     return case
@@ -48,8 +57,8 @@ def _res_case(rng, n=None, m=None, B=None, proj=None):
 def _resb_case(rng, n=None, B=None):
     n = int(rng.integers(2, 6)) if n is None else n
     B = int(rng.integers(2, 6)) if B is None else B
-    return {"dout": rng.normal(size=(n, B)), "a": rng.normal(size=(n, B)),
-            "W": rng.normal(size=(n, n)), "b": rng.normal(size=(n, 1))}
+    a, W = rng.normal(size=(n, B)), rng.normal(size=(n, n))
+    return {"dout": rng.normal(size=(n, B)), "a": a, "W": W, "b": _mixed_bias(rng, W, a)}
 
 
 _r = np.random.default_rng(701)
@@ -67,7 +76,7 @@ exercise(
                 lambda a, W, b, P=None: _relu(W @ a + b + (a if P is None else P @ a)),
                 "add the skip after the activation: a + relu(W a + b), not relu(W a + b + a)."),
     ],
-    what="out = a + relu(W a + b) (or P a + relu(W a + b)) on 2 visible and 6 random cases",
+    what="out = a + relu(W a + b) (or P a + relu(W a + b))",
 )
 
 exercise(
@@ -89,7 +98,7 @@ exercise(
                 + ((dout * _relu_prime(W @ a + b)).mean(axis=1, keepdims=True),),
                 "dout already carries the 1/N of the cost: ∂C/∂b = Σ over the columns of δ, not the mean."),
     ],
-    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a residual block on 2 visible and 6 random cases",
+    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a residual block",
 )
 
 
@@ -109,7 +118,8 @@ def _dense_case(rng, n=None, m=None, B=None):
     n = int(rng.integers(2, 6)) if n is None else n
     m = int(rng.integers(2, 6)) if m is None else m
     B = int(rng.integers(2, 6)) if B is None else B
-    return {"a": rng.normal(size=(n, B)), "W": rng.normal(size=(m, n)), "b": rng.normal(size=(m, 1))}
+    a, W = rng.normal(size=(n, B)), rng.normal(size=(m, n))
+    return {"a": a, "W": W, "b": _mixed_bias(rng, W, a)}
 
 
 def _denseb_case(rng, n=None, m=None, B=None):
@@ -139,7 +149,7 @@ exercise(
                 lambda a, W, b: np.concatenate([a, W @ a + b], axis=0),
                 "the inner path is relu(W a + b); you concatenated z = W a + b."),
     ],
-    what="out = [a ; relu(W a + b)] on 1 visible and 6 random cases",
+    what="out = [a ; relu(W a + b)]",
 )
 
 exercise(
@@ -162,7 +172,7 @@ exercise(
                 "the first n rows of the output are the copy of a, the last m rows the inner path: "
                 "d_skip = dout[:n], d_inner = dout[n:]."),
     ],
-    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a dense connection on 2 visible and 6 random cases",
+    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a dense connection",
 )
 
 
@@ -248,7 +258,7 @@ exercise(
                 lambda Ws, bs, X, Y: grad_norms(Ws, bs, X, Y, scale=X.shape[1]),
                 "the cost (9) averages over the N columns, so ∂C/∂a^[L] = (a^[L] − y)/N."),
     ],
-    what="per-layer ‖∂C/∂W^[l]‖, plain (row 0) and residual (row 1), on 1 visible and 5 random nets",
+    what="per-layer ‖∂C/∂W^[l]‖, plain (row 0) and residual (row 1)",
 )
 
 exercise(

@@ -23,7 +23,7 @@ def l2_grad(W, dW, lam):
 
 def _pen_case(rng):
     k = int(rng.integers(1, 4))
-    return {"Ws": [rng.normal(size=(int(rng.integers(1, 5)), int(rng.integers(1, 5)))) for _ in range(k)],
+    return {"Ws": [rng.normal(size=(int(rng.integers(2, 5)), int(rng.integers(1, 5)))) for _ in range(k)],
             "lam": float(rng.uniform(0.01, 1.0))}
 
 
@@ -51,7 +51,7 @@ exercise(
                 lambda Ws, lam: 0.5 * lam * sum(float(np.mean(W * W)) for W in Ws),
                 "‖W‖² is the sum of the squared entries, not their mean."),
     ],
-    what="(λ/2) Σ_l ‖W^[l]‖² on 2 visible and 6 random cases",
+    what="(λ/2) Σ_l ‖W^[l]‖²",
 )
 
 exercise(
@@ -75,7 +75,7 @@ exercise(
                 lambda W, dW, lam: dW - lam * W,
                 "the penalty grows with ‖W‖, so its gradient λW points away from 0: add it."),
     ],
-    what="∂C/∂W + λW on 2 visible and 6 random cases",
+    what="∂C/∂W + λW",
 )
 
 
@@ -131,7 +131,7 @@ exercise(
                 lambda a, p, mask, train=True: a * (1 - mask) / (1.0 - p) if train else a,
                 "mask == 1 means keep: multiply by the mask, not by 1 − mask."),
     ],
-    what="inverted dropout in train mode on 2 visible and 6 random cases",
+    what="inverted dropout in train mode",
 )
 
 exercise(
@@ -149,7 +149,7 @@ exercise(
                 "that is the old, non-inverted dropout; with inverted dropout the scaling already happened "
                 "in training, so eval returns a as it is."),
     ],
-    what="dropout in eval mode (train=False) on 2 visible and 6 random cases",
+    what="dropout in eval mode (train=False)",
 )
 
 exercise(
@@ -166,7 +166,7 @@ exercise(
                 lambda dout, p, mask: dout / (1.0 - p),
                 "dropped units did not reach the output: their gradient is 0, multiply by the mask."),
     ],
-    what="∂C/∂a = dout ∘ mask / (1 − p) on 2 visible and 6 random cases",
+    what="∂C/∂a = dout ∘ mask / (1 − p)",
 )
 
 
@@ -174,19 +174,20 @@ exercise(
 class ValidationProblem:
     """A deterministic toy run: `step(w)` is one epoch of gradient descent on a training loss
     (updates w IN PLACE, like an optimiser); `val_loss(w)` is a validation loss that first falls,
-    then rises (overfitting), with a little deterministic wiggle."""
+    then rises (overfitting), and wobbles from epoch to epoch like a noisy validation curve."""
 
-    def __init__(self, w_train, w_val, eta, wiggle, freq):
-        self.w_train, self.w_val = np.asarray(w_train, float), np.asarray(w_val, float)
-        self.eta, self.wiggle, self.freq = float(eta), float(wiggle), float(freq)
+    def __init__(self, w0, w_train, w_val, eta, wobble):
+        self.w0, self.w_train = np.asarray(w0, float), np.asarray(w_train, float)
+        self.w_val, self.eta, self.wobble = np.asarray(w_val, float), float(eta), float(wobble)
 
     def step(self, w):
         w -= self.eta * (w - self.w_train)
 
     def val_loss(self, w):
         d = w - self.w_val
-        base = 0.5 * float(d @ d)
-        return base + self.wiggle * (1.0 + np.sin(self.freq * float(np.sum(w))))
+        # the epoch t, read off w: ‖w_t − w_train‖ = (1 − η)^t ‖w_0 − w_train‖
+        t = np.log(np.linalg.norm(w - self.w_train) / np.linalg.norm(self.w0 - self.w_train)) / np.log(1 - self.eta)
+        return 0.5 * float(d @ d) * (1.0 + self.wobble * np.cos(np.pi * t))
 
     def __repr__(self):
         return "ValidationProblem(...)"
@@ -215,14 +216,20 @@ def early_stopping(w0, step, val_loss, max_epochs, patience, mode="best"):
 
 
 def _es_case(rng):
+    while True:                                       # keep runs whose validation curve turns up
+        case = _es_draw(rng)
+        if early_stopping(**case)[1] <= 30:
+            return case
+
+
+def _es_draw(rng):
     d = int(rng.integers(2, 5))
     w0 = rng.normal(size=d)
     w_train = w0 + rng.normal(size=d) * 3.0
-    eta = float(rng.uniform(0.05, 0.2))
-    t_star = int(rng.integers(5, 12))                 # validation optimum near this epoch
-    w_val = w_train + (1 - eta) ** t_star * (w0 - w_train) + 0.05 * rng.normal(size=d)
-    prob = ValidationProblem(w_train, w_val, eta, wiggle=float(rng.uniform(0.02, 0.06)),
-                             freq=float(rng.uniform(20, 40)))
+    eta = float(rng.uniform(0.1, 0.25))
+    t_star = int(rng.integers(6, 12))                 # validation optimum near this epoch
+    w_val = w_train + (1 - eta) ** t_star * (w0 - w_train) + 0.1 * rng.normal(size=d)
+    prob = ValidationProblem(w0, w_train, w_val, eta, wobble=float(rng.uniform(0.4, 0.6)))
     return {"w0": w0, "step": prob.step, "val_loss": prob.val_loss,
             "max_epochs": 60, "patience": int(rng.integers(3, 6))}
 
@@ -250,5 +257,5 @@ exercise(
                 "you stopped at the first epoch without improvement; wait `patience` epochs in a row "
                 "without improvement before stopping (the validation curve is noisy)."),
     ],
-    what="(best weights, best epoch) of early stopping on 2 visible and 6 random runs",
+    what="(best weights, best epoch) of early stopping",
 )

@@ -1,0 +1,37 @@
+"""Where the course lives: the folders of nbgrader's one-way flow, and how to call nbgrader."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def course_root(root=None) -> Path:
+    return Path(root) if root is not None else Path(os.environ.get("BPKIT_COURSE", ROOT))
+
+
+def assignments(root=None) -> list[str]:
+    """Assignment ids ("01-chain-rule", ...) found in solutions/."""
+    src = course_root(root) / "solutions"
+    return sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def notebook(folder: str, assignment: str, root=None, student: str | None = None) -> Path:
+    base = course_root(root) / folder
+    if student is not None:
+        base = base / student
+    return base / assignment / f"{assignment}.ipynb"
+
+
+def nbgrader_env() -> dict:
+    """nbgrader runs `alembic` by name: put this interpreter's bin/ first on PATH."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def nbgrader_cmd(*args) -> list[str]:
+    return [sys.executable, "-m", "nbgrader", *args]
