@@ -1,7 +1,9 @@
 """nbgrader configuration for the bpkit course (one file, predictable folders)."""
+import os
+
 c = get_config()  # noqa: F821  (injected by traitlets)
 
-c.CourseDirectory.root = "."
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 c.CourseDirectory.submitted_directory = "submitted"

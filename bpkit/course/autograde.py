@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from bpkit.course import paths
-from bpkit.grading.check import ANSWERS_DIR, run_judge
+from bpkit.grading.checker import ANSWERS_DIR, run_judge
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 RESULTS = ".bpkit-results.json"  # dot-file: nbgrader does not copy it into feedback/

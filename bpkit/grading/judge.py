@@ -245,10 +245,11 @@ def judge(name, answer_path, hidden=False, seed=None):
     entropy = seed if seed is not None else int.from_bytes(os.urandom(16), "little")
     cases = ex.cases(hidden, np.random.default_rng(entropy))
     protect = list(ex.protect)
+    digest = _digest(cases)
     results, flags, load_error = run_answer(answer_path, cases, protect, ex.timeout)
     verdict = {"exercise": name, "hidden": hidden, "n_cases": len(cases), "n_passed": 0,
                "passed": False, "misconception": None, "hint": None, "flags": flags,
-               "message": ""}
+               "message": "", "case_digest": digest}
     kind = "hidden" if hidden else "visible"
     if any(f.startswith("reference-called") for f in flags):
         verdict["message"] = ("your answer calls bpkit's own implementation of this function; "
@@ -308,6 +309,18 @@ def _grade_case(ex, case, got, show_values):
         if compare.same(got, wrong, rtol, atol):
             return False, msg, v
     return False, msg, None
+
+
+def _digest(cases) -> str:
+    """A fingerprint of the inputs (so tests can see hidden cases change from run to run)."""
+    import hashlib
+    h = hashlib.sha256()
+    for case in cases:
+        for k in sorted(case):
+            v = case[k]
+            h.update(k.encode())
+            h.update(np.asarray(v).tobytes() if isinstance(v, (np.ndarray, float, int)) else repr(v).encode())
+    return h.hexdigest()[:16]
 
 
 def _finish(verdict, start):

@@ -53,3 +53,15 @@ exercise(
               variant("absolute value", lambda x: np.abs(x), "x² is x·x, not |x|.")],
     what="x² elementwise",
 )
+
+
+exercise(
+    "00.quick",
+    reference=lambda x: x + 1.0,
+    visible=[{"x": np.arange(3.0)}],
+    hidden=lambda rng: {"x": rng.normal(size=4)},
+    variants=[variant("off by one", lambda x: x, "add one"),
+              variant("doubled", lambda x: 2 * x + 1.0, "add, don't double")],
+    timeout=2.0,
+    what="x + 1 (a short timeout, for the grader's own tests)",
+)

@@ -171,26 +171,27 @@ exercise(
 
 
 # ---------------------------------------------------------------- early stopping
-class ValidationProblem:
-    """A deterministic toy run: `step(w)` is one epoch of gradient descent on a training loss
-    (updates w IN PLACE, like an optimiser); `val_loss(w)` is a validation loss that first falls,
-    then rises (overfitting), and wobbles from epoch to epoch like a noisy validation curve."""
+def validation_problem(w0, w_train, w_val, eta, wobble, _np=np):
+    """A deterministic toy run, as (step, val_loss). `step(w)` is one epoch of gradient descent on a
+    training loss (updates w IN PLACE, like an optimiser); `val_loss(w)` is a validation loss that
+    first falls, then rises (overfitting), and wobbles from epoch to epoch like a noisy curve.
 
-    def __init__(self, w0, w_train, w_val, eta, wobble):
-        self.w0, self.w_train = np.asarray(w0, float), np.asarray(w_train, float)
-        self.w_val, self.eta, self.wobble = np.asarray(w_val, float), float(eta), float(wobble)
+    Closures only (numpy bound as a default): the judge seals this module before calling them.
+    """
+    w0, w_train, w_val = (_np.array(v, dtype=float) for v in (w0, w_train, w_val))
+    start = _np.linalg.norm(w0 - w_train)
+    log_keep = _np.log(1.0 - eta)
 
-    def step(self, w):
-        w -= self.eta * (w - self.w_train)
+    def step(w):
+        w -= eta * (w - w_train)
 
-    def val_loss(self, w):
-        d = w - self.w_val
+    def val_loss(w):
+        d = w - w_val
         # the epoch t, read off w: ‖w_t − w_train‖ = (1 − η)^t ‖w_0 − w_train‖
-        t = np.log(np.linalg.norm(w - self.w_train) / np.linalg.norm(self.w0 - self.w_train)) / np.log(1 - self.eta)
-        return 0.5 * float(d @ d) * (1.0 + self.wobble * np.cos(np.pi * t))
+        t = _np.log(_np.linalg.norm(w - w_train) / start) / log_keep
+        return 0.5 * float(d @ d) * (1.0 + wobble * _np.cos(_np.pi * t))
 
-    def __repr__(self):
-        return "ValidationProblem(...)"
+    return step, val_loss
 
 
 def early_stopping(w0, step, val_loss, max_epochs, patience, mode="best"):
@@ -229,8 +230,8 @@ def _es_draw(rng):
     eta = float(rng.uniform(0.1, 0.25))
     t_star = int(rng.integers(6, 12))                 # validation optimum near this epoch
     w_val = w_train + (1 - eta) ** t_star * (w0 - w_train) + 0.1 * rng.normal(size=d)
-    prob = ValidationProblem(w0, w_train, w_val, eta, wobble=float(rng.uniform(0.4, 0.6)))
-    return {"w0": w0, "step": prob.step, "val_loss": prob.val_loss,
+    step, val_loss = validation_problem(w0, w_train, w_val, eta, wobble=float(rng.uniform(0.4, 0.6)))
+    return {"w0": w0, "step": step, "val_loss": val_loss,
             "max_epochs": 60, "patience": int(rng.integers(3, 6))}
 
 
