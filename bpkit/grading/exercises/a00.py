@@ -36,6 +36,7 @@ exercise(
     ],
     protect=["bpkit.grading.exercises.a00.reference_delta_L"],
     what="δ^[L] = σ′(z^[L]) ∘ (a^[L] − y)",
+    timeout=3.0,
 )
 
 
@@ -52,6 +53,7 @@ exercise(
     variants=[variant("doubled instead of squared", lambda x: 2 * x, "x² is x·x, not 2x."),
               variant("absolute value", lambda x: np.abs(x), "x² is x·x, not |x|.")],
     what="x² elementwise",
+    timeout=3.0,
 )
 
 
