@@ -73,12 +73,20 @@ def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:
     var = next(v for v in ex.variants if v.name == variant_name)
     module = _module_of(ex_name)
     text = inspect.getsource(module)
+    tree = ast.parse(text)
+    scopes = [node for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "exercise"
+              and node.args and isinstance(node.args[0], ast.Constant)
+              and node.args[0].value == ex_name]
     expr = None
-    for node in ast.walk(ast.parse(text)):
-        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "variant"
-                and node.args and isinstance(node.args[0], ast.Constant)
-                and node.args[0].value == variant_name and len(node.args) > 1):
-            expr = node.args[1]
+    for scope in scopes + [tree]:  # the exercise's own call first, then the whole module
+        for node in ast.walk(scope):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "variant"
+                    and node.args and isinstance(node.args[0], ast.Constant)
+                    and node.args[0].value == variant_name and len(node.args) > 1):
+                expr = node.args[1]
+                break
+        if expr is not None:
             break
     if expr is None:
         raise LookupError(f"cannot find variant {variant_name!r} of {ex_name} in {module.__name__}")
@@ -101,11 +109,8 @@ def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:
                 lines.insert(0, f"from {obj.__module__} import {obj.__name__} as {name}")
             else:
                 lines.insert(0, f"{name} = {obj!r}")
-    need(body)
-    if isinstance(expr, ast.Name):
-        lines.append(f"{fn_name} = {body}")
-    else:
-        lines.append(f"{fn_name} = {body}")
+    need(f"(\n{body}\n)")
+    lines.append(f"{fn_name} = (\n    {body}\n)")  # parentheses: a lambda may span lines
     return f"# --- simulated misconception: {variant_name}\n" + "\n".join(lines) + "\n"
 
 

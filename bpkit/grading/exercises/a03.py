@@ -149,10 +149,8 @@ exercise(
 
 def _delta_prev_case(rng, n=None, n_next=None, B=None):
     if n is None:
-        n, n_next = (int(v) for v in rng.integers(2, 7, size=2))
-        if rng.random() < 0.7:
-            while n_next == n:
-                n_next = int(rng.integers(2, 7))
+        n = n_next = int(rng.integers(2, 7))   # square hidden cases: "W instead of Wᵀ" gives values to
+                                               # name; visible case 2 is non-square (shapes checked)
     B = B or int(rng.integers(1, 5))
     return {"W_next": rng.normal(size=(n_next, n)), "delta_next": rng.normal(size=(n_next, B)),
             "z": rng.normal(size=(n, B))}
@@ -169,9 +167,9 @@ exercise(
         variant("W instead of Wᵀ", lambda W_next, delta_next, z: _sigmoid_prime(z) * (W_next @ delta_next),
                 "the error flows backwards through the transpose: (W^[l+1])ᵀ δ^[l+1] (eq. 23). "
                 "W^[l+1] is (n_{l+1}, n_l), so only Wᵀ maps an n_{l+1}-vector to an n_l-vector."),
-        variant("missing σ′", lambda W_next, delta_next, z: W_next.T @ delta_next,
+        variant("missing σ′ in the recursion", lambda W_next, delta_next, z: W_next.T @ delta_next,
                 "δ^[l] = σ′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1]: the factor σ′(z^[l]) seems to be missing (eq. 23)."),
-        variant("σ′ at a instead of z",
+        variant("σ′ at a instead of z in the recursion",
                 lambda W_next, delta_next, z: _sigmoid_prime(_sigmoid(z)) * (W_next.T @ delta_next),
                 "you applied σ′ to σ(z^[l]) = a^[l]; the derivative is evaluated at z^[l] (eq. 23)."),
     ],
@@ -198,7 +196,7 @@ exercise(
         variant("outer product in the wrong order (a δᵀ)", lambda delta, a_prev: (a_prev @ delta.T, delta.copy()),
                 "∂C/∂W^[l] = δ^[l] (a^[l−1])ᵀ has the shape of W^[l], (n_l, n_{l−1}); "
                 "a^[l−1] (δ^[l])ᵀ is its transpose (eq. 25)."),
-        variant("sign flip", lambda delta, a_prev: (-(delta @ a_prev.T), -delta),
+        variant("sign flip (returned −∇C)", lambda delta, a_prev: (-(delta @ a_prev.T), -delta),
                 "return the gradient ∂C/∂W and ∂C/∂b themselves; the minus sign belongs to the SGD update."),
     ],
     what="∂C/∂W^[l] = δ^[l](a^[l−1])ᵀ and ∂C/∂b^[l] = δ^[l] (eqs. 24–25) on 2 visible and 5 random cases",
@@ -209,7 +207,9 @@ exercise(
 
 def _backward_case(rng, params=None, x=None, y=None):
     if params is None:
-        params, x, y = _net_case(rng, _sizes(rng, square=rng.random() < 0.3), 1)
+        # square hidden networks, so that "W instead of Wᵀ" and the off-by-one index give values to
+        # name; visible case 2 is non-square (shapes checked)
+        params, x, y = _net_case(rng, _sizes(rng, square=True), 1)
     return {"params": params, "cache": _forward(params, x), "y": y}
 
 
@@ -220,7 +220,8 @@ exercise(
     hidden=_backward_case,
     n_hidden=5,
     variants=[
-        variant("W instead of Wᵀ", lambda params, cache, y: _backward(params, cache, y, transpose=False),
+        variant("W instead of Wᵀ in the backward pass",
+                lambda params, cache, y: _backward(params, cache, y, transpose=False),
                 "in the recursion (eq. 23) the error goes back through (W^[l+1])ᵀ, not W^[l+1]."),
         variant("off-by-one layer index (W^[l] instead of W^[l+1])",
                 lambda params, cache, y: _backward(params, cache, y, W_index_shift=-1),
@@ -229,10 +230,11 @@ exercise(
         variant("missing σ′ in the hidden layers",
                 lambda params, cache, y: _backward(params, cache, y, hidden_sigma_prime=False),
                 "every hidden δ^[l] needs its own σ′(z^[l]) factor (eq. 23), not only δ^[L]."),
-        variant("outer product in the wrong order (a δᵀ)",
+        variant("a δᵀ instead of δ aᵀ in the backward pass",
                 lambda params, cache, y: _backward(params, cache, y, outer_order="ad"),
                 "∂C/∂W^[l] = δ^[l] (a^[l−1])ᵀ, shape (n_l, n_{l−1}) like W^[l] (eq. 25)."),
-        variant("σ′ at a instead of z", lambda params, cache, y: _backward(params, cache, y, at_a=True),
+        variant("σ′ at a instead of z in the backward pass",
+                lambda params, cache, y: _backward(params, cache, y, at_a=True),
                 "σ′ is evaluated at z^[l] (or written a^[l] ∘ (1 − a^[l])), not σ′(a^[l])."),
     ],
     protect=["bpkit.network.mlp_backward"],
@@ -248,14 +250,16 @@ def _batch_ref(params, X, Y, **kw):
 
 def _backward_batch_case(rng):
     B = int(rng.integers(2, 9))
-    params, X, Y = _net_case(rng, _sizes(rng, square=rng.random() < 0.3), B)
+    sizes = _sizes(rng, square=True)
+    sizes[0] = int(rng.integers(2, 7))      # input width free; layers 2..L square so W-for-Wᵀ gives values
+    params, X, Y = _net_case(rng, sizes, B)
     return {"params": params, "X": X, "Y": Y}
 
 
 exercise(
     "03.backward_batch",
     reference=lambda params, X, Y: _batch_ref(params, X, Y),
-    visible=[{"params": _P_BA, "X": _X_BA, "Y": _Y_BA}, {"params": _P_BS, "X": _X_BS, "Y": _Y_BS}],
+    visible=[{"params": _P_BS, "X": _X_BS, "Y": _Y_BS}, {"params": _P_BA, "X": _X_BA, "Y": _Y_BA}],
     hidden=_backward_batch_case,
     n_hidden=5,
     variants=[
@@ -265,9 +269,10 @@ exercise(
                 lambda params, X, Y: _batch_ref(params, X, Y, bias_axis=0),
                 "examples are the columns: ∂C/∂b^[l] = (1/B) Σ over columns of δ^[l], i.e. "
                 "delta.sum(axis=1, keepdims=True) / B, shape (n_l, 1)."),
-        variant("sign flip", lambda params, X, Y: _batch_ref(params, X, Y, sign=-1.0),
+        variant("sign flip in the minibatch gradient", lambda params, X, Y: _batch_ref(params, X, Y, sign=-1.0),
                 "sign: ∂C/∂a^[L] = a^[L] − Y; return the gradient, the SGD update adds the minus."),
-        variant("W instead of Wᵀ", lambda params, X, Y: _batch_ref(params, X, Y, transpose=False),
+        variant("W instead of Wᵀ in the minibatch backward pass",
+                lambda params, X, Y: _batch_ref(params, X, Y, transpose=False),
                 "the error goes back through (W^[l+1])ᵀ (eq. 23)."),
     ],
     protect=["bpkit.network.mlp_backward"],

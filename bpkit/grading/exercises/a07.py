@@ -76,6 +76,7 @@ exercise(
                 lambda a, W, b, P=None: _relu(W @ a + b + (a if P is None else P @ a)),
                 "add the skip after the activation: a + relu(W a + b), not relu(W a + b + a)."),
     ],
+    protect=["bpkit.layers.Residual"],
     what="out = a + relu(W a + b) (or P a + relu(W a + b))",
 )
 
@@ -98,6 +99,7 @@ exercise(
                 + ((dout * _relu_prime(W @ a + b)).mean(axis=1, keepdims=True),),
                 "dout already carries the 1/N of the cost: ∂C/∂b = Σ over the columns of δ, not the mean."),
     ],
+    protect=["bpkit.layers.Residual"],
     what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a residual block",
 )
 
@@ -149,6 +151,7 @@ exercise(
                 lambda a, W, b: np.concatenate([a, W @ a + b], axis=0),
                 "the inner path is relu(W a + b); you concatenated z = W a + b."),
     ],
+    protect=["bpkit.layers.DenseConnection"],
     what="out = [a ; relu(W a + b)]",
 )
 
@@ -172,6 +175,7 @@ exercise(
                 "the first n rows of the output are the copy of a, the last m rows the inner path: "
                 "d_skip = dout[:n], d_inner = dout[n:]."),
     ],
+    protect=["bpkit.layers.DenseConnection"],
     what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a dense connection",
 )
 

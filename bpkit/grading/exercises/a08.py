@@ -51,6 +51,7 @@ exercise(
                 lambda Ws, lam: 0.5 * lam * sum(float(np.mean(W * W)) for W in Ws),
                 "‖W‖² is the sum of the squared entries, not their mean."),
     ],
+    protect=["bpkit.optim.l2_penalty"],
     what="(λ/2) Σ_l ‖W^[l]‖²",
 )
 
@@ -75,6 +76,7 @@ exercise(
                 lambda W, dW, lam: dW - lam * W,
                 "the penalty grows with ‖W‖, so its gradient λW points away from 0: add it."),
     ],
+    protect=["bpkit.optim.l2_grad"],
     what="∂C/∂W + λW",
 )
 
@@ -131,6 +133,7 @@ exercise(
                 lambda a, p, mask, train=True: a * (1 - mask) / (1.0 - p) if train else a,
                 "mask == 1 means keep: multiply by the mask, not by 1 − mask."),
     ],
+    protect=["bpkit.layers.Dropout"],
     what="inverted dropout in train mode",
 )
 
@@ -149,6 +152,7 @@ exercise(
                 "that is the old, non-inverted dropout; with inverted dropout the scaling already happened "
                 "in training, so eval returns a as it is."),
     ],
+    protect=["bpkit.layers.Dropout"],
     what="dropout in eval mode (train=False)",
 )
 
@@ -166,6 +170,7 @@ exercise(
                 lambda dout, p, mask: dout / (1.0 - p),
                 "dropped units did not reach the output: their gradient is 0, multiply by the mask."),
     ],
+    protect=["bpkit.layers.Dropout"],
     what="∂C/∂a = dout ∘ mask / (1 − p)",
 )
 
@@ -258,5 +263,6 @@ exercise(
                 "you stopped at the first epoch without improvement; wait `patience` epochs in a row "
                 "without improvement before stopping (the validation curve is noisy)."),
     ],
+    protect=["bpkit.optim.EarlyStopping"],
     what="(best weights, best epoch) of early stopping",
 )
