@@ -7,6 +7,7 @@ softmax cross-entropy on logits z (k, N): C = (1/N) Σ_i [logsumexp(z^{i}) − z
 import numpy as np
 
 from .activations import softmax
+from .layers import _all_finite
 
 __all__ = ["quadratic_cost", "quadratic_cost_grad", "softmax_cross_entropy",
            "softmax_cross_entropy_grad", "QuadraticCost", "SoftmaxCrossEntropy", "LOSSES"]
@@ -27,11 +28,12 @@ def _float2d(a, who, what):
 
 def _check_pair(a, y, who):
     a = _float2d(a, who, "the output")
+    y_shape = np.shape(y)
     y = _float2d(y, who, "the targets")
     if a.shape != y.shape:
-        raise ValueError(f"{who}: expected targets with the output's shape {a.shape}, got shape {y.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(y).all()):
-        raise ValueError(f"{who}: output or targets contain NaN or inf")
+        raise ValueError(f"{who}: expected targets with the output's shape {a.shape}, got shape {y_shape}")
+    if not _all_finite(y):
+        raise ValueError(f"{who}: targets of shape {y_shape} contain NaN or inf")
     return a, y
 
 
@@ -64,7 +66,7 @@ def _labels(z, y, who):
         if y.shape != z.shape:
             raise ValueError(f"{who}: expected one-hot targets of shape {z.shape} or labels of shape ({n},), got shape {y.shape}")
         labels = None
-    if not np.isfinite(z).all():
+    if not _all_finite(z):
         raise ValueError(f"{who}: logits contain NaN or inf")
     return z, labels, y
 

@@ -1,0 +1,174 @@
+"""Engine speed vs PyTorch CPU, measured in the same run (never asserted).
+
+    python -m benchmarks.engine
+
+Every measurement runs in a fresh subprocess so that BLAS threads can be pinned with
+environment variables (numpy; threadpoolctl is not needed) or torch.set_num_threads (PyTorch).
+PyTorch is looked up in this interpreter, $BPKIT_TORCH_PYTHON or /tmp/torchvenv/bin/python.
+"""
+import json
+import os
+import subprocess
+import sys
+
+from benchmarks.common import (NO_TORCH, best_of_rounds, fmt_time, markdown_table, ratio, row, run_json,
+                               thread_env, timeit_best, torch_python)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# --------------------------------------------------------------------------- bpkit workers
+def _bpkit_worker(which):
+    import numpy as np
+    from bpkit.layers import BatchNorm
+    from bpkit.network import mlp
+    from bpkit.optim import SGD, sgd_step, train_sgd_single
+    rng = np.random.default_rng(0)
+    if which == "mlp784":
+        net = mlp([784, 256, 256, 10], activation="relu", loss="softmax_ce", rng=rng, dtype=np.float32)
+        X = rng.standard_normal((784, 128)).astype(np.float32)
+        y = rng.integers(0, 10, 128)
+        opt, P, G = SGD(0.01), net.parameters(), net.gradients()
+
+        def step():
+            net.loss_and_grads(X, y)
+            opt.step(P, G)
+        return timeit_best(step, 50, repeat=7, warmup=10)
+    if which == "tiny":
+        net = mlp([2, 8, 8, 2], activation="sigmoid", init="normal", rng=rng)
+        x, t = rng.random((2, 1)), rng.random((2, 1))
+        P, G = net.parameters(), net.gradients()
+
+        def step():
+            net.loss_and_grads(x, t)
+            sgd_step(P, G, 0.05)
+        return timeit_best(step, 3000, repeat=7)
+    if which == "tiny_fast":
+        net = mlp([2, 8, 8, 2], activation="sigmoid", init="normal", rng=rng)
+        X, Y = rng.random((2, 10)), rng.random((2, 10))
+        n = 20000
+        return timeit_best(lambda: train_sgd_single(net, X, Y, 0.05, n, rng), 1, repeat=5, warmup=1) / n
+    if which == "bn":
+        bn = BatchNorm(256, dtype=np.float32)
+        x = rng.standard_normal((256, 128)).astype(np.float32)
+        d = rng.standard_normal((256, 128)).astype(np.float32)
+
+        def step():
+            out, c = bn.forward(x, True)
+            bn.backward(d, c)
+        return timeit_best(step, 500, repeat=7)
+    raise ValueError(which)
+
+
+# --------------------------------------------------------------------------- torch worker (a script)
+TORCH_WORKER = r'''
+import json, sys, time
+import torch
+which, threads = sys.argv[1], int(sys.argv[2])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+def timeit_best(fn, number, repeat=5, warmup=None):
+    for _ in range(warmup if warmup is not None else max(1, number // 5)):
+        fn()
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(number):
+            fn()
+        ts.append((time.perf_counter() - t) / number)
+    return min(ts)
+
+nn = torch.nn
+if which == "mlp784":
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    X = torch.randn(128, 784)
+    y = torch.randint(0, 10, (128,))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    lossf = nn.CrossEntropyLoss()
+    def step():
+        opt.zero_grad(set_to_none=True)
+        lossf(net(X), y).backward()
+        opt.step()
+    t = timeit_best(step, 50, repeat=7, warmup=10)
+elif which in ("tiny", "tiny_fast"):
+    net = nn.Sequential(nn.Linear(2, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 2), nn.Sigmoid()).double()
+    x = torch.rand(1, 2, dtype=torch.float64); yt = torch.rand(1, 2, dtype=torch.float64)
+    opt = torch.optim.SGD(net.parameters(), lr=0.05)
+    def step():
+        opt.zero_grad(set_to_none=True)
+        (0.5 * ((net(x) - yt) ** 2).sum()).backward()
+        opt.step()
+    t = timeit_best(step, 1000, repeat=7)
+elif which == "bn":
+    bn = nn.BatchNorm1d(256)
+    x = torch.randn(128, 256, requires_grad=True)
+    d = torch.randn(128, 256)
+    def step():
+        x.grad = None
+        bn.zero_grad(set_to_none=True)
+        bn(x).backward(d)
+    t = timeit_best(step, 500, repeat=7)
+print(json.dumps(t))
+'''
+
+
+def measure_bpkit(which, threads=1):
+    return run_json(sys.executable, ["-m", "benchmarks.engine", "--worker", which],
+                    env=thread_env(threads), cwd=ROOT)
+
+
+def measure_torch(which, threads=1, python=None):
+    if python is None:
+        return None
+    return run_json(python, ["-c", TORCH_WORKER, which, str(threads)], env=thread_env(threads))
+
+
+def import_time(module="bpkit", repeat=5):
+    code = (f"import time; t = time.perf_counter(); import {module}; "
+            f"print(time.perf_counter() - t)")
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    cwd=ROOT, check=True).stdout) for _ in range(repeat))
+
+
+def rows(rounds=2):
+    tp = torch_python()
+    ref = (lambda t: fmt_time(t) + " (PyTorch)") if tp else (lambda t: NO_TORCH)
+    jobs = {}
+    for threads in (1, 2):
+        jobs[f"mlp{threads}"] = lambda t=threads: measure_bpkit("mlp784", t)
+        jobs[f"mlp{threads}_torch"] = lambda t=threads: measure_torch("mlp784", t, tp)
+    jobs["tiny"] = lambda: measure_bpkit("tiny", 1)
+    jobs["tiny_fast"] = lambda: measure_bpkit("tiny_fast", 1)
+    jobs["tiny_torch"] = lambda: measure_torch("tiny", 1, tp)
+    jobs["bn"] = lambda: measure_bpkit("bn", 1)
+    jobs["bn_torch"] = lambda: measure_torch("bn", 1, tp)
+    m = best_of_rounds(jobs, rounds)
+    out = []
+    for threads in (1, 2):
+        a, b = m[f"mlp{threads}"], m[f"mlp{threads}_torch"]
+        out.append(row(f"784-256-256-10 relu+softmax-CE, B=128, float32 train step, {threads} thread(s)",
+                       fmt_time(a), ref(b), ratio(a, b), "≤ 1.0×"))
+    b = m["tiny_torch"]
+    out.append(row("2-8-8-2 sigmoid batch-1 SGD step (Network.loss_and_grads + sgd_step)",
+                   fmt_time(m["tiny"]), ref(b), ratio(m["tiny"], b), "≤ 0.2×"))
+    out.append(row("2-8-8-2 sigmoid batch-1 SGD step (train_sgd_single fast path)",
+                   fmt_time(m["tiny_fast"]), ref(b), ratio(m["tiny_fast"], b), "≤ 0.2×"))
+    a, b = m["bn"], m["bn_torch"]
+    out.append(row("BatchNorm forward+backward 128×256 float32 (train mode), 1 thread",
+                   fmt_time(a), ref(b), ratio(a, b), "≤ 1.2×"))
+    t_bp = import_time("bpkit")
+    t_np = import_time("numpy")
+    out.append(row("`import bpkit` (fresh subprocess)", fmt_time(t_bp), f"{fmt_time(t_np)} (`import numpy`)",
+                   ratio(t_bp, t_np), "≤ 150 ms"))
+    t_net = import_time("bpkit.network")
+    out.append(row("`import bpkit.network` (engine, includes numpy)", fmt_time(t_net),
+                   f"{fmt_time(t_np)} (`import numpy`)", ratio(t_net, t_np), "≤ 150 ms"))
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        print(json.dumps(_bpkit_worker(sys.argv[2])))
+    else:
+        print(markdown_table(rows()))

@@ -1,0 +1,576 @@
+"""Layers with one API for all (CS231n style), each backward right beside its forward.
+
+    out, cache = layer.forward(x, train=True)   # x is (n_in, B): examples are COLUMNS
+    dx = layer.backward(dout, cache)            # dout = ∂C/∂out; fills layer.grads; returns ∂C/∂x
+
+Every layer has `.name`, `.params` (dict name -> array, maybe empty) and `.grads` (same keys).
+`forward`/`backward` check their inputs (dtype, shape, NaN) and name the layer in any error;
+the math lives in `_forward`/`_backward`, which Network calls directly once it has checked the
+widths at construction (no per-layer checks in the hot path). A subclass that overrides
+forward/backward is always called through its own methods.
+Composite layers (Residual, DenseConnection) expose their inner layers' parameters under
+dotted keys ("dense1.W"); the arrays are the inner layers' own (live) arrays.
+
+Gradients are sums over the batch columns; the loss already divides by N (seed 002: a minibatch
+gradient is the average over the batch), so nothing here divides by B.
+"""
+import numpy as np
+
+from . import init as _init
+from .activations import ACTIVATIONS
+
+_add_reduce = np.add.reduce
+_dot = np.dot
+_isfinite = np.isfinite
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A cached (n, 1) column of ones: row sums as x @ ones (BLAS) beat x.sum(axis=1) ~3x."""
+    key = (n, dtype)
+    o = _ONES.get(key)
+    if o is None:
+        if len(_ONES) > 64:
+            _ONES.clear()
+        o = _ONES[key] = np.ones((n, 1), dtype)
+    return o
+
+
+def _all_finite(x):
+    """True if x has no NaN/inf. One cheap sum first (NaN and inf propagate into it); only if
+    that is not finite (or overflowed) do we look elementwise."""
+    s = _add_reduce(x, None)
+    return bool(_isfinite(s)) or bool(_isfinite(x).all())
+
+
+__all__ = ["Layer", "Dense", "Activation", "BatchNorm", "Residual", "DenseConnection", "Dropout"]
+
+
+def fast_forward(layer):
+    """layer._forward if layer.forward is one of our checked wrappers, else layer.forward
+    (so a subclass that overrides forward, e.g. to plant a bug, is still called)."""
+    if getattr(type(layer).forward, "_checked", False):
+        return layer._forward
+    return layer.forward
+
+
+def fast_backward(layer):
+    """Like fast_forward, for backward."""
+    if getattr(type(layer).backward, "_checked", False):
+        return layer._backward
+    return layer.backward
+
+
+class Layer:
+    """Base class: naming, input checks and width bookkeeping."""
+    n_in = None          # expected input rows, or None if the layer accepts any width
+    params: dict
+    grads: dict
+
+    def __init__(self, name=None):
+        self._auto_name = name is None
+        self.name = name if name is not None else self.kind
+        self.params, self.grads = {}, {}
+
+    @property
+    def kind(self):
+        return type(self).__name__.lower()
+
+    def __repr__(self):
+        return f"{type(self).__name__}('{self.name}')"
+
+    def _who(self):
+        return f"{type(self).__name__} '{self.name}'"
+
+    def out_width(self, n_in):
+        """Output rows for n_in input rows (None: unknown); raises ValueError on a mismatch."""
+        if self.n_in is not None and n_in is not None and n_in != self.n_in:
+            raise ValueError(f"{self._who()}: expected input with {self.n_in} rows (n_in), "
+                             f"but the previous layer outputs {n_in} rows")
+        return n_in
+
+    def _check(self, x, dtype=None):
+        """Return x as a float (n, B) array or raise TypeError/ValueError naming this layer."""
+        if type(x) is not np.ndarray:
+            x = np.asarray(x)
+        k = x.dtype.kind
+        if k != "f":
+            if k in "iub":
+                x = x.astype(dtype or np.float64)
+            else:
+                raise TypeError(f"{self._who()}: expected a float array, got dtype {x.dtype}")
+        if x.ndim != 2:
+            hint = " (a single example x should be a column: x.reshape(-1, 1))" if x.ndim == 1 else ""
+            rows = f"{self.n_in}" if self.n_in is not None else "n_in"
+            raise ValueError(f"{self._who()}: expected a 2-D input of shape ({rows}, B) with examples "
+                             f"as columns, got shape {x.shape}{hint}")
+        if self.n_in is not None and x.shape[0] != self.n_in:
+            raise ValueError(f"{self._who()}: expected input with {self.n_in} rows (n_in), got shape {x.shape}")
+        return x
+
+    def _check_dout(self, dout, shape):
+        if type(dout) is not np.ndarray or dout.shape != shape:
+            raise ValueError(f"{self._who()}: expected upstream gradient of shape {shape}, "
+                             f"got shape {np.shape(dout)}")
+
+    def forward(self, x, train=True):
+        """Checked entry point: out, cache = forward(x) for x of shape (n_in, B)."""
+        return self._forward(self._check(x), train)
+    forward._checked = True
+
+    def backward(self, dout, cache, need_dx=True):
+        """Checked entry point: ∂C/∂x from dout = ∂C/∂out; fills self.grads."""
+        self._check_dout(dout, self._dout_shape(cache))
+        return self._backward(dout, cache, need_dx)
+    backward._checked = True
+
+    def _forward(self, x, train):
+        raise NotImplementedError
+
+    def _backward(self, dout, cache, need_dx):
+        raise NotImplementedError
+
+    def _dout_shape(self, cache):
+        raise NotImplementedError
+
+    def astype(self, dtype):
+        """Cast parameters (and buffers) to dtype in place; returns self."""
+        for k, v in list(self.params.items()):
+            self.params[k] = v.astype(dtype)
+            self.grads[k] = np.zeros_like(self.params[k])
+        return self
+
+
+# --------------------------------------------------------------------------- Dense
+class Dense(Layer):
+    """z = W x + b  (19).  W (n_out, n_in), b (n_out, 1); x (n_in, B) -> z (n_out, B).
+
+    init: "he" | "xavier" | "normal" (scale·N(0,1), scale=0.5 by default: Higham's choice, also
+    used for b) | "zeros" | any name in bpkit.init.INITS | callable(n_out, n_in, rng) -> array.
+    Biases start at zero except for "normal"/"standard_normal", which draw b like W.
+    """
+
+    def __init__(self, n_in, n_out, init="he", scale=None, rng=None, name=None, bias=True,
+                 dtype=np.float64):
+        super().__init__(name)
+        for v, what in ((n_in, "n_in"), (n_out, "n_out")):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"Dense: {what} must be a positive int, got {v!r}")
+        self.n_in, self.n_out, self.bias = int(n_in), int(n_out), bias
+        rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        if callable(init):
+            W = np.asarray(init(self.n_out, self.n_in, rng), dtype=dtype)
+            b = np.zeros((self.n_out, 1), dtype)
+        else:
+            if init not in _init.INITS:
+                raise ValueError(f"Dense: unknown init {init!r}; choose from {sorted(_init.INITS)} or pass a callable")
+            f = _init.INITS[init]
+            kw = {} if scale is None else ({"scale": scale} if init == "normal" else {})
+            W = f(self.n_out, self.n_in, rng, dtype=dtype, **kw)
+            if scale is not None and init != "normal":
+                W *= scale
+            if init in ("normal", "standard_normal"):
+                b = f(self.n_out, 1, rng, dtype=dtype, **kw)
+            else:
+                b = np.zeros((self.n_out, 1), dtype)
+        if W.shape != (self.n_out, self.n_in):
+            raise ValueError(f"Dense '{self.name}': init returned shape {W.shape}, expected {(self.n_out, self.n_in)}")
+        self.params = {"W": W, "b": b} if bias else {"W": W}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+
+    def out_width(self, n_in):
+        super().out_width(n_in)
+        return self.n_out
+
+    def _check(self, x):
+        W = self.params["W"]
+        x = super()._check(x, W.dtype)
+        if x.dtype != W.dtype:
+            raise TypeError(f"{self._who()}: input dtype {x.dtype} but parameters are {W.dtype}; "
+                            f"build the layer with dtype=np.{x.dtype} or call net.astype(np.{x.dtype})")
+        if not _all_finite(x):
+            raise ValueError(f"{self._who()}: input of shape {x.shape} contains NaN or inf")
+        return x
+
+    def _forward(self, x, train):
+        z = _dot(self.params["W"], x)                               # (19)  (np.dot: less overhead than @)
+        if self.bias:
+            z += self.params["b"]
+        return z, x
+
+    def _dout_shape(self, cache):
+        return (self.n_out, cache.shape[1])
+
+    def _backward(self, dout, cache, need_dx):
+        x = cache
+        if dout.dtype != x.dtype:
+            dout = dout.astype(x.dtype)
+        g = self.grads
+        B = x.shape[1]
+        if B == 1:                                   # single example: an outer product
+            np.multiply(dout, x.T, out=g["W"])       # ∂C/∂W = δ a^T  (25)
+            if self.bias:
+                g["b"][...] = dout                   # ∂C/∂b = δ  (24)
+        else:
+            _dot(dout, x.T, out=g["W"])              # (25), summed over the batch columns
+            if self.bias:
+                _dot(dout, _ones(B, dout.dtype), out=g["b"])   # (24), Σ over columns (BLAS)
+        if need_dx:
+            return _dot(self.params["W"].T, dout)    # W^T δ, the heart of (23)
+        return None
+
+
+# --------------------------------------------------------------------------- Activation
+class Activation(Layer):
+    """a = σ(z) elementwise  (20); backward multiplies by σ′(z) (the ∘ σ′(z^[l]) of (22), (23)).
+
+    kind: "sigmoid" | "tanh" | "relu" | "leaky_relu" | "identity". Shape-preserving.
+    """
+
+    def __init__(self, kind="sigmoid", name=None, slope=0.01):
+        if kind not in ACTIVATIONS:
+            raise ValueError(f"Activation: unknown kind {kind!r}; choose from {sorted(ACTIVATIONS)}")
+        self.activation = kind
+        self.slope = slope
+        super().__init__(name)
+
+    @property
+    def kind(self):
+        return self.activation
+
+    def __repr__(self):
+        return f"Activation('{self.activation}', name='{self.name}')"
+
+    def _forward(self, z, train):
+        k = self.activation
+        if k == "relu":
+            positive = z > 0
+            return z * positive, (positive, None)    # relu(z); faster than np.maximum(z, 0)
+        if k == "sigmoid":
+            a = np.exp(-np.logaddexp(0.0, -z))
+        elif k == "tanh":
+            a = np.tanh(z)
+        elif k == "leaky_relu":
+            a = np.where(z > 0, z, z * z.dtype.type(self.slope))
+        else:
+            a = z
+        return a, (z, a)
+
+    def _dout_shape(self, cache):
+        return cache[0].shape
+
+    def _backward(self, dout, cache, need_dx):
+        z, a = cache                                 # for relu: (z > 0, None)
+        k = self.activation
+        if k == "relu":
+            return dout * z                          # relu′(z) = 1[z > 0]
+        if k == "sigmoid":
+            return dout * (a * (1.0 - a))            # σ′(z) = σ(z)(1 − σ(z))
+        if k == "tanh":
+            return dout * (1.0 - a * a)              # tanh′ = 1 − tanh²
+        if k == "leaky_relu":
+            return dout * np.where(z > 0, z.dtype.type(1), z.dtype.type(self.slope))
+        return dout.copy()
+
+
+# --------------------------------------------------------------------------- BatchNorm
+class BatchNorm(Layer):
+    """Batch normalisation of each row (feature) over the batch columns (seed 002).
+
+    train:  μ = mean_B(x), σ² = mean_B((x − μ)²) (biased), x̂ = (x − μ)/√(σ² + ε),
+            out = γ ∘ x̂ + β; running averages updated with the PyTorch convention
+            running = (1 − m)·running + m·batch_stat, m = momentum = 0.1
+            (CS231n writes 0.9·running + 0.1·batch: the same thing). running_var stores the
+            biased variance (PyTorch stores the unbiased one, Bessel-corrected).
+    eval:   x̂ = (x − running_mean)/√(running_var + ε): a fixed affine map.
+    params gamma (n, 1), beta (n, 1); x, out (n, B).
+    """
+
+    def __init__(self, n, momentum=0.1, eps=1e-5, name=None, dtype=np.float64):
+        super().__init__(name)
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"BatchNorm: n must be a positive int, got {n!r}")
+        self.n_in = int(n)
+        self.momentum, self.eps = momentum, eps
+        self.params = {"gamma": np.ones((n, 1), dtype), "beta": np.zeros((n, 1), dtype)}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.running_mean = np.zeros((n, 1), dtype)
+        self.running_var = np.ones((n, 1), dtype)
+
+    def astype(self, dtype):
+        super().astype(dtype)
+        self.running_mean = self.running_mean.astype(dtype)
+        self.running_var = self.running_var.astype(dtype)
+        return self
+
+    def _check(self, x):
+        x = super()._check(x, self.params["gamma"].dtype)
+        if x.dtype != self.params["gamma"].dtype:
+            raise TypeError(f"{self._who()}: input dtype {x.dtype} but parameters are "
+                            f"{self.params['gamma'].dtype}; call .astype(np.{x.dtype})")
+        return x
+
+    def _forward(self, x, train):
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if not train:
+            inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+            xc = x - self.running_mean
+            out = xc * (gamma * inv_std)
+            out += beta
+            return out, (False, xc, inv_std)
+        B = x.shape[1]
+        if B < 2:
+            raise ValueError(f"{self._who()}: train mode needs a batch of at least 2 columns to "
+                             f"estimate a variance, got shape {x.shape}; use forward(x, train=False)")
+        ones = _ones(B, x.dtype)
+        mu = x @ ones
+        mu /= B                                                # batch mean of each row
+        xc = x - mu                                            # x − μ
+        var = np.einsum("ij,ij->i", xc, xc)[:, None]
+        var /= B                                               # biased variance
+        inv_std = 1.0 / np.sqrt(var + self.eps)                # ε inside the root
+        out = xc * (gamma * inv_std)                           # γ ∘ x̂ with x̂ = (x − μ)/√(σ² + ε)
+        out += beta                                            # + β
+        m = self.momentum
+        self.running_mean *= 1 - m
+        self.running_mean += m * mu
+        self.running_var *= 1 - m
+        self.running_var += m * var
+        return out, (True, xc, inv_std)                        # x̂ = xc ∘ inv_std, never formed
+
+    def _dout_shape(self, cache):
+        return cache[1].shape
+
+    def _backward(self, dout, cache, need_dx):
+        g = self.grads
+        train, xc, inv_std = cache                # xc = x − μ (batch or running mean)
+        B = xc.shape[1]
+        np.dot(dout, _ones(B, dout.dtype), out=g["beta"])              # ∂C/∂β = Σ dout
+        dgamma = np.einsum("ij,ij->i", dout, xc)[:, None]
+        dgamma *= inv_std
+        g["gamma"][...] = dgamma                                       # ∂C/∂γ = Σ dout ∘ x̂
+        if not need_dx:
+            return None
+        k = self.params["gamma"] * inv_std                             # γ/√(σ²+ε), per row
+        if not train:                                                  # eval: a fixed affine map
+            return dout * k
+        # ∂C/∂x = γ/√(σ²+ε) ∘ (dout − mean(dout) − x̂ ∘ mean(dout ∘ x̂)), x̂ = xc ∘ inv_std
+        dx = dout * k
+        dx -= xc * (dgamma * (k * inv_std / B))
+        dx -= g["beta"] * (k / B)
+        return dx
+
+
+# --------------------------------------------------------------------------- composite helpers
+def _chain_width(layers, n_in, who):
+    w = n_in
+    for L in layers:
+        w = L.out_width(w)
+    return w
+
+
+def _first_n_in(layers):
+    for L in layers:
+        if L.n_in is not None:
+            return L.n_in
+        if isinstance(L, Dense):
+            break
+    return None
+
+
+class _Composite(Layer):
+    def _name_inner(self):
+        seen = set()
+        for j, L in enumerate(self.layers, 1):
+            if getattr(L, "_auto_name", False):
+                L.name = f"{L.kind}{j}"
+            if L.name in seen:
+                raise ValueError(f"{self._who()}: two inner layers are named '{L.name}'")
+            seen.add(L.name)
+
+    def _all(self):
+        return list(self.layers)
+
+    @property
+    def params(self):
+        return {f"{L.name}.{k}": v for L in self._all() for k, v in L.params.items()}
+
+    @params.setter
+    def params(self, value):
+        pass
+
+    @property
+    def grads(self):
+        return {f"{L.name}.{k}": v for L in self._all() for k, v in L.grads.items()}
+
+    @grads.setter
+    def grads(self, value):
+        pass
+
+    def astype(self, dtype):
+        for L in self._all():
+            L.astype(dtype)
+        return self
+
+    def _inner_forward(self, x, train):
+        caches = []
+        for f in self._fwd:
+            x, c = f(x, train)
+            caches.append(c)
+        return x, caches
+
+    def _inner_backward(self, dout, caches):
+        for b, c in zip(reversed(self._bwd), reversed(caches)):
+            dout = b(dout, c, True)
+        return dout
+
+    def _resolve_inner(self):
+        # widths were checked by _chain_width, so inner layers may skip their checks
+        self._fwd = [fast_forward(L) for L in self.layers]
+        self._bwd = [fast_backward(L) for L in self.layers]
+
+
+# --------------------------------------------------------------------------- Residual
+class Residual(_Composite):
+    """out = F(x) + x (identity skip), or F(x) + P x when F changes the width (P: Dense, no bias).
+
+    F is the chain of `inner_layers`. backward: ∂C/∂x = ∂F/∂x^T dout + dout (or + P^T dout):
+    the skip lets the gradient flow straight through (seed 002: helps vanishing gradients).
+    """
+
+    def __init__(self, inner_layers, n_in=None, n_out=None, rng=None, name=None, dtype=None):
+        super().__init__(name)
+        self.layers = list(inner_layers)
+        if not self.layers:
+            raise ValueError("Residual: inner_layers must not be empty")
+        self._name_inner()
+        self._resolve_inner()
+        n_in = n_in if n_in is not None else _first_n_in(self.layers)
+        if n_in is None:
+            raise ValueError(f"{self._who()}: cannot infer the input width; pass n_in=")
+        w = _chain_width(self.layers, n_in, self._who())
+        if n_out is not None and w is not None and n_out != w:
+            raise ValueError(f"{self._who()}: inner layers output {w} rows but n_out={n_out}")
+        w = n_out if w is None else w
+        if w is None:
+            w = n_in
+        self.n_in, self.n_out = n_in, w
+        self.proj = None
+        if w != n_in:
+            if dtype is None:
+                ps = [v for L in self.layers for v in L.params.values()]
+                dtype = ps[0].dtype if ps else np.float64
+            self.proj = Dense(n_in, w, init="xavier", rng=rng, name="proj", bias=False, dtype=dtype)
+
+    def _all(self):
+        return self.layers + ([self.proj] if self.proj is not None else [])
+
+    def out_width(self, n_in):
+        super().out_width(n_in)
+        return self.n_out
+
+    def _forward(self, x, train):
+        f, caches = self._inner_forward(x, train)
+        if self.proj is None:
+            out = f + x                                   # identity skip
+            pc = None
+        else:
+            px, pc = self.proj._forward(x, train)
+            out = f + px                                  # not in place: f is cached inside
+        return out, (caches, pc, x.shape)
+
+    def _dout_shape(self, cache):
+        return (self.n_out, cache[2][1])
+
+    def _backward(self, dout, cache, need_dx):
+        caches, pc, xshape = cache
+        dx = self._inner_backward(dout, caches)
+        if self.proj is None:
+            return dx + dout                              # the skip passes dout unchanged
+        dx = dx + self.proj._backward(dout, pc, True)
+        return dx
+
+
+# --------------------------------------------------------------------------- DenseConnection
+class DenseConnection(_Composite):
+    """out = concat([x, F(x)], axis=0) (seed 002: "concatenate input to output activations").
+
+    x (n_in, B) -> out (n_in + n_F, B). backward: ∂C/∂x = dout[:n_in] + ∂F/∂x^T dout[n_in:].
+    """
+
+    def __init__(self, inner_layers, n_in=None, name=None):
+        super().__init__(name)
+        self.layers = list(inner_layers)
+        if not self.layers:
+            raise ValueError("DenseConnection: inner_layers must not be empty")
+        self._name_inner()
+        self._resolve_inner()
+        n_in = n_in if n_in is not None else _first_n_in(self.layers)
+        if n_in is None:
+            raise ValueError(f"{self._who()}: cannot infer the input width; pass n_in=")
+        self.n_in = n_in
+        w = _chain_width(self.layers, n_in, self._who())
+        self.n_out = n_in + (w if w is not None else n_in)
+
+    def out_width(self, n_in):
+        super().out_width(n_in)
+        return self.n_out
+
+    def _forward(self, x, train):
+        f, caches = self._inner_forward(x, train)
+        return np.concatenate([x, f], axis=0), (caches, x.shape)
+
+    def _dout_shape(self, cache):
+        return (self.n_out, cache[1][1])
+
+    def _backward(self, dout, cache, need_dx):
+        caches, xshape = cache
+        n = self.n_in
+        dx = self._inner_backward(dout[n:], caches)
+        dx += dout[:n]
+        return dx
+
+
+# --------------------------------------------------------------------------- Dropout
+class Dropout(Layer):
+    """Inverted dropout: in train mode out = x ∘ mask / (1 − p), mask ~ Bernoulli(1 − p) from the
+    layer's seeded rng; in eval mode out = x. Set `layer.mask` (0/1 array of x's shape) or pass
+    forward(..., mask=m) to fix the mask, e.g. for gradient checks. Shape-preserving.
+    """
+
+    def __init__(self, p=0.5, rng=None, name=None, mask=None):
+        super().__init__(name)
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must lie in [0, 1), got {p}")
+        self.p = p
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.mask = mask
+
+    def forward(self, x, train=True, mask=None):
+        """Checked entry point; mask (0/1, x's shape) overrides layer.mask and the rng."""
+        return self._forward(self._check(x), train, mask)
+    forward._checked = True
+
+    def _forward(self, x, train, mask=None):
+        if not train or self.p == 0:
+            return x, (None, x.shape)
+        mask = self.mask if mask is None else mask
+        if mask is None:
+            keep = self.rng.random(x.shape, dtype=np.float64 if x.dtype == np.float64 else np.float32) >= self.p
+        else:
+            keep = np.asarray(mask)
+            if keep.shape != x.shape:
+                raise ValueError(f"{self._who()}: mask has shape {keep.shape}, expected the input's shape {x.shape}")
+        scaled = keep * x.dtype.type(1.0 / (1.0 - self.p))
+        return x * scaled, (scaled, x.shape)
+
+    def _dout_shape(self, cache):
+        return cache[1]
+
+    def _backward(self, dout, cache, need_dx):
+        scaled = cache[0]
+        if scaled is None:
+            return dout.copy()
+        return dout * scaled

@@ -1,0 +1,244 @@
+"""Networks: a `Network` that chains layers, `mlp` to build the lecture's MLP, and
+`mlp_forward` / `mlp_backward`, the plain MLP of seed 001 with Lemma 1 written line by line.
+
+Indexing used by mlp_forward / mlp_backward (the lecture's, seed 001): layer 1 is the input,
+layer L the output, so lists are indexed 0..L and entries 0 (and 1 for z, W, b) are None:
+
+    activations[1] = x,  zs[l] = W^[l] a^[l-1] + b^[l]  (19),  activations[l] = σ(zs[l])  (20)
+    for l = 2..L.  Ws/bs may be given lecture-indexed ([None, None, W2, ..., WL]) or as a plain
+    list [W2, ..., WL]; dWs/dbs come back in the same form.
+"""
+import numpy as np
+
+from .layers import Layer, Dense, Activation, fast_forward, fast_backward
+from .losses import LOSSES
+
+__all__ = ["Network", "mlp", "mlp_forward", "mlp_backward"]
+
+
+class Network:
+    """A chain of layers and a loss.
+
+    Unnamed layers are named after the lecture layer they belong to: the counter starts at 1
+    (the input) and goes up at every Dense, so the first Dense is 'dense2' (it holds W^[2]) and
+    the sigmoid after it 'sigmoid2'. Widths are checked at construction where they are known.
+    """
+
+    def __init__(self, layers, loss="quadratic"):
+        self.layers = list(layers)
+        for L in self.layers:
+            if not isinstance(L, Layer):
+                raise TypeError(f"Network: expected Layer objects, got {type(L).__name__}")
+        if isinstance(loss, str):
+            if loss not in LOSSES:
+                raise ValueError(f"Network: unknown loss {loss!r}; choose from {sorted(LOSSES)}")
+            loss = LOSSES[loss]()
+        self.loss_fn = loss
+        self._name_layers()
+        # Check widths now, so that forward/backward can skip per-layer checks: the first layer
+        # (which sees the user's X) and any layer whose input width is unknown here stay checked.
+        w = None
+        self._fwd, self._bwd = [], []
+        for i, L in enumerate(self.layers):
+            checked = i == 0 or (w is None and L.n_in is not None)
+            self._fwd.append(L.forward if checked else fast_forward(L))
+            self._bwd.append(fast_backward(L))
+            w = L.out_width(w)                # raises ValueError naming the layer on a mismatch
+        self.n_out = w
+        self._param_dtype = next((p.dtype for _, p in self.parameters()), None)
+        self._caches = None
+        self._loss_cache = None
+
+    def _name_layers(self):
+        l, seen = 1, set()
+        for L in self.layers:
+            if isinstance(L, Dense):
+                l += 1
+            if getattr(L, "_auto_name", False):
+                base, name, c = f"{L.kind}{l}", f"{L.kind}{l}", 1
+                while name in seen:
+                    c += 1
+                    name = f"{base}_{c}"
+                L.name = name
+            if L.name in seen:
+                raise ValueError(f"Network: two layers are named '{L.name}'")
+            seen.add(L.name)
+
+    def __repr__(self):
+        inner = ", ".join(repr(L) for L in self.layers)
+        return f"Network([{inner}], loss='{getattr(self.loss_fn, 'name', self.loss_fn)}')"
+
+    @property
+    def dtype(self):
+        for _, p in self.parameters():
+            return p.dtype
+        return np.dtype(np.float64)
+
+    def astype(self, dtype):
+        """Cast every parameter (and buffer) to dtype in place; returns self."""
+        for L in self.layers:
+            L.astype(dtype)
+        self._param_dtype = np.dtype(dtype) if self._param_dtype is not None else None
+        return self
+
+    def forward(self, X, train=True):
+        """Output of the last layer for X (n_1, B); keeps every layer's cache for backward()."""
+        caches = []
+        fwd = self._fwd
+        out, c = fwd[0](X, train)             # checked: names the first layer on bad input
+        caches.append(c)
+        if self._param_dtype is not None and out.dtype != self._param_dtype:
+            raise TypeError(f"Network: input dtype {out.dtype} but parameters are {self._param_dtype}; "
+                            f"call net.astype(np.{out.dtype}) or cast X")
+        for f in fwd[1:]:
+            out, c = f(out, train)
+            caches.append(c)
+        self._caches = caches
+        return out
+
+    def loss(self, X, Y, train=True):
+        """Forward pass and cost C (a float). Y as the loss expects it (targets or labels)."""
+        out = self.forward(X, train)
+        C, self._loss_cache = self.loss_fn.forward(out, Y)
+        return C
+
+    def backward(self, need_dx=False):
+        """Fill every layer's grads from the last loss(); returns ∂C/∂X if need_dx."""
+        if self._loss_cache is None:
+            raise RuntimeError("Network.backward: call loss(X, Y) first")
+        dout = self.loss_fn.backward(self._loss_cache)
+        bwd, caches = self._bwd, self._caches
+        for i in range(len(bwd) - 1, -1, -1):
+            dout = bwd[i](dout, caches[i], need_dx or i > 0)
+        return dout
+
+    def loss_and_grads(self, X, Y):
+        """C, after filling all gradients (train mode)."""
+        C = self.loss(X, Y, train=True)
+        self.backward()
+        return C
+
+    def parameters(self):
+        """[(name, array)] — live arrays, e.g. ('dense2.W', W^[2]); update them in place."""
+        return [(f"{L.name}.{k}", v) for L in self.layers for k, v in L.params.items()]
+
+    def gradients(self):
+        """[(name, array)] in the same order as parameters()."""
+        return [(f"{L.name}.{k}", v) for L in self.layers for k, v in L.grads.items()]
+
+    def state(self):
+        """A copy of all parameters and buffers (for early stopping); restore with load_state."""
+        st = {n: p.copy() for n, p in self.parameters()}
+        for L in self.layers:
+            for attr in ("running_mean", "running_var"):
+                if hasattr(L, attr):
+                    st[f"{L.name}.{attr}"] = getattr(L, attr).copy()
+        return st
+
+    def load_state(self, state):
+        """Copy a state() back into the live arrays."""
+        for n, p in self.parameters():
+            p[...] = state[n]
+        for L in self.layers:
+            for attr in ("running_mean", "running_var"):
+                if hasattr(L, attr):
+                    getattr(L, attr)[...] = state[f"{L.name}.{attr}"]
+
+    def predict(self, X):
+        """Output in eval mode (raw logits for softmax_ce). Classes: predict_class."""
+        return self.forward(X, train=False)
+
+    def predict_class(self, X):
+        """argmax over axis 0 of the eval-mode output: one class index per column."""
+        return np.argmax(self.predict(X), axis=0)
+
+    def accuracy(self, X, y):
+        """Fraction of columns whose predicted class matches y (labels (N,) or one-hot (k, N))."""
+        y = np.asarray(y)
+        if y.ndim == 2:
+            y = np.argmax(y, axis=0)
+        return float(np.mean(self.predict_class(X) == y))
+
+
+def mlp(sizes, activation="sigmoid", output_activation=None, loss="quadratic", init="he",
+        rng=None, scale=None, dtype=np.float64):
+    """The lecture's MLP: sizes = [n_1, ..., n_L]; Dense + Activation per layer l = 2..L.
+
+    output_activation defaults to `activation` for the quadratic cost and to "identity"
+    (logits; the softmax is fused into the loss) for "softmax_ce".
+    """
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: sizes needs at least an input and an output width, got {sizes}")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if output_activation is None:
+        output_activation = "identity" if loss in ("softmax_ce", "cross_entropy") else activation
+    layers = []
+    for i in range(1, len(sizes)):
+        layers.append(Dense(sizes[i - 1], sizes[i], init=init, scale=scale, rng=rng, dtype=dtype))
+        act = output_activation if i == len(sizes) - 1 else activation
+        if act != "identity":
+            layers.append(Activation(act))
+    return Network(layers, loss=loss)
+
+
+# --------------------------------------------------------------------------- Lemma 1, line by line
+def _lecture_indexed(Ws):
+    Ws = list(Ws)
+    if len(Ws) >= 2 and Ws[0] is None and Ws[1] is None:
+        return Ws, True
+    return [None, None] + Ws, False
+
+
+def mlp_forward(Ws, bs, x, sigma):
+    """Forward pass of seed 001: returns (zs, activations), both indexed 0..L like the lecture.
+
+    x: (n_1,) or (n_1, B); a 1-D x is treated as one column. zs[0] = zs[1] = activations[0] = None.
+    """
+    Ws, _ = _lecture_indexed(Ws)
+    bs, _ = _lecture_indexed(bs)
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    L = len(Ws) - 1
+    zs = [None] * (L + 1)
+    activations = [None] * (L + 1)
+    activations[1] = x                                       # a^[1] = x
+    for l in range(2, L + 1):
+        W, b = Ws[l], np.asarray(bs[l]).reshape(-1, 1)
+        if W.shape[1] != activations[l - 1].shape[0]:
+            raise ValueError(f"mlp_forward: W^[{l}] has shape {W.shape}, expected {W.shape[1]} to equal "
+                             f"n_{l - 1} = {activations[l - 1].shape[0]} (a^[{l - 1}] has shape {activations[l - 1].shape})")
+        zs[l] = W @ activations[l - 1] + b                  # (19)
+        activations[l] = sigma(zs[l])                        # (20)
+    return zs, activations
+
+
+def mlp_backward(Ws, bs, zs, activations, y, sigma_prime):
+    """Lemma 1 for the quadratic cost; returns (dWs, dbs) = (∂C/∂W^[l], ∂C/∂b^[l]).
+
+    With one column this is exactly (22)–(25) for C = ½‖y − a^[L]‖²  (18). With B columns,
+    C = (1/B) Σ ½‖y − a^[L]‖²  (9), so δ^[L] carries a factor 1/B and the sums over columns
+    in (24), (25) give the batch average. dbs[l] has shape (n_l, 1).
+    """
+    Ws, lecture = _lecture_indexed(Ws)
+    L = len(Ws) - 1
+    y = np.asarray(y)
+    if y.ndim == 1:
+        y = y[:, None]
+    aL = activations[L]
+    if y.shape != aL.shape:
+        raise ValueError(f"mlp_backward: y has shape {y.shape}, expected a^[L]'s shape {aL.shape}")
+    B = aL.shape[1]
+    delta = [None] * (L + 1)
+    dWs = [None] * (L + 1)
+    dbs = [None] * (L + 1)
+    delta[L] = sigma_prime(zs[L]) * (aL - y) / B                      # (22)
+    for l in range(L - 1, 1, -1):
+        delta[l] = sigma_prime(zs[l]) * (Ws[l + 1].T @ delta[l + 1])   # (23)
+    for l in range(2, L + 1):
+        dbs[l] = delta[l].sum(axis=1, keepdims=True)                  # (24)
+        dWs[l] = delta[l] @ activations[l - 1].T                      # (25)
+    if not lecture:
+        return dWs[2:], dbs[2:]
+    return dWs, dbs

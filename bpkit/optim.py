@@ -1,0 +1,259 @@
+"""Optimisers, learning-rate schedules and training loops.
+
+Parameters and gradients are passed as the lists Network.parameters() / .gradients() give
+([(name, array)]) or as plain lists of arrays; updates happen in place.
+
+Conventions:
+  sgd_step:  p ← p − η g                                  (15)
+  Momentum:  v ← β v − η g;  p ← p + v   (velocity form, CS231n; v starts at 0)
+  weight decay λ: g ← g + λ W for weights only (names ending in ".W"; every array if unnamed),
+             i.e. the gradient of the L2 penalty (λ/2) Σ ‖W‖²_F.
+  schedules: functions epoch -> η, epochs counted from 0.
+"""
+import math
+from operator import mul
+
+import numpy as np
+
+__all__ = ["sgd_step", "SGD", "Momentum", "step_decay", "exponential_decay", "l2_penalty",
+           "l2_grad", "minibatches", "train_sgd_single", "train_minibatch", "EarlyStopping"]
+
+
+def _arrays(items):
+    return [p[1] if isinstance(p, tuple) else p for p in items]
+
+
+def _is_weight(item):
+    return not isinstance(item, tuple) or item[0].endswith(".W") or item[0] == "W"
+
+
+def sgd_step(params, grads, eta):
+    """p ← p − η ∂C/∂p for every pair, in place  (15)."""
+    for p, g in zip(params, grads):
+        if type(p) is tuple:                  # (name, array) pairs from Network.parameters()
+            p, g = p[1], g[1]
+        p -= eta * g
+
+
+def l2_penalty(params, lam):
+    """(λ/2) Σ ‖W‖²_F over the weights (biases and batch-norm parameters are not penalised)."""
+    return float(0.5 * lam * sum(np.vdot(p[1] if isinstance(p, tuple) else p,
+                                         p[1] if isinstance(p, tuple) else p)
+                                 for p in params if _is_weight(p)))
+
+
+def l2_grad(W, lam):
+    """∂/∂W of (λ/2)‖W‖²_F = λ W."""
+    return lam * W
+
+
+class SGD:
+    """Plain (minibatch) SGD: p ← p − η (g + λW)."""
+
+    def __init__(self, eta=0.1, weight_decay=0.0):
+        self.eta, self.weight_decay = eta, weight_decay
+
+    def step(self, params, grads):
+        lam, eta = self.weight_decay, self.eta
+        for item, g in zip(params, _arrays(grads)):
+            p = item[1] if isinstance(item, tuple) else item
+            if lam and _is_weight(item):
+                g = g + lam * p
+            p -= eta * g
+
+
+class Momentum:
+    """SGD with momentum (velocity form): v ← β v − η (g + λW); p ← p + v. v starts at zero."""
+
+    def __init__(self, eta=0.1, beta=0.9, weight_decay=0.0):
+        self.eta, self.beta, self.weight_decay = eta, beta, weight_decay
+        self.velocity = None
+
+    def step(self, params, grads):
+        ps = _arrays(params)
+        if self.velocity is None or len(self.velocity) != len(ps):
+            self.velocity = [np.zeros_like(p) for p in ps]
+        lam, eta, beta = self.weight_decay, self.eta, self.beta
+        for item, p, g, v in zip(params, ps, _arrays(grads), self.velocity):
+            if lam and _is_weight(item):
+                g = g + lam * p
+            v *= beta
+            v -= eta * g
+            p += v
+
+
+def step_decay(eta0, drop=0.5, every=10):
+    """η(epoch) = η0 · drop^⌊epoch / every⌋."""
+    return lambda epoch: eta0 * drop ** (epoch // every)
+
+
+def exponential_decay(eta0, k):
+    """η(epoch) = η0 · e^{−k·epoch}."""
+    return lambda epoch: eta0 * math.exp(-k * epoch)
+
+
+def minibatches(n, batch_size, rng=None):
+    """One epoch (seed 002): shuffle 0..n−1, then yield consecutive index arrays of batch_size
+    (the last one may be shorter). Every index appears exactly once per call."""
+    if batch_size < 1:
+        raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    perm = rng.permutation(n)
+    for i in range(0, n, batch_size):
+        yield perm[i:i + batch_size]
+
+
+class EarlyStopping:
+    """Stop when the validation cost has not improved for `patience` epochs; keeps the best state.
+
+    es.update(val_cost, net) -> True when training should stop. es.best_state holds the best
+    parameters (restore with net.load_state(es.best_state)); es.best_epoch, es.best_cost.
+    """
+
+    def __init__(self, patience=5, min_delta=0.0):
+        self.patience, self.min_delta = patience, min_delta
+        self.best_cost, self.best_epoch, self.best_state = math.inf, -1, None
+        self.epoch, self.bad = -1, 0
+
+    def update(self, val_cost, net):
+        self.epoch += 1
+        if val_cost < self.best_cost - self.min_delta:
+            self.best_cost, self.best_epoch, self.bad = val_cost, self.epoch, 0
+            self.best_state = net.state()
+        else:
+            self.bad += 1
+        return self.bad >= self.patience
+
+
+def _columns(A, idx):
+    A = np.asarray(A)
+    return A[idx] if A.ndim == 1 else A[:, idx]
+
+
+def _n_examples(X):
+    return np.asarray(X).shape[1]
+
+
+def train_minibatch(net, X, Y, epochs, batch_size, optimizer, rng=None, X_val=None, Y_val=None,
+                    early_stopping=None, schedule=None):
+    """Shuffled minibatch epochs (seed 002). Returns a history dict of per-epoch lists:
+    "loss" (mean training loss over the epoch's batches), "val_loss" (if validation data),
+    "eta". With early_stopping (an EarlyStopping or an int patience) and validation data,
+    training stops early and the network is left holding the best weights."""
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(early_stopping)
+    if early_stopping is not None and X_val is None:
+        raise ValueError("train_minibatch: early stopping needs X_val and Y_val")
+    params, grads = net.parameters(), net.gradients()
+    n = _n_examples(X)
+    hist = {"loss": [], "val_loss": [], "eta": []}
+    for epoch in range(epochs):
+        if schedule is not None:
+            optimizer.eta = schedule(epoch)
+        hist["eta"].append(optimizer.eta)
+        total, count = 0.0, 0
+        for idx in minibatches(n, batch_size, rng):
+            C = net.loss_and_grads(_columns(X, idx), _columns(Y, idx))
+            optimizer.step(params, grads)
+            total += C * len(idx)
+            count += len(idx)
+        hist["loss"].append(total / count)
+        if X_val is not None:
+            v = net.loss(X_val, Y_val, train=False)
+            hist["val_loss"].append(v)
+            if early_stopping is not None and early_stopping.update(v, net):
+                break
+    if early_stopping is not None and early_stopping.best_state is not None:
+        net.load_state(early_stopping.best_state)
+        hist["best_epoch"] = early_stopping.best_epoch
+    return hist
+
+
+# --------------------------------------------------------------------------- seed 001: SGD, one point
+def _is_sigmoid_mlp(net):
+    from .layers import Dense, Activation
+    from .losses import QuadraticCost
+    if not isinstance(net.loss_fn, QuadraticCost):
+        return False
+    L = net.layers
+    if len(L) % 2:
+        return False
+    return all(isinstance(d, Dense) and d.bias and type(d) is Dense and type(a) is Activation
+               and a.activation == "sigmoid" for d, a in zip(L[::2], L[1::2]))
+
+
+def train_sgd_single(net, X, Y, eta, n_iter, rng=None, record_every=None, fast=None):
+    """Seed 001's pseudocode: n_iter times, pick k uniformly from {1..N} (with replacement), do a
+    forward pass on x^{k} and update every W^[l], b^[l] from δ^[l] (22)–(25) with step η  (15).
+
+    The indices are drawn up front: ks = rng.integers(0, N, n_iter). record_every=m records the
+    full-data cost C (9) every m steps. Returns the history as a list of (iteration, cost).
+
+    fast=None uses a plain-Python-float loop when the network is the lecture's sigmoid MLP
+    with the quadratic cost (numpy's ~0.4 µs per call dominates on 2-3-element vectors, and
+    plain floats are ~2x faster); it follows the same formulas and gives the same weights up to
+    rounding (tested). fast=False always goes through Network.loss_and_grads.
+    """
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    X = np.asarray(X)
+    N = X.shape[1]
+    ks = rng.integers(0, N, size=n_iter)
+    if fast is None:
+        fast = _is_sigmoid_mlp(net) and net.dtype == np.float64
+    hist = []
+    step = 0
+    chunk = record_every or n_iter
+    while step < n_iter:
+        todo = ks[step:step + chunk]
+        if fast:
+            _sgd_sigmoid_mlp_floats(net, X, np.asarray(Y, dtype=float), eta, todo)
+        else:
+            params, grads = net.parameters(), net.gradients()
+            for k in todo.tolist():
+                net.loss_and_grads(X[:, k:k + 1], _columns(Y, slice(k, k + 1)))
+                sgd_step(params, grads, eta)
+        step += len(todo)
+        if record_every:
+            hist.append((step, net.loss(X, Y, train=False)))
+    return hist
+
+
+def _sgd_sigmoid_mlp_floats(net, X, Y, eta, ks):
+    """The seed 001 loop on Python floats, for sigmoid MLPs with the quadratic cost.
+    Wl[l] is W^[l+2] as a list of rows; acts[l] is a^[l+1]."""
+    exp = math.exp
+    Ws = [L.params["W"] for L in net.layers[::2]]
+    bs = [L.params["b"] for L in net.layers[::2]]
+    Wl = [W.tolist() for W in Ws]
+    bl = [b[:, 0].tolist() for b in bs]
+    xs = [X[:, k].tolist() for k in range(X.shape[1])]
+    ys = [Y[:, k].tolist() for k in range(Y.shape[1])]
+    L = len(Wl)
+    acts = [None] * (L + 1)
+    for k in ks.tolist():
+        a = xs[k]
+        acts[0] = a                                                # a^[1] = x^{k}
+        for l in range(L):
+            out = []
+            for row, bi in zip(Wl[l], bl[l]):
+                z = sum(map(mul, row, a)) + bi                     # z = W a + b  (19)
+                if z >= 0.0:                                       # a = σ(z)  (20), no overflow
+                    out.append(1.0 / (1.0 + exp(-z)))
+                else:
+                    e = exp(z)
+                    out.append(e / (1.0 + e))
+            acts[l + 1] = a = out
+        d = [eta * (ai - yi) * ai * (1.0 - ai) for ai, yi in zip(a, ys[k])]   # η δ^[L]  (22)
+        for l in range(L - 1, -1, -1):
+            ap, W, b = acts[l], Wl[l], bl[l]
+            if l:                                                  # η δ^[l]  (23), old W
+                nd = [api * (1.0 - api) * sum(map(mul, col, d)) for api, col in zip(ap, zip(*W))]
+            for j, dj in enumerate(d):
+                W[j] = [w - dj * api for w, api in zip(W[j], ap)]  # W ← W − η δ a^T  (25)
+                b[j] -= dj                                         # b ← b − η δ  (24)
+            if l:
+                d = nd
+    for W, b, w, bb in zip(Ws, bs, Wl, bl):
+        W[...] = w
+        b[:, 0] = bb

@@ -1,0 +1,156 @@
+"""Activations and losses: values, derivatives vs autograd and central differences, stability."""
+import numpy as np
+import pytest
+import autograd
+import autograd.numpy as anp
+
+from bpkit import activations as A
+from bpkit import losses as Lo
+from bpkit.gradcheck import numerical_gradient, relative_error
+
+SEEDS = [0, 1, 2]
+
+# independent autograd versions of each forward
+AG = {
+    "sigmoid": lambda z: 1.0 / (1.0 + anp.exp(-z)),
+    "tanh": lambda z: anp.tanh(z),
+    "relu": lambda z: anp.maximum(z, 0.0),
+    "leaky_relu": lambda z: anp.where(z > 0, z, 0.01 * z),
+    "identity": lambda z: z,
+}
+
+
+def _z(seed, shape=None):
+    rng = np.random.default_rng(seed)
+    shape = shape or (int(rng.integers(1, 6)), int(rng.integers(1, 7)))
+    z = rng.normal(scale=2.0, size=shape)
+    z[np.abs(z) < 1e-3] = 0.5      # keep away from relu's kink for the finite differences
+    return z
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", sorted(A.ACTIVATIONS))
+def test_activation_value_and_derivative(name, seed):
+    f, fp = A.ACTIVATIONS[name]
+    z = _z(seed)
+    np.testing.assert_allclose(f(z), AG[name](z), rtol=1e-13, atol=1e-15)
+    ag = autograd.elementwise_grad(AG[name])(z)
+    assert relative_error(fp(z), ag) < 1e-9
+    num = numerical_gradient(lambda x: float(np.sum(f(x))), z.copy())
+    assert relative_error(fp(z), num) < 1e-7
+
+
+def test_activation_known_values():
+    z = np.array([[-1.0, 0.0, 2.0]])
+    np.testing.assert_allclose(A.sigmoid(z), [[1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-2))]])
+    np.testing.assert_allclose(A.relu(z), [[0, 0, 2]])
+    np.testing.assert_allclose(A.relu_prime(z), [[0, 0, 1]])
+    np.testing.assert_allclose(A.leaky_relu(z, 0.1), [[-0.1, 0, 2]])
+    np.testing.assert_allclose(A.leaky_relu_prime(z, 0.1), [[0.1, 0.1, 1]])
+    np.testing.assert_allclose(A.sigmoid_prime(np.zeros(1)), [0.25])
+    np.testing.assert_allclose(A.tanh_prime(np.zeros(1)), [1.0])
+
+
+def test_sigmoid_extreme_values_no_warning():
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        s = A.sigmoid(np.array([-1000.0, -30.0, 1000.0]))
+    assert s[0] == 0.0 and s[2] == 1.0
+    assert abs(s[1] / (np.exp(-30) / (1 + np.exp(-30))) - 1) < 1e-13   # relative accuracy kept
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(A.ACTIVATIONS))
+def test_activation_keeps_dtype(name, dtype):
+    f, fp = A.ACTIVATIONS[name]
+    z = np.linspace(-2, 2, 12, dtype=dtype).reshape(3, 4)
+    assert f(z).dtype == dtype and fp(z).dtype == dtype
+    assert A.softmax(z).dtype == dtype
+
+
+def test_activation_rejects_object_arrays():
+    with pytest.raises(TypeError):
+        A.sigmoid(np.array(["a", "b"], dtype=object))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_softmax_matches_autograd_and_is_stable(seed):
+    z = _z(seed, (4, 5))
+    ref = anp.exp(z) / anp.sum(anp.exp(z), axis=0, keepdims=True)
+    np.testing.assert_allclose(A.softmax(z), ref, rtol=1e-13)
+    big = A.softmax(np.array([[1000.0, -1000.0], [999.0, -1000.0]]))
+    assert np.isfinite(big).all()
+    np.testing.assert_allclose(big.sum(axis=0), 1.0)
+    np.testing.assert_allclose(big[:, 1], [0.5, 0.5])
+
+
+def _ag_quadratic(a, y):
+    return 0.5 * anp.sum((a - y) ** 2) / a.shape[1]
+
+
+def _ag_ce(z, Y):
+    m = anp.max(z, axis=0, keepdims=True)
+    lse = m + anp.log(anp.sum(anp.exp(z - m), axis=0, keepdims=True))
+    return -anp.sum(Y * (z - lse)) / z.shape[1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_quadratic_cost_and_grad(seed):
+    rng = np.random.default_rng(seed)
+    a, y = rng.random((3, 7)), rng.random((3, 7))
+    assert Lo.quadratic_cost(a, y) == pytest.approx(0.5 * np.sum((a - y) ** 2) / 7, rel=1e-14)  # (9)
+    g = Lo.quadratic_cost_grad(a, y)
+    assert relative_error(g, autograd.grad(_ag_quadratic)(a, y)) < 1e-9
+    assert relative_error(g, numerical_gradient(lambda x: Lo.quadratic_cost(x, y), a.copy())) < 1e-7
+    loss, cache = Lo.QuadraticCost().forward(a, y)
+    assert loss == pytest.approx(Lo.quadratic_cost(a, y))
+    np.testing.assert_allclose(Lo.QuadraticCost().backward(cache), g)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_softmax_cross_entropy_and_grad(seed):
+    rng = np.random.default_rng(seed)
+    k, n = 4, 6
+    z = rng.normal(size=(k, n))
+    labels = rng.integers(0, k, n)
+    Y = np.eye(k)[:, labels]
+    c = Lo.softmax_cross_entropy(z, labels)
+    assert c == pytest.approx(Lo.softmax_cross_entropy(z, Y), rel=1e-13)
+    assert c == pytest.approx(float(_ag_ce(z, Y)), rel=1e-13)
+    g = Lo.softmax_cross_entropy_grad(z, labels)
+    np.testing.assert_allclose(g, Lo.softmax_cross_entropy_grad(z, Y), atol=1e-15)
+    assert relative_error(g, autograd.grad(_ag_ce)(z, Y)) < 1e-9
+    assert relative_error(g, numerical_gradient(lambda x: Lo.softmax_cross_entropy(x, labels), z.copy())) < 1e-7
+    loss, cache = Lo.SoftmaxCrossEntropy().forward(z, labels)
+    assert loss == pytest.approx(c)
+    np.testing.assert_allclose(Lo.SoftmaxCrossEntropy().backward(cache), g, atol=1e-15)
+
+
+def test_softmax_cross_entropy_stable_for_huge_logits():
+    z = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 0.0]])
+    y = np.array([0, 0, 1])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        c = Lo.softmax_cross_entropy(z, y)
+        g = Lo.softmax_cross_entropy_grad(z, y)
+    # columns: loss 0, loss 2000, loss log 2
+    assert c == pytest.approx((0 + 2000 + np.log(2)) / 3)
+    np.testing.assert_allclose(g, np.array([[0, -1, 0.5], [0, 1, -0.5]]) / 3, atol=1e-15)
+
+
+def test_losses_keep_float32():
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    assert Lo.softmax_cross_entropy_grad(z, np.array([0, 1, 2, 0])).dtype == np.float32
+    assert Lo.quadratic_cost_grad(z, np.zeros((3, 4), np.float32)).dtype == np.float32
+
+
+def test_loss_bad_inputs():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(3, 2\)"):
+        Lo.quadratic_cost(np.zeros((2, 3)), np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        Lo.quadratic_cost(np.zeros((1, 1)), np.array([[np.nan]]))
+    assert np.isnan(Lo.quadratic_cost(np.array([[np.nan]]), np.zeros((1, 1))))   # a diverged output propagates
+    with pytest.raises(TypeError):
+        Lo.quadratic_cost(np.array([["a"]], dtype=object), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="labels"):
+        Lo.softmax_cross_entropy(np.zeros((3, 2)), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"\(3, 2\)"):
+        Lo.softmax_cross_entropy(np.zeros((3, 2)), np.zeros((2, 2)))
