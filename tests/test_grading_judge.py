@@ -189,3 +189,27 @@ def test_check_raises_checkfailed_with_the_diagnosis_and_prints_on_success(capsy
 def test_unknown_exercise_is_named():
     v = judge("00.nope", lambda x: x)
     assert not v["passed"] and "00.nope" in v["message"]
+
+
+def test_calling_an_engine_function_that_is_protected_earns_nothing():
+    from bpkit.activations import sigmoid_prime
+    v = judge("00.sigmoid_prime", lambda z: sigmoid_prime(z))
+    assert not v["passed"]
+    assert any(f.startswith("reference-called") for f in v["flags"]), v
+    assert "calls bpkit's own implementation" in v["message"]
+
+
+def test_using_a_protected_engine_class_earns_nothing():
+    from bpkit.layers import Activation
+
+    def via_layer(z):
+        layer = Activation("sigmoid")
+        out, cache = layer.forward(z.reshape(1, -1))
+        return layer.backward(np.ones_like(out), cache).ravel()
+    v = judge("00.sigmoid_prime", via_layer)
+    assert not v["passed"]
+    assert any(f.startswith("reference-called") for f in v["flags"]), v
+
+
+def test_honest_answer_to_a_protected_exercise_passes():
+    assert judge("00.sigmoid_prime", lambda z: sig(z) * (1 - sig(z)), hidden=True)["passed"]

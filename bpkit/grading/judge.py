@@ -88,11 +88,14 @@ def _lock_down(protect, fd):
     import bpkit
     bpkit_dir = os.path.dirname(os.path.abspath(bpkit.__file__))
 
-    for mod, attr, fn in _protected_functions(protect):
+    for mod, attr, obj in _protected_functions(protect):
         setattr(mod, attr, _tripwire)
-        code = getattr(fn, "__code__", None)
-        if code is not None and not code.co_freevars:
-            fn.__code__ = _tripwire.__code__  # aliases taken before grading trip too
+        # aliases taken before grading trip too: plant the tripwire in the code itself
+        targets = vars(obj).values() if isinstance(obj, type) else [obj]
+        for fn in targets:
+            code = getattr(fn, "__code__", None)
+            if code is not None and not code.co_freevars:
+                fn.__code__ = _tripwire.__code__
     # the registry and its reference functions leave this process
     registry._EXERCISES.clear()
     for name in [n for n in sys.modules if n.startswith("bpkit.grading.exercises.")]:
@@ -347,4 +350,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    # run as the importable module, so that planted tripwires find this module by name
+    from bpkit.grading.judge import main as _main
+    _main()

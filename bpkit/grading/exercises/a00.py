@@ -67,3 +67,16 @@ exercise(
     timeout=2.0,
     what="x + 1 (a short timeout, for the grader's own tests)",
 )
+
+
+exercise(
+    "00.sigmoid_prime",
+    reference=lambda z: _sigmoid_prime(z),
+    visible=[{"z": np.array([-1.0, 0.0, 2.0])}],
+    hidden=lambda rng: {"z": rng.normal(size=5)},
+    variants=[variant("σ′ at σ(z)", lambda z: _sigmoid_prime(_sig(z)), "evaluate σ′ at z"),
+              variant("sign flip", lambda z: -_sigmoid_prime(z), "σ′ > 0")],
+    protect=["bpkit.activations.sigmoid_prime", "bpkit.layers.Activation"],
+    timeout=3.0,
+    what="σ′(z) (protects bpkit's own sigmoid_prime and Activation layer)",
+)
