@@ -19,6 +19,18 @@ def students(assignment: str, root=None) -> list[str]:
     return sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
 
+def require_released(assignment: str, root=None) -> None:
+    """nbgrader grades against the gradebook's copy of the source: it must be released first."""
+    from nbgrader.api import Gradebook, MissingEntry
+    db = paths.course_root(root) / "gradebook.db"
+    try:
+        with Gradebook(f"sqlite:///{db}") as gb:
+            gb.find_assignment(assignment)
+    except MissingEntry:
+        raise RuntimeError(f"assignment {assignment!r} is not in the gradebook {db}: "
+                           f"run `bpkit release {assignment}` (or `make release`) first") from None
+
+
 def is_done(assignment: str, student: str, root=None) -> bool:
     """Already graded, and graded after the submission last changed."""
     root = paths.course_root(root)
@@ -59,6 +71,7 @@ def grade_all(assignment: str, root=None, workers: int = 1, executor: Executor |
               resume: bool = True, timeout: float = 60, progress: bool = True) -> list[dict]:
     """Grade every submission of `assignment`; returns the result records (sorted by student)."""
     root = paths.course_root(root)
+    require_released(assignment, root)
     everyone = students(assignment, root)
     todo = [s for s in everyone if not (resume and is_done(assignment, s, root))]
     bar = Progress(len(todo), f"grading {assignment}", enabled=progress)
