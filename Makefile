@@ -37,8 +37,14 @@ release: $(VENV)/.installed
 grade-demo: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli grade-demo
 
-bench: $(VENV)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.run
+# PyTorch is the reference of the engine benchmarks, never a dependency: a separate venv,
+# best effort (pip takes the local CPU wheel where the machine has one)
+TORCH_VENV := .venv-torch
+$(TORCH_VENV)/bin/python:
+	-$(PYTHON) -m venv $(TORCH_VENV) && $(TORCH_VENV)/bin/pip install --quiet torch==2.13.0 numpy
+
+bench: $(VENV)/.installed $(TORCH_VENV)/bin/python
+	BPKIT_TORCH_PYTHON="$(abspath $(TORCH_VENV))/bin/python" PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.run
 
 clean:
 	rm -rf submitted autograded feedback gradebook.db reports
