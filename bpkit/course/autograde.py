@@ -8,17 +8,22 @@ crashes become named flags; the corrected score goes into nbgrader's gradebook a
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
 import nbformat
 
 from bpkit.course import paths
-from bpkit.grading.checker import ANSWERS_DIR, run_judge
+from bpkit.grading.checker import ANSWERS_DIR, run_judge_many
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 RESULTS = ".bpkit-results.json"  # dot-file: nbgrader does not copy it into feedback/
@@ -36,12 +41,73 @@ def grade_cells(assignment: str, root=None) -> dict:
     return cells
 
 
-def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60) -> tuple[int, str]:
-    cmd = paths.nbgrader_cmd("autograde", assignment, f"--student={student}", "--force",
-                             f"--Execute.timeout={int(timeout)}", "--log-level=WARN")
-    proc = subprocess.run(cmd, cwd=paths.course_root(root), env=paths.nbgrader_env(),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    return proc.returncode, proc.stderr
+def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
+                 inprocess: bool | None = None) -> tuple[int, str]:
+    """``nbgrader autograde ASSIGNMENT --student=STUDENT --force``; returns (exit code, log).
+
+    In-process by default (what plain ``nbgrader autograde`` does for each student in its loop):
+    a fresh nbgrader process costs ~2 s of imports (nbformat -> jsonschema -> rfc3987_syntax
+    builds a parser at import), more than grading a small notebook, and a worker grades many
+    students. The student's code runs in a kernel either way, never in this process.
+    ``BPKIT_NBGRADER=subprocess`` (or inprocess=False) runs the nbgrader command instead.
+    """
+    if inprocess is None:
+        inprocess = os.environ.get("BPKIT_NBGRADER", "inprocess") != "subprocess"
+    for attempt in range(4):  # SQLite has one writer: retry a run that lost the lock race
+        if inprocess:
+            code, log = _nbgrader_inprocess(assignment, student, paths.course_root(root), timeout)
+        else:
+            cmd = paths.nbgrader_cmd("autograde", assignment, f"--student={student}", "--force",
+                                     f"--Execute.timeout={int(timeout)}", "--log-level=WARN")
+            proc = subprocess.run(cmd, cwd=paths.course_root(root), env=paths.nbgrader_env(),
+                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            code, log = proc.returncode, proc.stderr
+        if code == 0 or "database is locked" not in log:
+            break
+        time.sleep(0.5 * 2 ** attempt)
+    return code, log
+
+
+def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: float):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    cfg.CourseDirectory.root = str(root)  # absolute paths: no os.chdir (dask runs threads)
+    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    cfg.Execute.timeout = int(timeout)
+    cfg.NbGraderAPI.log_level = "WARN"
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+    captured = []
+    with _captured_stderr(captured):  # the kernels' chatter, as a subprocess would hide it
+        out = api.autograde(assignment, student, force=True, create=True)
+    return (0 if out["success"] else 1), "\n".join(
+        captured + [out.get("log", ""), out.get("error", "")])
+
+
+@contextlib.contextmanager
+def _captured_stderr(into: list):
+    """Send file descriptor 2 (inherited by the kernels) to a temporary file meanwhile; its text
+    is appended to `into`.
+
+    Only on the main thread: fd 2 is shared by the whole process (a Dask worker runs tasks in
+    threads, and there the chatter simply goes to the worker's log)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as tmp:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            into.append(tmp.read())
 
 
 def name_error(stderr: str, submitted: Path, assignment: str) -> str:
@@ -64,24 +130,23 @@ def name_error(stderr: str, submitted: Path, assignment: str) -> str:
 
 
 def rejudge(autograded: Path, checks: list[str]) -> list[dict]:
-    """Judge each recorded answer, visible and hidden cases, in fresh processes."""
-    verdicts = []
+    """Judge each recorded answer on visible and fresh hidden cases, outside the student's
+    kernel: one fresh judge interpreter for all of them."""
+    verdicts, pairs = {}, []
     for name in checks:
         answer = autograded / ANSWERS_DIR / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".pkl")
-        if not answer.exists():
-            verdicts.append({"exercise": name, "passed": False, "flags": ["no-answer-recorded"],
-                             "message": "no answer was recorded (the check did not run)"})
-            continue
-        visible = run_judge(name, answer, hidden=False)
-        verdict = visible if not visible.get("passed") else run_judge(name, answer, hidden=True)
-        verdicts.append(verdict)
-    return verdicts
+        if answer.exists():
+            pairs.append((name, answer))
+        else:
+            verdicts[name] = {"exercise": name, "passed": False, "flags": ["no-answer-recorded"],
+                              "message": "no answer was recorded (the check did not run)"}
+    if pairs:
+        verdicts.update(zip([n for n, _ in pairs], run_judge_many(pairs)))
+    return [verdicts[name] for name in checks]
 
 
 def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict:
     """Grade one student's submission; returns (and stores) the result record."""
-    from nbgrader.api import Gradebook, MissingEntry
-
     root = paths.course_root(root)
     start = time.perf_counter()
     submitted = root / "submitted" / student / assignment
@@ -99,42 +164,84 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
         return _store(result, autograded, start)
     present = {c.metadata.get("nbgrader", {}).get("grade_id")
                for c in nbformat.read(graded_nb, as_version=4).cells}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        for grade_id, info in cells.items():
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    # the gradebook is opened only for two short transactions, never across the re-judge
+    # (which takes seconds): SQLite has one writer and other workers' nbgrader runs wait for it
+    nb_scores = _with_gradebook(db_url, lambda gb: {
+        gid: _auto_score(gb, gid, assignment, student) for gid in cells})
+    to_judge = [n for gid, info in cells.items() if gid in present for n in info["checks"]]
+    judged_by_name = dict(zip(to_judge, rejudge(autograded, to_judge)))
+    for grade_id, info in cells.items():
+        nb_score = nb_scores[grade_id]
+        entry = {"points": info["points"], "nbgrader": nb_score, "checks": []}
+        if grade_id not in present:
+            entry["final"] = 0.0
+            result["flags"].append(f"deleted-cell: {grade_id}")
+        else:
+            verdicts = [judged_by_name[n] for n in info["checks"]]
+            entry["checks"] = verdicts
+            judged = all(v.get("passed") for v in verdicts) and bool(verdicts)
+            entry["final"] = info["points"] if (judged and (nb_score or 0) >= info["points"]) else 0.0
+            if (nb_score or 0) > 0 and not judged:
+                result["flags"].append(f"judge-disagrees: {grade_id} passed in the notebook "
+                                       "but not in the isolated judge (tampering?)")
+            for v in verdicts:
+                if v.get("misconception"):
+                    result["misconceptions"].append(f"{v['exercise']}: {v['misconception']}")
+                for f in v.get("flags", []):
+                    result["flags"].append(f"{v['exercise']}: {f.split(':')[0]}")
+        result["cells"][grade_id] = entry
+
+    def write_overrides(gb):
+        from nbgrader.api import MissingEntry
+        for grade_id, entry in result["cells"].items():
             try:
                 g = gb.find_grade(grade_id, assignment, assignment, student)
-                nb_score = g.auto_score
             except MissingEntry:
-                g, nb_score = None, None
-            entry = {"points": info["points"], "nbgrader": nb_score, "checks": []}
-            if grade_id not in present:
-                entry["final"] = 0.0
-                result["flags"].append(f"deleted-cell: {grade_id}")
-            else:
-                verdicts = rejudge(autograded, info["checks"])
-                entry["checks"] = verdicts
-                judged = all(v.get("passed") for v in verdicts) and bool(verdicts)
-                entry["final"] = info["points"] if (judged and (nb_score or 0) >= info["points"]) else 0.0
-                if (nb_score or 0) > 0 and not judged:
-                    result["flags"].append(f"judge-disagrees: {grade_id} passed in the notebook "
-                                           "but not in the isolated judge (tampering?)")
-                for v in verdicts:
-                    if v.get("misconception"):
-                        result["misconceptions"].append(f"{v['exercise']}: {v['misconception']}")
-                    for f in v.get("flags", []):
-                        result["flags"].append(f"{v['exercise']}: {f.split(':')[0]}")
-            if g is not None:  # a re-grade also clears an override that no longer applies
-                g.manual_score = None if entry["final"] == (nb_score or 0) else entry["final"]
-            result["cells"][grade_id] = entry
+                continue
+            # a re-grade also clears an override that no longer applies
+            nb_score = entry["nbgrader"] or 0
+            g.manual_score = None if entry["final"] == nb_score else entry["final"]
         gb.db.commit()
+
+    _with_gradebook(db_url, write_overrides)
     result["score"] = sum(c["final"] for c in result["cells"].values())
     return _store(result, autograded, start)
+
+
+def _auto_score(gb, grade_id, assignment, student):
+    from nbgrader.api import MissingEntry
+    try:
+        return gb.find_grade(grade_id, assignment, assignment, student).auto_score
+    except MissingEntry:
+        return None
+
+
+def _with_gradebook(db_url: str, fn, attempts: int = 8):
+    """fn(gradebook) in one short session; retried with backoff if SQLite stays locked."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            with Gradebook(db_url) as gb:
+                try:
+                    return fn(gb)
+                except BaseException:
+                    gb.db.rollback()
+                    raise
+        except OperationalError as err:
+            if "locked" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(min(0.2 * 2 ** attempt, 5.0))
 
 
 def _store(result, autograded: Path, start) -> dict:
     result["seconds"] = round(time.perf_counter() - start, 3)
     autograded.mkdir(parents=True, exist_ok=True)
-    (autograded / RESULTS).write_text(json.dumps(result, indent=1))
+    tmp = autograded / (RESULTS + ".tmp")  # atomic: a batch killed mid-write leaves no half file
+    tmp.write_text(json.dumps(result, indent=1))
+    os.replace(tmp, autograded / RESULTS)
     return result
 
 

@@ -1,9 +1,13 @@
 """Grade a whole class: every submitted student, N workers, resumable, with a progress bar.
 
-Each submission is graded by its own nbgrader process (bpkit.course.autograde.grade), so any
+Each submission is graded by its own nbgrader run (bpkit.course.autograde.grade, in the worker's
+process, each notebook in its own kernel) followed by the isolated re-judge, so any
 ``concurrent.futures``-style executor can fan the work out: a local process pool, or a Dask
-cluster's ``client.get_executor()``. SQLite has a single writer; each grade holds the gradebook
-only for a few short transactions, and sqlite's busy timeout serialises them.
+cluster's ``client.get_executor()`` (tests/test_parallel_grading.py checks both against plain
+serial nbgrader). SQLite has a single writer; each grade holds the gradebook only for a few short
+transactions, sqlite's busy timeout serialises them, and autograde retries with backoff if one
+still finds the database locked. Result records are written atomically, so a batch killed
+half-way resumes with exactly the students that have no record.
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@
   autograde     grade every submission of an assignment (N workers, resumable)
   feedback      write leak-free feedback into feedback/
   export        write grades.csv from the gradebook (nbgrader export)
+  report        write reports/ASSIGNMENT.html (score histograms, misconceptions, flags, timings)
   grade-demo    all of the above for a synthetic class, then print the class table
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from bpkit.course import batch, feedback, paths, release, simulate
+from bpkit.course import batch, feedback, paths, release, report, simulate
 
 
 def export(root=None, to="grades.csv") -> str:
@@ -62,6 +63,7 @@ def grade_demo(n_students=30, seed=0, workers=None, assignments=None, root=None)
     for a in assignments:
         results[a] = batch.grade_all(a, root, workers=workers, resume=False)
         feedback.generate(a, root)
+        print(f"report: {report.write_report(a, root)}")
     csv = export(root)
     table = class_table(results)
     print(table)
@@ -89,6 +91,9 @@ def main(argv=None):
     f.add_argument("assignment")
     e = sub.add_parser("export")
     e.add_argument("--to", default="grades.csv")
+    rp = sub.add_parser("report")
+    rp.add_argument("assignment")
+    rp.add_argument("--out", default=None)
     d = sub.add_parser("grade-demo")
     d.add_argument("--students", type=int, default=30)
     d.add_argument("--seed", type=int, default=0)
@@ -110,6 +115,8 @@ def main(argv=None):
         feedback.generate(args.assignment)
     elif args.cmd == "export":
         print(export(to=args.to))
+    elif args.cmd == "report":
+        print(report.write_report(args.assignment, out=args.out))
     elif args.cmd == "grade-demo":
         grade_demo(args.students, args.seed, args.workers, args.assignments or None)
     return 0

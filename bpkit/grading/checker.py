@@ -36,21 +36,34 @@ def record(name: str, answer) -> Path:
 
 def run_judge(name: str, path, hidden: bool = False, timeout: float = 120.0) -> dict:
     """Run the judge in a fresh, isolated interpreter and return its verdict."""
-    cmd = [sys.executable, "-I", "-m", "bpkit.grading.judge", name, str(path)]
-    if hidden:
-        cmd.append("--hidden")
+    return _judge_process([name, str(path)] + (["--hidden"] if hidden else []), [name], timeout)[0]
+
+
+def run_judge_many(pairs, timeout: float = 300.0) -> list[dict]:
+    """Judge several (exercise, answer path) pairs, visible then hidden cases, in ONE fresh
+    interpreter (each answer still runs in its own forked child)."""
+    args = [str(x) for pair in pairs for x in pair] + ["--all-cases"]
+    return _judge_process(args, [name for name, _ in pairs], timeout)
+
+
+def _judge_process(args, names, timeout) -> list[dict]:
+    cmd = [sys.executable, "-I", "-m", "bpkit.grading.judge", *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        return {"exercise": name, "passed": False, "message": "the judge timed out",
-                "flags": ["judge-timeout"]}
-    lines = proc.stdout.strip().splitlines()
-    try:
-        return json.loads(lines[-1])
-    except (IndexError, ValueError):
-        return {"exercise": name, "passed": False, "flags": ["judge-crashed"],
-                "message": "the judge crashed: " + proc.stderr.strip()[-800:]}
+        out, err = proc.stdout, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        out, err = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), "the judge timed out"
+    verdicts = []
+    for line in out.strip().splitlines():
+        try:
+            verdicts.append(json.loads(line))
+        except ValueError:
+            continue
+    for name in names[len(verdicts):]:  # whatever the judge did not get to
+        verdicts.append({"exercise": name, "passed": False, "flags": ["judge-crashed"],
+                         "message": "the judge did not finish: " + err.strip()[-800:]})
+    return verdicts
 
 
 def check(name: str, answer, hidden: bool = False):

@@ -333,20 +333,31 @@ def _finish(verdict, start):
     return verdict
 
 
+def judge_all_cases(name, answer_path):
+    """Visible cases, then (if they pass) fresh hidden ones: the instructor's re-judge."""
+    verdict = judge(name, answer_path, hidden=False)
+    return judge(name, answer_path, hidden=True) if verdict["passed"] else verdict
+
+
 def main(argv=None):
     import argparse
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("exercise")
-    p.add_argument("answer")
-    p.add_argument("--hidden", action="store_true")
+    p.add_argument("pairs", nargs="+", metavar="EXERCISE ANSWER",
+                   help="one or more exercise names, each followed by its pickled answer")
+    p.add_argument("--hidden", action="store_true", help="hidden cases only")
+    p.add_argument("--all-cases", action="store_true", help="visible, then hidden cases")
     args = p.parse_args(argv)
-    try:
-        verdict = judge(args.exercise, args.answer, hidden=args.hidden)
-    except KeyError as err:
-        verdict = {"exercise": args.exercise, "passed": False, "flags": ["unknown-exercise"],
-                   "message": str(err), "n_cases": 0, "n_passed": 0}
-    sys.stdout.write(json.dumps(verdict) + "\n")
-    sys.stdout.flush()
+    if len(args.pairs) % 2:
+        p.error("give EXERCISE ANSWER pairs")
+    for name, path in zip(args.pairs[::2], args.pairs[1::2]):  # one JSON line per pair
+        try:
+            verdict = (judge_all_cases(name, path) if args.all_cases
+                       else judge(name, path, hidden=args.hidden))
+        except KeyError as err:
+            verdict = {"exercise": name, "passed": False, "flags": ["unknown-exercise"],
+                       "message": str(err), "n_cases": 0, "n_passed": 0}
+        sys.stdout.write(json.dumps(verdict) + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
