@@ -39,10 +39,10 @@ def test_exercises_are_a_fresh_generation_of_solutions():
 
 
 @pytest.mark.parametrize("lecture", LECTURES, ids=lambda p: p.stem)
-def test_lecture_executes_headless(lecture, tmp_path):
+def test_lecture_executes_headless(lecture, tmp_path, monkeypatch):
     from nbclient import NotebookClient
     nb = nbformat.read(lecture, as_version=4)
-    os.environ["BPKIT_ANSWERS"] = str(tmp_path)
+    monkeypatch.setenv("BPKIT_ANSWERS", str(tmp_path))  # the kernel inherits it
     client = NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(lecture.parent)}})
     client.execute()

@@ -69,7 +69,8 @@ def test_misconception_loses_its_points_and_its_hint_is_in_the_feedback(graded, 
     r = results[(assignment, "misconception")]
     cell = cell_of(assignment, exercise, root)
     lost = r["max_score"] - r["score"]
-    assert r["cells"][cell]["final"] == 0 and lost == r["cells"][cell]["points"], r
+    # its own cell loses its points; later cells that call the wrong function may lose theirs
+    assert r["cells"][cell]["final"] == 0 and lost >= r["cells"][cell]["points"], r
     assert any(m.startswith(exercise) for m in r["misconceptions"]), r
     # two catalogued variants can coincide on one case: the one named must be in the feedback
     detected = next(m.split(": ", 1)[1] for m in r["misconceptions"] if m.startswith(exercise))

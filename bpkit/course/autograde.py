@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from bpkit.course import paths
-from bpkit.grading.checker import ANSWERS_DIR, run_judge_many
+from bpkit.grading.checker import ANSWERS_DIR, ANSWERS_ENV, run_judge_many
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 RESULTS = ".bpkit-results.json"  # dot-file: nbgrader does not copy it into feedback/
@@ -53,6 +53,9 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
     """
     if inprocess is None:
         inprocess = os.environ.get("BPKIT_NBGRADER", "inprocess") != "subprocess"
+    # each student's kernel must record its answers next to its own notebook (the kernel's
+    # working directory), where the re-judge looks for them: never in a shared folder
+    os.environ.pop(ANSWERS_ENV, None)
     for attempt in range(4):  # SQLite has one writer: retry a run that lost the lock race
         if inprocess:
             code, log = _nbgrader_inprocess(assignment, student, paths.course_root(root), timeout)

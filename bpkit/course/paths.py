@@ -28,6 +28,7 @@ def notebook(folder: str, assignment: str, root=None, student: str | None = None
 def nbgrader_env() -> dict:
     """nbgrader runs `alembic` by name: put this interpreter's bin/ first on PATH."""
     env = dict(os.environ)
+    env.pop("BPKIT_ANSWERS", None)  # kernels record answers next to their own notebook
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
     return env
