@@ -148,18 +148,23 @@ def rows(students=60, workers=2, quick=False):
         base = Path(tmp)
         pristine = build_class(base, students)
         copies = {}
-        for name in ("plain", "ours", "nbonly"):
+        for name in ("plain", "ours", "nbonly", "ours+1"):
             copies[name] = base / name
             shutil.copytree(pristine, copies[name])
         t_plain, c_plain, _ = timed(plain_nbgrader, copies["plain"])
         t_ours, c_ours, (_, results) = timed(ours, copies["ours"], workers)
         t_nb, c_nb, _ = timed(nbgrader_only, copies["nbonly"], workers)
+        # kernels wait on I/O part of the time: one worker more than cores keeps both busy
+        t_more, _, _ = timed(ours, copies["ours+1"], workers + 1)
     errors = sum(1 for r in results if r["error"])
     per = statistics.median(r["seconds"] for r in results)
     what = f"{students} submissions, self-test course (2 graded cells, 4 checks each)"
     plain_ref = f"{fmt_time(t_plain)} (plain serial nbgrader autograde)"
     out.append(row(f"{what}: ours, batch.grade_all {workers} workers (nbgrader + re-judge), wall",
                    fmt_time(t_ours), plain_ref, f"{t_plain / t_ours:.2f}× faster", "≥ 1.8×"))
+    out.append(row(f"{what}: ours, {workers + 1} workers on the same {cores} cores (the CLI default: "
+                   "cores + 1), wall", fmt_time(t_more), plain_ref,
+                   f"{t_plain / t_more:.2f}× faster", "≥ 1.8×"))
     out.append(row(f"{what}: nbgrader step only, {workers} workers (ours without re-judge), wall",
                    fmt_time(t_nb), plain_ref, f"{t_plain / t_nb:.2f}× faster", "≥ 1.8×"))
     out.append(row("CPU time per submission, all processes: ours (nbgrader + re-judge)",

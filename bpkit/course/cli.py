@@ -53,7 +53,7 @@ def class_table(results_by_assignment: dict, roster=None) -> str:
 def grade_demo(n_students=30, seed=0, workers=None, assignments=None, root=None) -> str:
     root = paths.course_root(root)
     assignments = assignments or paths.assignments(root)
-    workers = workers or os.cpu_count() or 1
+    workers = workers or (os.cpu_count() or 1) + 1
     t0 = time.perf_counter()
     print(f"release: {len(release.generate(root, assignments))} assignments")
     roster = simulate.simulate(n_students, seed, root, assignments)
@@ -84,7 +84,8 @@ def main(argv=None):
     s.add_argument("assignments", nargs="*")
     g = sub.add_parser("autograde")
     g.add_argument("assignment")
-    g.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    # kernels wait on I/O part of the time: one worker more than cores keeps the cores busy
+    g.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     g.add_argument("--timeout", type=float, default=60)
     g.add_argument("--no-resume", action="store_true")
     f = sub.add_parser("feedback")
