@@ -34,7 +34,8 @@ def course(tmp_path_factory):
     root = selftest_course.build(tmp_path_factory.mktemp("course"))
     release.generate(root)
     roster = {}
-    kinds = (["correct", "blank", "hard-coded", "delete-cell", "exit-in-cell", "corrupt-json"]
+    kinds = (["correct", "blank", "hard-coded", "edit-test-cell", "delete-cell", "exit-in-cell",
+              "corrupt-json"]
              + [f"attack:{a}" for a in simulate.ATTACKS])
     for i, kind in enumerate(kinds):
         nb, note = simulate.make_submission(A, kind, random.Random(i), root)
@@ -144,6 +145,15 @@ def test_hard_coded_visible_answers_fail_the_hidden_cases(course):
     _, roster, results = course
     r = results["k-hard-coded"]
     assert r["score"] < r["max_score"]
+
+
+def test_editing_a_locked_test_cell_earns_nothing(course):
+    """nbgrader restores the locked cell from the gradebook; the wrong answer then fails."""
+    _, roster, results = course
+    r = results["k-edit-test-cell"]
+    attacked = "test_delta_L" if "00.delta_L" in roster["k-edit-test-cell"][1] else "test_square"
+    assert r["cells"][attacked]["final"] == 0, r
+    assert r["misconceptions"], r
 
 
 def test_deleted_grade_cell_scores_zero_and_is_flagged(course):

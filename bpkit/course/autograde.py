@@ -78,7 +78,7 @@ def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: floa
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     cfg.CourseDirectory.root = str(root)  # absolute paths: no os.chdir (dask runs threads)
-    cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    cfg.CourseDirectory.db_url = paths.db_url(root)
     cfg.Execute.timeout = int(timeout)
     cfg.NbGraderAPI.log_level = "WARN"
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
@@ -167,7 +167,7 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
         return _store(result, autograded, start)
     present = {c.metadata.get("nbgrader", {}).get("grade_id")
                for c in nbformat.read(graded_nb, as_version=4).cells}
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    db_url = paths.db_url(root)
     # the gradebook is opened only for two short transactions, never across the re-judge
     # (which takes seconds): SQLite has one writer and other workers' nbgrader runs wait for it
     nb_scores = _with_gradebook(db_url, lambda gb: {

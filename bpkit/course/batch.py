@@ -26,9 +26,9 @@ def students(assignment: str, root=None) -> list[str]:
 def require_released(assignment: str, root=None) -> None:
     """nbgrader grades against the gradebook's copy of the source: it must be released first."""
     from nbgrader.api import Gradebook, MissingEntry
-    db = paths.course_root(root) / "gradebook.db"
+    db = paths.db_url(root)
     try:
-        with Gradebook(f"sqlite:///{db}") as gb:
+        with Gradebook(db) as gb:
             gb.find_assignment(assignment)
     except MissingEntry:
         raise RuntimeError(f"assignment {assignment!r} is not in the gradebook {db}: "

@@ -88,6 +88,8 @@ def main(argv=None):
     g.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     g.add_argument("--timeout", type=float, default=60)
     g.add_argument("--no-resume", action="store_true")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes")
     f = sub.add_parser("feedback")
     f.add_argument("assignment")
     e = sub.add_parser("export")
@@ -109,8 +111,17 @@ def main(argv=None):
         for row in roster:
             print(f"{row['student']}\t{row['assignment']}\t{row['note']}")
     elif args.cmd == "autograde":
-        results = batch.grade_all(args.assignment, workers=args.workers, timeout=args.timeout,
-                                  resume=not args.no_resume)
+        executor, client = None, None
+        if args.scheduler:
+            from distributed import Client  # the `cluster` extra
+            client = Client(args.scheduler)
+            executor = client.get_executor()
+        try:
+            results = batch.grade_all(args.assignment, workers=args.workers, executor=executor,
+                                      timeout=args.timeout, resume=not args.no_resume)
+        finally:
+            if client is not None:
+                client.close()
         print(class_table({args.assignment: results}))
     elif args.cmd == "feedback":
         feedback.generate(args.assignment)

@@ -25,6 +25,21 @@ def notebook(folder: str, assignment: str, root=None, student: str | None = None
     return base / assignment / f"{assignment}.ipynb"
 
 
+def db_url(root=None) -> str:
+    """The gradebook's URL from the course's nbgrader_config.py (a relative SQLite path is made
+    absolute; a PostgreSQL URL, for a course shared by several graders, is used as it is)."""
+    root = course_root(root)
+    url = "sqlite:///gradebook.db"
+    config = root / "nbgrader_config.py"
+    if config.exists():
+        from traitlets.config.loader import PyFileConfigLoader
+        cfg = PyFileConfigLoader(config.name, path=str(root)).load_config()
+        url = cfg.CourseDirectory.get("db_url", url) or url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        url = f"sqlite:///{root / url[len('sqlite:///'):]}"
+    return url
+
+
 def nbgrader_env() -> dict:
     """nbgrader runs `alembic` by name: put this interpreter's bin/ first on PATH."""
     env = dict(os.environ)

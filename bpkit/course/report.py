@@ -62,12 +62,12 @@ figcaption{font-size:.85rem;color:#5b6472;text-align:center}
 # ----------------------------------------------------------------------------- gathering
 def gradebook_scores(assignment: str, root) -> dict:
     """{(student, grade_id): score} from nbgrader's gradebook (manual override wins)."""
-    db = Path(root) / "gradebook.db"
-    if not db.exists():
+    db = paths.db_url(root)
+    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
         return {}
     from nbgrader.api import Gradebook, MissingEntry
     out = {}
-    with Gradebook(f"sqlite:///{db}") as gb:
+    with Gradebook(db) as gb:
         try:
             assignment_row = gb.find_assignment(assignment)
         except MissingEntry:

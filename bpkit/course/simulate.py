@@ -150,6 +150,14 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
                  else f"def {fn}(*a, **k):\n    return 0.0\n")
         by_id[gid].source += "\n\n" + wrong + "\n" + ATTACKS[attack].format(fn=fn)
         return nb, f"attack {attack} on {ex_name}"
+    if kind == "edit-test-cell":
+        ex = registry.get(ex_name)
+        by_id[gid].source += "\n\n" + variant_source(ex_name, ex.variants[0].name, fn)
+        for c in nb.cells:  # the locked test cell of this exercise, emptied by the student
+            meta = c.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution") and f'"{ex_name}"' in c.source:
+                c.source = "pass  # the student replaced the test"
+        return nb, f"edited the locked test cell of {ex_name}"
     if kind == "hard-coded":
         ex = registry.get(ex_name)
         answer = ex.reference(**ex.visible[0]) if ex.reference and ex.visible else 0.0
@@ -168,8 +176,8 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
 def class_kinds(n: int, seed: int) -> list[str]:
     """Deterministic mix: mostly honest, some blanks, misconceptions and a few attacks."""
     rng = random.Random(seed)
-    attacks = [f"attack:{a}" for a in ATTACKS] + ["hard-coded", "delete-cell", "exit-in-cell",
-                                                    "corrupt-json"]
+    attacks = [f"attack:{a}" for a in ATTACKS] + ["hard-coded", "edit-test-cell", "delete-cell",
+                                                    "exit-in-cell", "corrupt-json"]
     kinds = []
     for i in range(n):
         r = i % 10
