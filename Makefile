@@ -29,7 +29,7 @@ test: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q
 
 test-browser: $(VENV)/.installed-browser
-	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m browser tests/browser
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m browser tests/browser tests/test_report.py
 
 release: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli release

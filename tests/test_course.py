@@ -2,7 +2,6 @@
 solutions earn full marks, releases earn nothing, and every catalogued misconception is named."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 

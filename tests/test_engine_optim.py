@@ -4,7 +4,7 @@ import pytest
 
 from bpkit import init, data
 from bpkit.layers import Dense
-from bpkit.network import Network, mlp
+from bpkit.network import mlp
 from bpkit.optim import (SGD, Momentum, sgd_step, step_decay, exponential_decay, l2_penalty, l2_grad,
                          minibatches, train_minibatch, train_sgd_single, EarlyStopping)
 

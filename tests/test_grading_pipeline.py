@@ -42,13 +42,7 @@ def course(tmp_path_factory):
         roster[f"k-{kind.replace(':', '-')}"] = (kind, note)
         write_nb(root, f"k-{kind.replace(':', '-')}", nb)
     for variant in [v.name for v in simulate.registry.get("00.delta_L").variants]:
-        sol = nbformat.read(paths.notebook("solutions", A, root), as_version=4)
-        nb = nbformat.read(paths.notebook("exercises", A, root), as_version=4)
-        for c_src, c in zip(sol.cells, nb.cells):
-            if c.metadata.get("nbgrader", {}).get("solution"):
-                c.source = simulate.strip_markers(c_src.source)
-                if c.metadata["nbgrader"]["grade_id"] == "delta_L":
-                    c.source += "\n\n" + simulate.variant_source("00.delta_L", variant, "delta_L")
+        nb = simulate.with_misconception(A, "00.delta_L", variant, root)
         student = "m-" + "".join(ch for ch in variant if ch.isalnum())
         roster[student] = ("misconception", variant)
         write_nb(root, student, nb)

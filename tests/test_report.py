@@ -4,14 +4,13 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, paths, release, report, simulate
+from bpkit.course import autograde, batch, release, report, simulate
 from bpkit.grading import registry
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -29,18 +28,6 @@ def write_nb(root, student, nb):
     target.write_text(nb) if isinstance(nb, str) else nbformat.write(nb, str(target))
 
 
-def with_variant(root, variant):
-    """The correct notebook with delta_L replaced by a catalogued misconception."""
-    sol = nbformat.read(paths.notebook("solutions", A, root), as_version=4)
-    nb = nbformat.read(paths.notebook("exercises", A, root), as_version=4)
-    for c_src, c in zip(sol.cells, nb.cells):
-        if c.metadata.get("nbgrader", {}).get("solution"):
-            c.source = simulate.strip_markers(c_src.source)
-            if c.metadata["nbgrader"]["grade_id"] == "delta_L":
-                c.source += "\n\n" + simulate.variant_source("00.delta_L", variant, "delta_L")
-    return nb
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = selftest_course.build(tmp_path_factory.mktemp("report"))
@@ -52,7 +39,7 @@ def graded(tmp_path_factory):
     # "sign flip" twice, "missing σ′" once: the report must rank sign flip first
     for student, variant in [("v-flip1", "sign flip"), ("v-flip2", "sign flip"),
                              ("v-missing", "missing σ′")]:
-        write_nb(root, student, with_variant(root, variant))
+        write_nb(root, student, simulate.with_misconception(A, "00.delta_L", variant, root))
     batch.grade_all(A, root, workers=2, timeout=30, progress=False)
     # a timeout is slow to produce for real (the judge waits for it): add a stored record
     fake = root / "autograded" / "z-looper" / A
@@ -141,6 +128,7 @@ def _browser_missing():
     return None
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(_browser_missing() is not None, reason=str(_browser_missing()))
 def test_report_renders_in_headless_chromium(graded, tmp_path):
     from playwright.sync_api import sync_playwright

@@ -13,7 +13,6 @@ import re
 import shutil
 import sys
 import types
-from pathlib import Path
 
 import nbformat
 
@@ -69,8 +68,8 @@ def _module_of(ex_name: str) -> types.ModuleType:
 
 def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:
     """Python source defining `fn_name` as the catalogued variant, with what it needs."""
-    ex = registry.get(ex_name)
-    var = next(v for v in ex.variants if v.name == variant_name)
+    if variant_name not in {v.name for v in registry.get(ex_name).variants}:
+        raise LookupError(f"{ex_name} has no catalogued variant {variant_name!r}")
     module = _module_of(ex_name)
     text = inspect.getsource(module)
     tree = ast.parse(text)
@@ -122,7 +121,6 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
                if c.metadata.get("nbgrader", {}).get("solution")}
     funcs = graded_functions(sol)
     by_id = {_cell_id(c): c for c in nb.cells}
-    note = kind
     if kind == "blank":
         return nb, "blank"
     for gid, src in answers.items():
@@ -133,8 +131,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
     ex_name = rng.choice(sorted(funcs))
     fn, gid = funcs[ex_name]
     if kind == "misconception":
-        ex = registry.get(ex_name)
-        var = rng.choice(ex.variants)
+        var = rng.choice(registry.get(ex_name).variants)
         by_id[gid].source += "\n\n" + variant_source(ex_name, var.name, fn)
         return nb, f"misconception {ex_name}: {var.name}"
     if kind == "delete-cell":
@@ -171,6 +168,16 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
     if kind == "corrupt-json":
         return "{ this is not json", "corrupt JSON"
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def with_misconception(assignment: str, exercise: str, variant_name: str, root=None):
+    """A correct notebook in which `exercise`'s function is the catalogued variant."""
+    nb, _ = make_submission(assignment, "correct", random.Random(0), root)
+    sol = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
+    fn, gid = graded_functions(sol)[exercise]
+    cell = next(c for c in nb.cells if _cell_id(c) == gid)
+    cell.source += "\n\n" + variant_source(exercise, variant_name, fn)
+    return nb
 
 
 def class_kinds(n: int, seed: int) -> list[str]:
