@@ -15,6 +15,7 @@ Run as ``python -I -m bpkit.grading.judge EXERCISE ANSWER.pkl [--hidden]``; prin
 """
 from __future__ import annotations
 
+import copy
 import io
 import json
 import os
@@ -297,18 +298,19 @@ def _grade_case(ex, case, got, show_values):
     if isinstance(got, str):
         return False, f"your function raised {got}", None
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
+    fresh = copy.deepcopy  # a reference or variant that works in place must not spoil the case
     if ex.score is not None:
-        ok, msg = ex.score(case, compare.unflatten(got))
+        ok, msg = ex.score(fresh(case), compare.unflatten(got))
         if ok:
             return True, "", None
     else:
-        expected = compare.flatten(ex.reference(**case))
+        expected = compare.flatten(ex.reference(**fresh(case)))
         if compare.same(got, expected, rtol, atol):
             return True, "", None
         msg = compare.explain(got, expected, rtol, atol, show_values)
     for v in ex.variants:
         try:
-            wrong = compare.flatten(v.fn(**case))
+            wrong = compare.flatten(v.fn(**fresh(case)))
         except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
             continue
         if compare.same(got, wrong, rtol, atol):

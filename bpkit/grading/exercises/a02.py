@@ -144,15 +144,18 @@ def _naive_dW(Ws, bs, X, Y, l, h, one_sided=False, index=None):
 
 
 def _naive_cases(rng):
-    n, depth, N = int(rng.integers(2, 4)), int(rng.integers(2, 4)), int(rng.integers(1, 4))
+    # at least 3 weight matrices: with 2, Ws[l - 1] and Ws[l - 3] wrap to the same matrix and the
+    # two off-by-one variants could not be told apart
+    n, depth, N = int(rng.integers(2, 4)), int(rng.integers(3, 5)), int(rng.integers(1, 4))
     Ws = [rng.normal(size=(n, n)) for _ in range(depth)]     # square layers: a wrong index
     bs = [rng.normal(size=(n, 1)) for _ in range(depth)]     # gives a wrong answer, not a crash
     return {"Ws": Ws, "bs": bs, "X": rng.normal(size=(n, N)), "Y": rng.random((n, N)),
             "l": int(rng.integers(2, depth + 2)), "h": float(rng.choice([1e-2, 3e-3]))}
 
 
-_V_Ws = [np.array([[0.5, -1.0], [1.5, 0.2]]), np.array([[-0.7, 1.1], [0.3, 0.9]])]
-_V_bs = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]])]
+_V_Ws = [np.array([[0.5, -1.0], [1.5, 0.2]]), np.array([[-0.7, 1.1], [0.3, 0.9]]),
+         np.array([[0.8, -0.4], [0.6, 1.2]])]
+_V_bs = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]]), np.array([[-0.1], [0.2]])]
 _V_X, _V_Y = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]]), np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
 
 exercise(
