@@ -151,11 +151,15 @@ def test_editing_a_locked_test_cell_earns_nothing(course):
 
 
 def test_deleted_grade_cell_scores_zero_and_is_flagged(course):
-    _, roster, results = course
+    from nbgrader.api import Gradebook
+    root, roster, results = course
     r = results["k-delete-cell"]
     victim = roster["k-delete-cell"][1].split()[-1]
     assert r["cells"][victim]["final"] == 0
     assert f"deleted-cell: {victim}" in r["flags"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        grade = gb.find_grade(victim, A, A, "k-delete-cell")
+        assert grade.score == 0 and grade.manual_score == 0  # explicit, not None
 
 
 def test_exit_in_a_cell_gives_a_named_error(course):

@@ -178,7 +178,7 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
         nb_score = nb_scores[grade_id]
         entry = {"points": info["points"], "nbgrader": nb_score, "checks": []}
         if grade_id not in present:
-            entry["final"] = 0.0
+            entry["final"], entry["deleted"] = 0.0, True
             result["flags"].append(f"deleted-cell: {grade_id}")
         else:
             verdicts = [judged_by_name[n] for n in info["checks"]]
@@ -204,7 +204,10 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
                 continue
             # a re-grade also clears an override that no longer applies
             nb_score = entry["nbgrader"] or 0
-            g.manual_score = None if entry["final"] == nb_score else entry["final"]
+            if entry.get("deleted"):  # an explicit 0 in the gradebook, not a silent None
+                g.manual_score = 0.0
+            else:
+                g.manual_score = None if entry["final"] == nb_score else entry["final"]
         gb.db.commit()
 
     _with_gradebook(db_url, write_overrides)
