@@ -128,8 +128,14 @@ def name_error(stderr: str, submitted: Path, assignment: str) -> str:
         return "kernel-died: the notebook's kernel exited during grading (exit() or os._exit()?)"
     if "CellTimeoutError" in stderr or "timed out" in stderr.lower():
         return "timeout: a cell ran past the time limit"
-    last = [l for l in stderr.strip().splitlines() if l.strip()][-1:] or ["unknown error"]
-    return "nbgrader-error: " + last[0][:300]
+    causes = [line.strip() for line in stderr.splitlines()
+              if re.search(r"\w+(Error|Exception|Missing\w*): ", line) and "Please see" not in line]
+    last = causes[-1:] or [line for line in stderr.strip().splitlines() if line.strip()][-1:]
+    return "nbgrader-error: " + (last[0][:300] if last else "unknown error")
+
+
+# reasons that are the submission's own and come back on every try
+DETERMINISTIC = ("missing-notebook", "corrupt-notebook")
 
 
 def rejudge(autograded: Path, checks: list[str]) -> list[dict]:
@@ -161,6 +167,10 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     result["max_score"] = sum(c["points"] for c in cells.values())
     code, stderr = run_nbgrader(assignment, student, root, timeout)
     graded_nb = autograded / f"{assignment}.ipynb"
+    if (code != 0 or not graded_nb.exists()) and \
+            not name_error(stderr, submitted, assignment).startswith(DETERMINISTIC):
+        # once more: a kernel that did not start on a loaded machine is not the student's fault
+        code, stderr = run_nbgrader(assignment, student, root, timeout)
     if code != 0 or not graded_nb.exists():
         result["error"] = name_error(stderr, submitted, assignment)
         result["flags"].append(result["error"].split(":")[0])
