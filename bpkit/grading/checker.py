@@ -17,7 +17,7 @@ class CheckFailed(AssertionError):
     """A graded answer is wrong; the message says how, in plain words."""
 
 
-def answer_path(name: str, hidden: bool = False) -> Path:
+def answer_path(name: str) -> Path:
     """Where the answer for exercise `name` is recorded (kept for the instructor's re-judge)."""
     folder = Path(os.environ.get(ANSWERS_ENV) or ANSWERS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,8 +52,10 @@ def _judge_process(args, names, timeout) -> list[dict]:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
         out, err = proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        out, err = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else (exc.stdout or ""), "the judge timed out"
+    except subprocess.TimeoutExpired as exc:  # keep the verdicts it printed before the limit
+        partial = exc.stdout or ""
+        out = partial.decode() if isinstance(partial, bytes) else partial
+        err = "the judge timed out"
     verdicts = []
     for line in out.strip().splitlines():
         try:
