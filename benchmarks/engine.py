@@ -6,6 +6,7 @@ Every measurement runs in a fresh subprocess so that BLAS threads can be pinned 
 environment variables (numpy; threadpoolctl is not needed) or torch.set_num_threads (PyTorch).
 PyTorch is looked up in this interpreter, $BPKIT_TORCH_PYTHON or /tmp/torchvenv/bin/python.
 """
+import inspect
 import json
 import os
 import subprocess
@@ -68,16 +69,7 @@ which, threads = sys.argv[1], int(sys.argv[2])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 
-def timeit_best(fn, number, repeat=5, warmup=None):
-    for _ in range(warmup if warmup is not None else max(1, number // 5)):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        ts.append((time.perf_counter() - t) / number)
-    return min(ts)
+TIMEIT_BEST
 
 nn = torch.nn
 if which == "mlp784":
@@ -111,6 +103,8 @@ elif which == "bn":
     t = timeit_best(step, 500, repeat=7)
 print(json.dumps(t))
 '''
+# the same timer as ours, sent along: the worker runs in PyTorch's interpreter, without bpkit
+TORCH_WORKER = TORCH_WORKER.replace("TIMEIT_BEST", inspect.getsource(timeit_best))
 
 
 def measure_bpkit(which, threads=1):
