@@ -120,7 +120,7 @@ def test_infinite_loop_is_stopped_by_the_timeout():
 
 
 def test_calling_the_protected_reference_earns_nothing():
-    from bpkit.grading.exercises.a00 import reference_delta_L
+    from bpkit_instructor.exercises.a00 import reference_delta_L
     v = judge("00.delta_L", lambda z, a, y: reference_delta_L(z, a, y))
     assert not v["passed"]
     assert any(f.startswith("reference-called") for f in v["flags"])

@@ -63,7 +63,7 @@ def graded_functions(solution_nb) -> dict[str, tuple[str, str]]:
 
 
 def _module_of(ex_name: str) -> types.ModuleType:
-    return sys.modules[f"bpkit.grading.exercises.a{ex_name.split('.')[0]}"]
+    return sys.modules[f"bpkit_instructor.exercises.a{ex_name.split('.')[0]}"]
 
 
 def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:

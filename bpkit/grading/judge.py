@@ -99,7 +99,7 @@ def _lock_down(protect, fd):
                 fn.__code__ = _tripwire.__code__
     # the registry and its reference functions leave this process
     registry._EXERCISES.clear()
-    for name in [n for n in sys.modules if n.startswith("bpkit.grading.exercises.")]:
+    for name in [n for n in sys.modules if n.startswith("bpkit_instructor.exercises.")]:
         sys.modules[name].__dict__.clear()
         sys.modules[name] = _Sealed(name)
 

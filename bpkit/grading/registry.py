@@ -1,6 +1,6 @@
 """The exercise registry: what the checker knows about each graded function.
 
-An exercise "NN.name" lives in ``bpkit/grading/exercises/aNN.py`` and holds the reference, the
+An exercise "NN.name" lives in ``bpkit_instructor/exercises/aNN.py`` and holds the reference, the
 fixed visible cases, a generator of random hidden cases (drawn at grading time from the
 operating system's entropy, never from a seed shipped with the release), a dtype-aware
 tolerance and a catalogue of named wrong variants with hints.
@@ -60,11 +60,11 @@ def exercise(name: str, **kwargs) -> Exercise:
 
 
 def get(name: str) -> Exercise:
-    """Find exercise "NN.name", importing bpkit.grading.exercises.aNN on first use."""
+    """Find exercise "NN.name", importing bpkit_instructor.exercises.aNN on first use."""
     if name not in _EXERCISES:
         prefix = name.split(".", 1)[0]
         try:
-            importlib.import_module(f"bpkit.grading.exercises.a{prefix}")
+            importlib.import_module(f"bpkit_instructor.exercises.a{prefix}")
         except ModuleNotFoundError as err:
             raise KeyError(f"no exercise module for {name!r} ({err})") from None
     try:
@@ -76,7 +76,7 @@ def get(name: str) -> Exercise:
 def all_exercises() -> dict[str, Exercise]:
     """Import every exercise module and return the registry."""
     import pkgutil
-    from bpkit.grading import exercises
+    from bpkit_instructor import exercises
     for mod in pkgutil.iter_modules(exercises.__path__):
-        importlib.import_module(f"bpkit.grading.exercises.{mod.name}")
+        importlib.import_module(f"bpkit_instructor.exercises.{mod.name}")
     return dict(_EXERCISES)

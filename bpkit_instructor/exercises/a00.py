@@ -34,7 +34,7 @@ exercise(
         variant("sign flip", lambda z, a, y: _sigmoid_prime(z) * (y - a),
                 "∂C/∂a^[L] = a^[L] − y for C = ½‖y − a^[L]‖²; you have y − a^[L]."),
     ],
-    protect=["bpkit.grading.exercises.a00.reference_delta_L"],
+    protect=["bpkit_instructor.exercises.a00.reference_delta_L"],
     what="δ^[L] = σ′(z^[L]) ∘ (a^[L] − y)",
     timeout=3.0,
 )
