@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit.course import paths
+from bpkit.course import fingerprint, paths
 from bpkit.grading.checker import ANSWERS_DIR, ANSWERS_ENV, run_judge_many
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
@@ -163,6 +163,9 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     shutil.rmtree(submitted / ANSWERS_DIR, ignore_errors=True)  # answers are made at grading time
     result = {"student": student, "assignment": assignment, "score": 0.0, "max_score": 0.0,
               "cells": {}, "flags": [], "misconceptions": [], "error": None}
+    # what this grade is computed from: a later run reuses it only while both are unchanged
+    result["graded_from"] = fingerprint.graded_from(assignment, student, root)
+    result["blank"] = fingerprint.is_blank(assignment, student, root)
     cells = grade_cells(assignment, root)
     result["max_score"] = sum(c["points"] for c in cells.values())
     code, stderr = run_nbgrader(assignment, student, root, timeout)
@@ -191,6 +194,10 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
             entry["final"], entry["deleted"] = 0.0, True
             result["flags"].append(f"deleted-cell: {grade_id}")
         else:
+            if not info["checks"]:  # a plain nbgrader test cell (asserts): nbgrader's score
+                entry["final"], entry["plain"] = float(nb_score or 0), True
+                result["cells"][grade_id] = entry
+                continue
             verdicts = [judged_by_name[n] for n in info["checks"]]
             entry["checks"] = verdicts
             judged = all(v.get("passed") for v in verdicts) and bool(verdicts)
