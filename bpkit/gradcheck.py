@@ -2,15 +2,57 @@
 
     ∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / (2h)      error O(h²) + O(ε_mach·|f|/h)
 
-relative_error(a, b) = ‖a − b‖ / max(‖a‖ + ‖b‖, floor)  (norms over the whole array).
-Why the floor: when both gradients are (exactly) zero the ratio is 0/0; the floor (1e-12)
-turns that case into a small absolute error instead of NaN. It is far below any gradient
-that matters, so it never hides a real disagreement. With h = 1e-6 in float64 a correct
-backward typically gives 1e-10 or less; we call anything above 1e-7 a disagreement.
+The course has ONE relative error (lectures, exercises and this module use it alike):
+
+    relative_error(a, b) = ‖a − b‖ / max(‖a‖ + ‖b‖, 1e-12)      (Frobenius norms over all entries)
+
+Why the norm form and not CS231n's elementwise max|a − b| / max(|a|, |b|): near-zero entries
+make the elementwise form flag correct central differences. Why the floor: when both gradients
+are (exactly) zero the ratio is 0/0; the floor (1e-12) turns that case into a small absolute
+error instead of NaN. It is far below any gradient that matters, so it never hides a real
+disagreement.
+
+How to read it (float64, h = 1e-6): `THRESHOLDS` holds the table and `verdict(rel_err)` looks a
+value up in it. Each band includes its lower bound.
+
+    | relative error   | verdict          | meaning                                             |
+    |------------------|------------------|-----------------------------------------------------|
+    | < 1e-7           | "fine"           | backprop agrees with central differences            |
+    | 1e-7 to 1e-4     | "suspect"        | normal at a kink (ReLU at 0) or in float32; else look |
+    | 1e-4 to 1e-2     | "probably wrong" | a term or an entry of the gradient is wrong         |
+    | ≥ 1e-2           | "wrong"          | the gradient is wrong                               |
+
+A correct backward in float64 typically gives 1e-10 or less.
 """
 import numpy as np
 
-__all__ = ["numerical_gradient", "relative_error", "check_layer", "check_network", "GradcheckReport"]
+__all__ = ["numerical_gradient", "relative_error", "THRESHOLDS", "verdict", "check_layer",
+           "check_network", "GradcheckReport"]
+
+THRESHOLDS = (
+    # (lower bound, upper bound, verdict, meaning) for relative_error in float64, h = 1e-6;
+    # a band includes its lower bound and excludes its upper bound
+    (0.0, 1e-7, "fine", "backprop agrees with central differences"),
+    (1e-7, 1e-4, "suspect", "normal at a kink (ReLU at 0) or in float32; otherwise look closer"),
+    (1e-4, 1e-2, "probably wrong", "a term or an entry of the gradient is wrong"),
+    (1e-2, float("inf"), "wrong", "the gradient is wrong"),
+)
+"""The course's table for reading relative_error (see the module docstring)."""
+
+
+def verdict(rel_err):
+    """'fine' | 'suspect' | 'probably wrong' | 'wrong': the THRESHOLDS band rel_err falls in.
+
+    NaN (e.g. a gradient that contains NaN) is 'wrong'; a negative value is a usage error."""
+    r = float(rel_err)
+    if r != r:
+        return "wrong"
+    if r < 0:
+        raise ValueError(f"verdict: a relative error is ≥ 0, got {rel_err!r}")
+    for lo, hi, name, _ in THRESHOLDS:
+        if lo <= r < hi:
+            return name
+    return THRESHOLDS[-1][2]                 # r = inf
 
 
 def numerical_gradient(f, x, h=1e-6):
@@ -110,7 +152,7 @@ class GradcheckReport:
     __repr__ = __str__
 
 
-def check_network(net, X, Y, h=1e-6, tol=1e-7, atol=1e-9, rng=None):
+def check_network(net, X, Y, h=1e-6, tol=THRESHOLDS[0][1], atol=1e-9, rng=None):
     """Compare net's backprop gradients with central differences for every parameter group.
 
     A group passes if its relative error < tol or its absolute error (max |diff|) < atol
