@@ -106,6 +106,9 @@ def main(argv=None):
     if args.cmd == "release":
         for nb in release.generate(assignments=args.assignments or None):
             print(nb)
+        from bpkit.grading import released  # the visible cases' data, for students' check()
+        for a in args.assignments or paths.assignments():
+            print(released.write(a.split("-", 1)[0]))
     elif args.cmd == "simulate":
         roster = simulate.simulate(args.students, args.seed, assignments=args.assignments or None)
         for row in roster:

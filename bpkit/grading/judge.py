@@ -99,7 +99,8 @@ def _lock_down(protect, fd):
                 fn.__code__ = _tripwire.__code__
     # the registry and its reference functions leave this process
     registry._EXERCISES.clear()
-    for name in [n for n in sys.modules if n.startswith("bpkit_instructor.exercises.")]:
+    secret = _secret_paths()
+    for name in [n for n in sys.modules if n == "bpkit_instructor" or n.startswith("bpkit_instructor.")]:
         sys.modules[name].__dict__.clear()
         sys.modules[name] = _Sealed(name)
 
@@ -119,6 +120,12 @@ def _lock_down(protect, fd):
             path = os.path.abspath(os.fsdecode(args[0]))
             if path.startswith(bpkit_dir + os.sep):
                 raise PermissionError("bpkit's source is not readable while grading")
+            if _inside(path, secret):
+                raise PermissionError("the instructor's files are not readable while grading")
+        if event in ("os.listdir", "os.scandir") and args and args[0] is not None \
+                and not isinstance(args[0], int):
+            if _inside(os.path.abspath(os.fsdecode(args[0])), secret):
+                raise PermissionError("the instructor's files are not readable while grading")
         if event == "compile" and isinstance(args[1], str) and args[1].startswith(bpkit_dir):
             raise PermissionError("recompiling bpkit is not an answer")
         if event in ("marshal.loads", "marshal.load") and args and isinstance(args[0], bytes) \
@@ -129,6 +136,23 @@ def _lock_down(protect, fd):
                 _send(fd, b"T", b"rebuilt the code of a bpkit reference function")
                 raise ReferenceCalled("copying bpkit's reference implementation is not an answer")
     sys.addaudithook(hook)
+
+
+def _secret_paths():
+    """The instructor's files: the key, the nbgrader source and state, other students' work."""
+    from bpkit.course import paths
+    root = str(paths.course_root())
+    found = [os.path.join(root, d) for d in ("solutions", "submitted", "autograded", "feedback",
+                                             "reports", "source", "release", ".git",
+                                             "bpkit_instructor", "gradebook.db")]
+    spec = sys.modules.get("bpkit_instructor")
+    if spec is not None and getattr(spec, "__file__", None):
+        found.append(os.path.dirname(os.path.abspath(spec.__file__)))
+    return tuple(found)
+
+
+def _inside(path, prefixes):
+    return any(path == p or path.startswith(p + os.sep) for p in prefixes)
 
 
 def _run_child(answer_path, cases, protect, fd):
@@ -248,6 +272,12 @@ def judge(name, answer_path, hidden=False, seed=None):
     ex = registry.get(name)
     entropy = seed if seed is not None else int.from_bytes(os.urandom(16), "little")
     cases = ex.cases(hidden, np.random.default_rng(entropy))
+    if cases is None:  # no key here (a student's machine, a sandboxed grading kernel)
+        return _finish({"exercise": name, "hidden": True, "deferred": True, "passed": True,
+                        "n_cases": 0, "n_passed": 0, "misconception": None, "hint": None,
+                        "flags": [], "message": "answer recorded: the hidden cases are judged "
+                        "when your instructor grades (the answer key is not on this machine)."},
+                       start)
     protect = list(ex.protect)
     digest = _digest(cases)
     results, flags, load_error = run_answer(answer_path, cases, protect, ex.timeout)
@@ -264,7 +294,7 @@ def judge(name, answer_path, hidden=False, seed=None):
         return _finish(verdict, start)
     first_failure = None
     for i, (case, got) in enumerate(zip(cases, results)):
-        ok, msg, variant = _grade_case(ex, case, got, show_values=not hidden)
+        ok, msg, variant = _grade_case(ex, i, case, got, show_values=not hidden)
         if ok:
             verdict["n_passed"] += 1
         elif first_failure is None:
@@ -291,29 +321,24 @@ def judge(name, answer_path, hidden=False, seed=None):
     return _finish(verdict, start)
 
 
-def _grade_case(ex, case, got, show_values):
-    """(ok, message, matching variant or None) for one case."""
+def _grade_case(ex, i, case, got, show_values):
+    """(ok, message, matching variant or None) for case `i`."""
     if got is None:
         return False, "no answer (the process was stopped)", None
     if isinstance(got, str):
         return False, f"your function raised {got}", None
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
-    fresh = copy.deepcopy  # a reference or variant that works in place must not spoil the case
     if ex.score is not None:
-        ok, msg = ex.score(fresh(case), compare.unflatten(got))
+        ok, msg = ex.score(copy.deepcopy(case), compare.unflatten(got))
         if ok:
             return True, "", None
     else:
-        expected = compare.flatten(ex.reference(**fresh(case)))
+        expected = ex.expected(i, case)
         if compare.same(got, expected, rtol, atol):
             return True, "", None
         msg = compare.explain(got, expected, rtol, atol, show_values)
-    for v in ex.variants:
-        try:
-            wrong = compare.flatten(v.fn(**fresh(case)))
-        except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
-            continue
-        if compare.same(got, wrong, rtol, atol):
+    for v, wrong in ex.variant_outputs(i, case):
+        if wrong is not None and compare.same(got, wrong, rtol, atol):
             return False, msg, v
     return False, msg, None
 

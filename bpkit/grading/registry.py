@@ -1,13 +1,20 @@
 """The exercise registry: what the checker knows about each graded function.
 
-An exercise "NN.name" lives in ``bpkit_instructor/exercises/aNN.py`` and holds the reference, the
-fixed visible cases, a generator of random hidden cases (drawn at grading time from the
-operating system's entropy, never from a seed shipped with the release), a dtype-aware
-tolerance and a catalogue of named wrong variants with hints.
+An exercise "NN.name" lives in ``bpkit_instructor/exercises/aNN.py`` (the answer key, on the
+instructor's machine only) and holds the reference, the fixed visible cases, a generator of
+random hidden cases (drawn at grading time from the operating system's entropy, never from a
+seed shipped with the release), a dtype-aware tolerance and a catalogue of named wrong variants
+with hints.
+
+Where the key is not installed (a student's machine, a sandboxed grading kernel) ``get`` returns
+the released data instead (``bpkit.grading.released``): the visible cases with the reference's
+and the variants' outputs stored at release, no code.
 """
 from __future__ import annotations
 
+import copy
 import importlib
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -45,6 +52,22 @@ class Exercise:
             return []
         return [self.hidden(rng) for _ in range(self.n_hidden)]
 
+    def expected(self, i, case):
+        """The reference's flattened output on case `i` (None for scored exercises)."""
+        if self.reference is None:
+            return None
+        from bpkit.grading import compare
+        return compare.flatten(self.reference(**copy.deepcopy(case)))
+
+    def variant_outputs(self, i, case):
+        """(variant, its flattened output or None) for each catalogued variant."""
+        from bpkit.grading import compare
+        for v in self.variants:
+            try:
+                yield v, compare.flatten(v.fn(**copy.deepcopy(case)))
+            except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
+                yield v, None
+
 
 def variant(name: str, fn: Callable, hint: str) -> Variant:
     return Variant(name, fn, hint)
@@ -59,12 +82,40 @@ def exercise(name: str, **kwargs) -> Exercise:
     return ex
 
 
-def get(name: str) -> Exercise:
-    """Find exercise "NN.name", importing bpkit_instructor.exercises.aNN on first use."""
+KEY_PACKAGE = "bpkit_instructor.exercises"
+STUDENT_ENV = "BPKIT_STUDENT"  # "1": behave as on a student's machine even where the key is
+
+
+def has_key() -> bool:
+    """Is the instructor part (the answer key) importable here?"""
+    if os.environ.get(STUDENT_ENV) == "1":
+        return False
+    try:
+        importlib.import_module(KEY_PACKAGE)
+        return True
+    except (ImportError, OSError):
+        return False
+
+
+def key_module(prefix: str) -> dict[str, "Exercise"]:
+    """Import bpkit_instructor/exercises/a{prefix}.py; its exercises by name."""
+    importlib.import_module(f"{KEY_PACKAGE}.a{prefix}")
+    return {n: ex for n, ex in _EXERCISES.items() if n.split(".", 1)[0] == prefix}
+
+
+def get(name: str):
+    """Find exercise "NN.name": from the key where it is installed, else from the released data."""
+    prefix = name.split(".", 1)[0]
+    if not has_key():
+        from bpkit.grading import released
+        found = released.load(prefix)
+        if name not in found:
+            raise KeyError(f"unknown exercise {name!r} (not in the released data "
+                           f"bpkit/grading/released/a{prefix}.json)")
+        return found[name]
     if name not in _EXERCISES:
-        prefix = name.split(".", 1)[0]
         try:
-            importlib.import_module(f"bpkit_instructor.exercises.a{prefix}")
+            importlib.import_module(f"{KEY_PACKAGE}.a{prefix}")
         except ModuleNotFoundError as err:
             raise KeyError(f"no exercise module for {name!r} ({err})") from None
     try:
@@ -74,9 +125,9 @@ def get(name: str) -> Exercise:
 
 
 def all_exercises() -> dict[str, Exercise]:
-    """Import every exercise module and return the registry."""
+    """Import every exercise module of the key and return the registry."""
     import pkgutil
-    from bpkit_instructor import exercises
+    exercises = importlib.import_module(KEY_PACKAGE)
     for mod in pkgutil.iter_modules(exercises.__path__):
-        importlib.import_module(f"bpkit_instructor.exercises.{mod.name}")
+        importlib.import_module(f"{KEY_PACKAGE}.{mod.name}")
     return dict(_EXERCISES)
