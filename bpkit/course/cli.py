@@ -7,6 +7,9 @@
   export        write grades.csv from the gradebook (nbgrader export)
   report        write reports/ASSIGNMENT.html (score histograms, misconceptions, flags, timings)
   grade-demo    all of the above for a synthetic class, then print the class table
+  publish       release an assignment to the students through nbgrader's exchange (hub)
+  collect       collect the newest submission of each student from the exchange
+  return        write leak-free feedback and release it to the students
 """
 from __future__ import annotations
 
@@ -97,6 +100,13 @@ def main(argv=None):
     rp = sub.add_parser("report")
     rp.add_argument("assignment")
     rp.add_argument("--out", default=None)
+    pb = sub.add_parser("publish", help="release ASSIGNMENT to the exchange (students fetch it)")
+    pb.add_argument("assignment")
+    pb.add_argument("--due", default=None, help='due date, e.g. "2026-12-01 17:00:00 UTC"')
+    cl = sub.add_parser("collect", help="collect ASSIGNMENT's newest submissions")
+    cl.add_argument("assignment")
+    rt = sub.add_parser("return", help="write and release ASSIGNMENT's feedback")
+    rt.add_argument("assignment")
     d = sub.add_parser("grade-demo")
     d.add_argument("--students", type=int, default=30)
     d.add_argument("--seed", type=int, default=0)
@@ -132,6 +142,19 @@ def main(argv=None):
         print(export(to=args.to))
     elif args.cmd == "report":
         print(report.write_report(args.assignment, out=args.out))
+    elif args.cmd in ("publish", "collect", "return"):
+        from bpkit.course import exchange
+        try:
+            if args.cmd == "publish":
+                print(f"published: {exchange.publish(args.assignment, due=args.due)}")
+            elif args.cmd == "collect":
+                print(exchange.describe_collect(args.assignment, exchange.collect(args.assignment)))
+            else:
+                done = exchange.return_feedback(args.assignment)
+                print(f"feedback returned to {len(done)} student(s): {', '.join(done)}")
+        except exchange.ExchangeError as err:
+            print(f"bpkit {args.cmd}: {err}", file=sys.stderr)
+            return 2
     elif args.cmd == "grade-demo":
         grade_demo(args.students, args.seed, args.workers, args.assignments or None)
     return 0
