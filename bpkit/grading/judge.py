@@ -294,7 +294,8 @@ def judge(name, answer_path, hidden=False, seed=None):
         return _finish(verdict, start)
     first_failure = None
     for i, (case, got) in enumerate(zip(cases, results)):
-        ok, msg, variant = _grade_case(ex, i, case, got, show_values=not hidden)
+        ok, msg, variant = _grade_case(ex, i, case, got, show_values=not hidden,
+                                       form_only=getattr(ex, "value", False) and not hidden)
         if ok:
             verdict["n_passed"] += 1
         elif first_failure is None:
@@ -321,12 +322,14 @@ def judge(name, answer_path, hidden=False, seed=None):
     return _finish(verdict, start)
 
 
-def _grade_case(ex, i, case, got, show_values):
+def _grade_case(ex, i, case, got, show_values, form_only=False):
     """(ok, message, matching variant or None) for case `i`."""
     if got is None:
         return False, "no answer (the process was stopped)", None
     if isinstance(got, str):
         return False, f"your function raised {got}", None
+    if form_only:
+        return _check_form(ex, i, case, got)
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
     if ex.score is not None:
         ok, msg = ex.score(copy.deepcopy(case), compare.unflatten(got))
@@ -341,6 +344,23 @@ def _grade_case(ex, i, case, got, show_values):
         if wrong is not None and compare.same(got, wrong, rtol, atol):
             return False, msg, v
     return False, msg, None
+
+
+def _check_form(ex, i, case, got):
+    """A value answer's visible check: its form only, never its value nor the expected one."""
+    expected = ex.expected(i, case)  # for a value exercise, the released data keep shapes only
+    if set(got) != set(expected) or any(got[k].shape != expected[k].shape for k in expected):
+        return False, (f"give {len(expected)} value(s) shaped {', '.join(_shapes(expected))}; "
+                       f"got {len(got)} shaped {', '.join(_shapes(got))}."), None
+    if not all(np.all(np.isfinite(g)) for g in got.values()):
+        return False, "your answer contains NaN or inf.", None
+    if ex.choices is not None and not all(np.isin(g, list(ex.choices)).all() for g in got.values()):
+        return False, f"each answer must be one of the choices {list(ex.choices)}.", None
+    return True, "", None
+
+
+def _shapes(flat):
+    return [str(v.shape) for v in flat.values()]
 
 
 def _digest(cases) -> str:

@@ -43,6 +43,11 @@ class Exercise:
     score: Callable | None = None
     what: str = ""
     timeout: float = 10.0
+    # value=True: the answer is a value (a multiple-choice number, a numeric result), not a
+    # function. Its visible case checks only the form (shape, finite, one of `choices`), so
+    # Validate never reveals the answer; the hidden case grades it. Variants may be plain values.
+    value: bool = False
+    choices: tuple | None = None
 
     def cases(self, hidden: bool, rng):
         """Visible cases, or freshly drawn hidden ones."""
@@ -64,7 +69,8 @@ class Exercise:
         from bpkit.grading import compare
         for v in self.variants:
             try:
-                yield v, compare.flatten(v.fn(**copy.deepcopy(case)))
+                out = v.fn(**copy.deepcopy(case)) if callable(v.fn) else v.fn  # a value variant
+                yield v, compare.flatten(out)
             except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
                 yield v, None
 

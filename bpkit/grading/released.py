@@ -116,6 +116,14 @@ def build(ex) -> dict:
     for case in cases:
         record["expected"].append(None if ex.reference is None
                                   else _flat(ex.reference(**copy.deepcopy(case))))
+    if ex.value:  # a value answer (multiple choice, a number): ship its form, never the answer
+        record["value"] = True
+        record["choices"] = None if ex.choices is None else list(ex.choices)
+        record["expected"] = [{k: np.zeros_like(np.array(v)).tolist() for k, v in e.items()}
+                              for e in record["expected"]]
+        record["variants"] = [{"name": v.name, "hint": v.hint, "outputs": [None] * len(cases)}
+                              for v in ex.variants]
+        return record
     for v in ex.variants:
         outs = []
         for case in cases:
@@ -179,6 +187,8 @@ class Released:
         self.timeout = record["timeout"]
         self.protect = record["protect"]
         self.has_hidden = record["hidden"]
+        self.value = record.get("value", False)
+        self.choices = record.get("choices")
         self.reference = None
         self._cases = record["cases"]
         self._expected = record["expected"]
