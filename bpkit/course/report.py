@@ -21,7 +21,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bpkit.course import autograde, paths
+from bpkit.course import autograde, export, paths
+from bpkit.course.errors import CourseError, known_assignment
 
 # what each flag means, in the instructor's words (the key is the flag's first word)
 REASONS = {
@@ -116,9 +117,10 @@ def gather(assignment: str, root=None) -> dict:
             reasons = [r["error"]] + [f for f in reasons if f != r["error"].split(":")[0]]
         if reasons:
             flagged.append({"student": r["student"], "flags": reasons, "error": r.get("error")})
+    status = {r["student"]: export.record_status(r) for r in results}
     return {"assignment": assignment, "root": root, "results": results, "cells": cells,
             "scores": dict(scores), "misconceptions": misconceptions.most_common(),
-            "who": dict(who), "flagged": flagged}
+            "who": dict(who), "flagged": flagged, "status": status}
 
 
 def hint_for(label: str) -> str:
@@ -177,6 +179,24 @@ def _table(head, rows, numeric=()) -> str:
     return "\n".join(out)
 
 
+def student_table(data: dict, totals: list) -> str:
+    """Every student's total and per-question scores, with the status of the submission
+    (blank, corrupt, missing notebook and flagged ones marked, never a bare 0)."""
+    cells = data["cells"]
+    head = ["student", "status", "total", *cells]
+    rows = []
+    for r, total in zip(data["results"], totals):
+        status, note = data["status"].get(r["student"], ("graded", ""))
+        mark = (f'<span class=flag title="{_e(note)}">{_e(status)}</span>' if status != "graded"
+                else _e(status))
+        per_cell = [f"{data['scores'].get(gid, {}).get(r['student'], 0.0):g} / {info['points']:g}"
+                    for gid, info in cells.items()]
+        rows.append([_e(r["student"]), mark, f"{total:g} / {r['max_score']:g}", *per_cell])
+    max_score = sum(c["points"] for c in cells.values())
+    return (f"<h3 id=students>Score per student (of {max_score:g})</h3>\n"
+            + _table(head, rows, numeric=tuple(range(2, len(head)))))
+
+
 def render(data: dict) -> str:
     a, results, cells = data["assignment"], data["results"], data["cells"]
     n = len(results)
@@ -212,6 +232,7 @@ def render(data: dict) -> str:
                     f"{full}/{len(values)} full marks</figcaption></figure>")
     figs.append("</div>")
     parts.append("\n".join(figs))
+    parts.append(student_table(data, totals))
 
     parts.append("<h2 id=misconceptions>Misconceptions, most frequent first</h2>")
     if data["misconceptions"]:
@@ -252,9 +273,14 @@ def render(data: dict) -> str:
 def write_report(assignment: str, root=None, out=None) -> Path:
     """Write the class report for `assignment`; returns its path (default reports/<a>.html)."""
     root = paths.course_root(root)
+    known_assignment(assignment, root)
+    data = gather(assignment, root)
+    if not data["results"]:
+        raise CourseError(f"no graded submission of {assignment} yet: run "
+                          f"`bpkit autograde {assignment}` first")
     out = Path(out) if out is not None else root / "reports" / f"{assignment}.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(gather(assignment, root)), encoding="utf-8")
+    out.write_text(render(data), encoding="utf-8")
     return out
 
 
@@ -263,7 +289,11 @@ def main_report(argv=None) -> int:
     p.add_argument("assignment")
     p.add_argument("--out", default=None, help="output file (default reports/ASSIGNMENT.html)")
     args = p.parse_args(argv)
-    print(write_report(args.assignment, out=args.out))
+    try:
+        print(write_report(args.assignment, out=args.out))
+    except CourseError as err:
+        print(f"bpkit report: error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
