@@ -19,16 +19,13 @@ import subprocess
 import sys
 import time
 
-from bpkit.course import batch, feedback, paths, release, report, simulate
+from bpkit.course import batch, exports, feedback, paths, release, report, simulate
+from bpkit.course.errors import CourseError, known_assignment
 
 
-def export(root=None, to="grades.csv") -> str:
-    root = paths.course_root(root)
-    proc = subprocess.run(paths.nbgrader_cmd("export", f"--to={to}", "--log-level=WARN"), cwd=root,
-                          env=paths.nbgrader_env(), capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader export failed:\n{proc.stderr[-2000:]}")
-    return str(root / to)
+def export(root=None, to="grades.csv", assignments=None) -> str:
+    """grades.csv: nbgrader's export plus a status column (bpkit.course.exports)."""
+    return str(exports.export(root, to, assignments)[0])
 
 
 def class_table(results_by_assignment: dict, roster=None) -> str:
@@ -45,7 +42,8 @@ def class_table(results_by_assignment: dict, roster=None) -> str:
             if r is None:
                 row.append("—")
                 continue
-            row.append("error" if r["error"] else f"{r['score']:g}/{r['max_score']:g}")
+            row.append(exports.record_status(r)[0] if r["error"]
+                       else f"{r['score']:g}/{r['max_score']:g}")
             misc += r["misconceptions"]
             flags += [f"{a[:2]}: {f}" for f in r["flags"]]
         row += ["; ".join(misc) or "—", "; ".join(f[:80] for f in flags) or "—"]
@@ -79,27 +77,52 @@ def main(argv=None):
     p = argparse.ArgumentParser(prog="bpkit", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("release")
-    r.add_argument("assignments", nargs="*")
-    s = sub.add_parser("simulate")
-    s.add_argument("--students", type=int, default=30)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("assignments", nargs="*")
-    g = sub.add_parser("autograde")
-    g.add_argument("assignment")
+    ids = "assignment id, a folder of solutions/ (e.g. 03-backprop)"
+    r = sub.add_parser("release", help="regenerate exercises/ from solutions/",
+                       description="Build exercises/NN from solutions/NN with nbgrader (in a "
+                       "temporary folder, swapped in only on success).")
+    r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help=f"{ids}; default: every assignment")
+    s = sub.add_parser("simulate", help="write a synthetic class into submitted/")
+    s.add_argument("--students", type=int, default=30, metavar="N",
+                   help="number of synthetic students (default: %(default)s)")
+    s.add_argument("--seed", type=int, default=0,
+                   help="random seed that picks each student's kind (default: %(default)s)")
+    s.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help=f"{ids}; default: every assignment")
+    g = sub.add_parser("autograde", help="grade the new, changed and stale submissions",
+                       description="Grade ASSIGNMENT's submissions with nbgrader and re-judge "
+                       "them. A stored grade is reused only while the release and the "
+                       "submission it was graded from are unchanged; the rest are regraded and "
+                       "the command says why.")
+    g.add_argument("assignment", metavar="ASSIGNMENT", help=ids)
     # kernels wait on I/O part of the time: one worker more than cores keeps the cores busy
-    g.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
-    g.add_argument("--timeout", type=float, default=60)
-    g.add_argument("--no-resume", action="store_true")
+    g.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, metavar="N",
+                   help="grading processes run at once (default: cores + 1 = %(default)s)")
+    g.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
+                   help="time one notebook cell may run before it is stopped, in seconds "
+                        "(default: %(default)g)")
+    g.add_argument("--no-resume", action="store_true",
+                   help="regrade every submission (default: only those without a valid grade)")
+    g.add_argument("--student", action="append", default=None, metavar="ID",
+                   help="regrade only this student, whatever is stored; repeat for several "
+                        "(default: every student who needs it)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="grade on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local processes")
-    f = sub.add_parser("feedback")
-    f.add_argument("assignment")
-    e = sub.add_parser("export")
-    e.add_argument("--to", default="grades.csv")
-    rp = sub.add_parser("report")
-    rp.add_argument("assignment")
-    rp.add_argument("--out", default=None)
+                   help="grade on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local "
+                        "processes (default: local processes)")
+    f = sub.add_parser("feedback", help="write leak-free feedback into feedback/")
+    f.add_argument("assignment", metavar="ASSIGNMENT", help=ids)
+    e = sub.add_parser("export", help="write grades.csv with a status per row",
+                       description="grades.csv: nbgrader's export plus `status` and `note`. "
+                       "Statuses: " + "; ".join(f"{k}: {v}" for k, v in exports.STATUSES.items()))
+    e.add_argument("--to", default="grades.csv", metavar="FILE",
+                   help="CSV file to write, relative to the course folder (default: %(default)s)")
+    e.add_argument("--assignment", action="append", default=None, metavar="ASSIGNMENT",
+                   help=f"only this {ids}; repeat for several (default: every released one)")
+    rp = sub.add_parser("report", help="write the class report (HTML) of a graded assignment")
+    rp.add_argument("assignment", metavar="ASSIGNMENT", help=ids)
+    rp.add_argument("--out", default=None, metavar="FILE",
+                    help="HTML file to write (default: reports/ASSIGNMENT.html)")
     pb = sub.add_parser("publish", help="release ASSIGNMENT to the exchange (students fetch it)")
     pb.add_argument("assignment")
     pb.add_argument("--due", default=None, help='due date, e.g. "2026-12-01 17:00:00 UTC"')
@@ -107,14 +130,30 @@ def main(argv=None):
     cl.add_argument("assignment")
     rt = sub.add_parser("return", help="write and release ASSIGNMENT's feedback")
     rt.add_argument("assignment")
-    d = sub.add_parser("grade-demo")
-    d.add_argument("--students", type=int, default=30)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--workers", type=int, default=None)
-    d.add_argument("assignments", nargs="*")
+    d = sub.add_parser("grade-demo", help="release, simulate, grade, feedback, reports, export")
+    d.add_argument("--students", type=int, default=30, metavar="N",
+                   help="number of synthetic students (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=0,
+                   help="random seed of the synthetic class (default: %(default)s)")
+    d.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="grading processes run at once (default: cores + 1)")
+    d.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                   help=f"{ids}; default: every assignment")
     args = p.parse_args(argv)
+    try:
+        for a in ([args.assignment] if isinstance(getattr(args, "assignment", None), str)
+                  else getattr(args, "assignment", None) or []) + \
+                (getattr(args, "assignments", None) or []):
+            known_assignment(a)
+        return _run(args)
+    except CourseError as err:
+        print(f"bpkit {args.cmd}: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
     if args.cmd == "release":
-        for nb in release.generate(assignments=args.assignments or None):
+        for nb in release.generate(assignments=args.assignments or None, say=print):
             print(nb)
         from bpkit.grading import released  # the visible cases' data, for students' check()
         for a in args.assignments or paths.assignments():
@@ -126,20 +165,32 @@ def main(argv=None):
     elif args.cmd == "autograde":
         executor, client = None, None
         if args.scheduler:
-            from distributed import Client  # the `cluster` extra
+            try:
+                from distributed import Client  # the `cluster` extra
+            except ImportError:
+                raise CourseError("--scheduler needs dask.distributed: "
+                                  "pip install -e '.[cluster]'") from None
             client = Client(args.scheduler)
             executor = client.get_executor()
         try:
             results = batch.grade_all(args.assignment, workers=args.workers, executor=executor,
-                                      timeout=args.timeout, resume=not args.no_resume)
+                                      timeout=args.timeout, resume=not args.no_resume,
+                                      only=args.student, announce=print)
         finally:
             if client is not None:
                 client.close()
         print(class_table({args.assignment: results}))
     elif args.cmd == "feedback":
-        feedback.generate(args.assignment)
+        out = feedback.generate(args.assignment)
+        print(f"feedback written for {len(out['written'])} student(s) in "
+              f"{paths.course_root() / 'feedback'}/STUDENT/{args.assignment}/")
+        if out["not_written"]:
+            print(f"no feedback for {len(out['not_written'])} student(s):")
+            for student, why in sorted(out["not_written"].items()):
+                print(f"  {student}: {why}")
     elif args.cmd == "export":
-        print(export(to=args.to))
+        path, counts = exports.export(to=args.to, assignments=args.assignment)
+        print(f"{path}: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     elif args.cmd == "report":
         print(report.write_report(args.assignment, out=args.out))
     elif args.cmd in ("publish", "collect", "return"):

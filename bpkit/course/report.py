@@ -21,7 +21,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bpkit.course import autograde, export, paths
+from bpkit.course import autograde, exports, paths
 from bpkit.course.errors import CourseError, known_assignment
 
 # what each flag means, in the instructor's words (the key is the flag's first word)
@@ -117,7 +117,7 @@ def gather(assignment: str, root=None) -> dict:
             reasons = [r["error"]] + [f for f in reasons if f != r["error"].split(":")[0]]
         if reasons:
             flagged.append({"student": r["student"], "flags": reasons, "error": r.get("error")})
-    status = {r["student"]: export.record_status(r) for r in results}
+    status = {r["student"]: exports.record_status(r) for r in results}
     return {"assignment": assignment, "root": root, "results": results, "cells": cells,
             "scores": dict(scores), "misconceptions": misconceptions.most_common(),
             "who": dict(who), "flagged": flagged, "status": status}
