@@ -1,9 +1,11 @@
-"""Assignment 07: residual and dense connections.
+"""Assignment 07: residual and dense connections (the answer key).
 
-Blocks (examples are columns, a is (n, B)):
-  residual  out = s + relu(W a + b),   s = a (or P a when the widths differ)
-  dense     out = [a ; relu(W a + b)]  (concatenation along axis 0)
-Deep test network (same width n everywhere, L - 1 blocks, tanh):
+Blocks (examples are columns, a is (n, B)); the lecture derives the identity-skip residual block
+and ONE dense block; the assignment transfers to
+  projection residual  out = P a + relu(W a + b)                     W, P: (m, n), m != n
+  dense stack (2)      h1 = relu(W1 a + b1),  c1 = [a ; h1]           W1: (k, n)
+                       h2 = relu(W2 c1 + b2), out = [a ; h1 ; h2]     W2: (k, n + k)
+Deep test network (same width n everywhere, len(Ws) blocks, tanh):
   plain     a^[l] = tanh(W^[l] a^[l-1] + b^[l])
   residual  a^[l] = a^[l-1] + tanh(W^[l] a^[l-1] + b^[l])
   cost      C = (1/N) Σ ½‖a^[L] − y‖²   (9)
@@ -30,153 +32,196 @@ def _mixed_bias(rng, W, a):
     return b
 
 
-# ---------------------------------------------------------------- residual block
-def residual_forward(a, W, b, P=None):
-    skip = a if P is None else P @ a
-    return skip + _relu(W @ a + b)
+def _away_from_kink(rng, W, a):
+    """A mixed bias (see above) with every entry of z = W a + b at least 0.05 from the ReLU's kink."""
+    for _ in range(200):
+        b = _mixed_bias(rng, W, a)
+        if np.abs(W @ a + b).min() > 0.05:
+            break
+    return b
 
 
-def residual_backward(dout, a, W, b):
-    dz = dout * _relu_prime(W @ a + b)          # δ of the inner layer
-    return dout + W.T @ dz, dz @ a.T, dz.sum(axis=1, keepdims=True)
+# ---------------------------------------------------------------- residual block with a projection
+def residual_proj_backward(dout, a, W, b, P):
+    z = W @ a + b
+    delta = dout * _relu_prime(z)                   # δ of the inner layer (22)
+    da = P.T @ dout + W.T @ delta                   # skip path + inner path
+    return da, delta @ a.T, delta.sum(axis=1, keepdims=True), dout @ a.T
 
 
-def _res_case(rng, n=None, m=None, B=None, proj=None):
+def _proj_da_inner_only(dout, a, W, b, P):
+    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    return W.T @ (dout * _relu_prime(W @ a + b)), dW, db, dP
+
+
+def _proj_dP_through_relu(dout, a, W, b, P):
+    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    return da, dW, db, (dout * _relu_prime(W @ a + b)) @ a.T
+
+
+def _proj_no_relu_prime(dout, a, W, b, P):
+    return P.T @ dout + W.T @ dout, dout @ a.T, dout.sum(axis=1, keepdims=True), dout @ a.T
+
+
+def _proj_dP_transposed(dout, a, W, b, P):
+    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    return da, dW, db, a @ dout.T
+
+
+def _proj_db_mean(dout, a, W, b, P):
+    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    return da, dW, db / a.shape[1], dP
+
+
+def _proj_case(rng, n=None, m=None, B=None):
     n = int(rng.integers(2, 6)) if n is None else n
+    if m is None:
+        m = int(rng.choice([k for k in range(2, 7) if k != n]))
     B = int(rng.integers(2, 6)) if B is None else B
-    if proj is None:
-        proj = bool(rng.integers(0, 2))
-    m = (int(rng.integers(2, 6)) if m is None else m) if proj else n
-    case = {"a": rng.normal(size=(n, B)), "W": rng.normal(size=(m, n))}
-    case["b"] = _mixed_bias(rng, case["W"], case["a"])
-    if proj:
-        case["P"] = rng.normal(size=(m, n))
-    return case
-
-
-def _resb_case(rng, n=None, B=None):
-    n = int(rng.integers(2, 6)) if n is None else n
-    B = int(rng.integers(2, 6)) if B is None else B
-    a, W = rng.normal(size=(n, B)), rng.normal(size=(n, n))
-    return {"dout": rng.normal(size=(n, B)), "a": a, "W": W, "b": _mixed_bias(rng, W, a)}
+    a, W = rng.normal(size=(n, B)), rng.normal(size=(m, n))
+    return {"dout": rng.normal(size=(m, B)), "a": a, "W": W, "b": _away_from_kink(rng, W, a),
+            "P": rng.normal(size=(m, n))}
 
 
 _r = np.random.default_rng(701)
 exercise(
-    "07.residual_forward",
-    reference=residual_forward,
-    visible=[_res_case(_r, n=3, B=4, proj=False), _res_case(_r, n=3, m=2, B=2, proj=True)],
-    hidden=_res_case,
+    "07.residual_proj_backward",
+    reference=residual_proj_backward,
+    visible=[_proj_case(_r, n=3, m=2, B=4), _proj_case(_r, n=2, m=4, B=3)],
+    hidden=_proj_case,
     n_hidden=6,
     variants=[
-        variant("skip connection missing",
-                lambda a, W, b, P=None: _relu(W @ a + b),
-                "the block must return the skip path plus the inner path: out = a + relu(W a + b)."),
-        variant("skip added inside the activation",
-                lambda a, W, b, P=None: _relu(W @ a + b + (a if P is None else P @ a)),
-                "add the skip after the activation: a + relu(W a + b), not relu(W a + b + a)."),
+        variant("skip path dropped from ∂C/∂a", _proj_da_inner_only,
+                "a reaches the output along two paths, the projection P a and the inner layer; the "
+                "multivariate chain rule adds both contributions to ∂C/∂a. Yours has only the inner one."),
+        variant("∂C/∂P taken through the ReLU", _proj_dP_through_relu,
+                "the projection is not inside the activation: out = P a + relu(W a + b), so the "
+                "gradient reaching P is dout itself, not δ = dout ∘ relu′(z)."),
+        variant("relu′ missing", _proj_no_relu_prime,
+                "inside the block δ = ∂C/∂z must include the ReLU's derivative at z = W a + b; "
+                "you used dout itself."),
+        variant("∂C/∂P in the wrong order (a doutᵀ)", _proj_dP_transposed,
+                "P maps a (n rows) to the output (m rows), so ∂C/∂P has P's shape (m, n): the "
+                "output-side factor comes first, as for ∂C/∂W = δ aᵀ (25)."),
+        variant("bias gradient averaged", _proj_db_mean,
+                "dout already carries the 1/N of the cost: ∂C/∂b is the SUM of δ over the columns (24)."),
     ],
     protect=["bpkit.layers.Residual"],
-    what="out = a + relu(W a + b) (or P a + relu(W a + b))",
-)
-
-exercise(
-    "07.residual_backward",
-    reference=residual_backward,
-    visible=[_resb_case(_r, n=3, B=4), _resb_case(_r, n=2, B=3)],
-    hidden=_resb_case,
-    n_hidden=6,
-    variants=[
-        variant("identity term dropped",
-                lambda dout, a, W, b: (W.T @ (dout * _relu_prime(W @ a + b)),) + residual_backward(dout, a, W, b)[1:],
-                "∂C/∂a gets two terms: the skip path passes dout straight through (the identity term), "
-                "plus Wᵀ δ from the inner path. Yours is missing the `dout +` part."),
-        variant("relu′ missing",
-                lambda dout, a, W, b: (dout + W.T @ dout, dout @ a.T, dout.sum(axis=1, keepdims=True)),
-                "inside the block δ = dout ∘ relu′(z) with z = W a + b; you used dout itself."),
-        variant("bias gradient averaged",
-                lambda dout, a, W, b: residual_backward(dout, a, W, b)[:2]
-                + ((dout * _relu_prime(W @ a + b)).mean(axis=1, keepdims=True),),
-                "dout already carries the 1/N of the cost: ∂C/∂b = Σ over the columns of δ, not the mean."),
-    ],
-    protect=["bpkit.layers.Residual"],
-    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a residual block",
+    what="(∂C/∂a, ∂C/∂W, ∂C/∂b, ∂C/∂P) of a residual block with a projection",
 )
 
 
-# ---------------------------------------------------------------- dense connection
-def dense_forward(a, W, b):
-    return np.concatenate([a, _relu(W @ a + b)], axis=0)
+# ---------------------------------------------------------------- a stack of two dense blocks
+def dense_stack_forward(a, W1, b1, W2, b2):
+    h1 = _relu(W1 @ a + b1)
+    c1 = np.concatenate([a, h1], axis=0)
+    h2 = _relu(W2 @ c1 + b2)
+    return np.concatenate([c1, h2], axis=0)
 
 
-def dense_backward(dout, a, W, b):
+def dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=True, a_via_block2=True, c1_input=True,
+                         relu_prime=True):
     n = a.shape[0]
-    d_skip, d_inner = dout[:n], dout[n:]        # split the gradient like the output was split
-    dz = d_inner * _relu_prime(W @ a + b)
-    return d_skip + W.T @ dz, dz @ a.T, dz.sum(axis=1, keepdims=True)
+    z1 = W1 @ a + b1
+    c1 = np.concatenate([a, _relu(z1)], axis=0)
+    z2 = W2 @ c1 + b2
+    rp = _relu_prime if relu_prime else (lambda z: np.ones_like(z))
+    nc = c1.shape[0]
+    delta2 = dout[nc:] * rp(z2)                                  # block 2's δ
+    back = W2.T @ delta2 if feed_back else np.zeros_like(c1)     # block 2's input is c1 = [a; h1]
+    d_c1 = dout[:nc] + back
+    delta1 = d_c1[n:] * rp(z1)                                    # block 1's δ
+    da = (d_c1[:n] if a_via_block2 else dout[:n]) + W1.T @ delta1
+    dW2 = delta2 @ (c1 if c1_input else c1[n:]).T
+    return (da, delta1 @ a.T, delta1.sum(axis=1, keepdims=True), dW2, delta2.sum(axis=1, keepdims=True))
 
 
-def _dense_case(rng, n=None, m=None, B=None):
-    n = int(rng.integers(2, 6)) if n is None else n
-    m = int(rng.integers(2, 6)) if m is None else m
+def _stack_case(rng, n=None, k=None, B=None):
+    n = int(rng.integers(2, 5)) if n is None else n
+    k = int(rng.integers(2, 5)) if k is None else k
     B = int(rng.integers(2, 6)) if B is None else B
-    a, W = rng.normal(size=(n, B)), rng.normal(size=(m, n))
-    return {"a": a, "W": W, "b": _mixed_bias(rng, W, a)}
+    a, W1 = rng.normal(size=(n, B)), rng.normal(size=(k, n))
+    b1 = _away_from_kink(rng, W1, a)
+    c1 = np.concatenate([a, _relu(W1 @ a + b1)], axis=0)
+    W2 = rng.normal(size=(k, n + k))
+    return {"a": a, "W1": W1, "b1": b1, "W2": W2, "b2": _away_from_kink(rng, W2, c1)}
 
 
-def _denseb_case(rng, n=None, m=None, B=None):
-    c = _dense_case(rng, n, m, B)
-    c["dout"] = rng.normal(size=(c["a"].shape[0] + c["W"].shape[0], c["a"].shape[1]))
-    return c
+def _stackb_case(rng, n=None, k=None, B=None):
+    c = _stack_case(rng, n, k, B)
+    return {"dout": rng.normal(size=(c["a"].shape[0] + 2 * c["W1"].shape[0], c["a"].shape[1])), **c}
 
 
-def _dense_split_wrong_end(dout, a, W, b):
-    m = W.shape[0]
-    d_inner, d_skip = dout[:m], dout[m:]
-    dz = d_inner * _relu_prime(W @ a + b)
-    return d_skip + W.T @ dz, dz @ a.T, dz.sum(axis=1, keepdims=True)
+def _stack_plain(a, W1, b1, W2, b2):
+    h1 = _relu(W1 @ a + b1)
+    return _relu(W2 @ np.concatenate([a, h1], axis=0) + b2)
+
+
+def _stack_skip_h1(a, W1, b1, W2, b2):
+    h1 = _relu(W1 @ a + b1)
+    return np.concatenate([a, _relu(W2 @ np.concatenate([a, h1], axis=0) + b2)], axis=0)
+
+
+def _stack_new_first(a, W1, b1, W2, b2):
+    h1 = _relu(W1 @ a + b1)
+    c1 = np.concatenate([h1, a], axis=0)
+    return np.concatenate([_relu(W2 @ c1 + b2), c1], axis=0)
+
+
+def _stack_pre_activation(a, W1, b1, W2, b2):
+    z1 = W1 @ a + b1
+    c1 = np.concatenate([a, z1], axis=0)
+    return np.concatenate([c1, W2 @ c1 + b2], axis=0)
 
 
 exercise(
-    "07.dense_forward",
-    reference=dense_forward,
-    visible=[_dense_case(_r, n=2, m=3, B=3)],
-    hidden=_dense_case,
+    "07.dense_stack_forward",
+    reference=dense_stack_forward,
+    visible=[_stack_case(_r, n=2, k=3, B=3)],
+    hidden=_stack_case,
     n_hidden=6,
     variants=[
-        variant("inner path first",
-                lambda a, W, b: np.concatenate([_relu(W @ a + b), a], axis=0),
-                "stack the input on top: out = [a ; relu(W a + b)] (the input keeps rows 0..n-1)."),
-        variant("pre-activation concatenated",
-                lambda a, W, b: np.concatenate([a, W @ a + b], axis=0),
-                "the inner path is relu(W a + b); you concatenated z = W a + b."),
+        variant("blocks not concatenated (a plain stack)", _stack_plain,
+                "each dense block KEEPS its input and stacks its new features under it: the output "
+                "of two blocks is [a ; h1 ; h2], (n + 2k) rows."),
+        variant("block 1's features dropped from the output", _stack_skip_h1,
+                "block 2's output is [its input ; h2] and its input is c1 = [a ; h1], so h1 stays in "
+                "the output: [a ; h1 ; h2]."),
+        variant("new features on top", _stack_new_first,
+                "stack the input on top and the new features under it: c1 = [a ; h1] (a keeps rows "
+                "0..n-1), then [c1 ; h2]."),
+        variant("pre-activations concatenated", _stack_pre_activation,
+                "each block adds relu(W c + b), not the weighted input z = W c + b."),
     ],
     protect=["bpkit.layers.DenseConnection"],
-    what="out = [a ; relu(W a + b)]",
+    what="[a ; h1 ; h2] of two dense blocks",
 )
 
 exercise(
-    "07.dense_backward",
-    reference=dense_backward,
-    visible=[_denseb_case(_r, n=2, m=3, B=3), _denseb_case(_r, n=3, m=2, B=2)],
-    hidden=_denseb_case,
+    "07.dense_stack_backward",
+    reference=dense_stack_backward,
+    visible=[_stackb_case(_r, n=2, k=3, B=3), _stackb_case(_r, n=3, k=2, B=2)],
+    hidden=_stackb_case,
     n_hidden=6,
     variants=[
-        variant("only the skip path",
-                lambda dout, a, W, b: (dout[:a.shape[0]],) + dense_backward(dout, a, W, b)[1:],
-                "the input reaches the output twice: through the copy and through the inner layer. "
-                "∂C/∂a = dout[:n] + Wᵀ δ; you kept only the copy's share."),
-        variant("only the inner path",
-                lambda dout, a, W, b: (W.T @ (dout[a.shape[0]:] * _relu_prime(W @ a + b)),)
-                + dense_backward(dout, a, W, b)[1:],
-                "split dout into the skip rows dout[:n] and the inner rows dout[n:]; both reach a, so add "
-                "dout[:n] to Wᵀ δ."),
-        variant("gradient split at the wrong end", _dense_split_wrong_end,
-                "the first n rows of the output are the copy of a, the last m rows the inner path: "
-                "d_skip = dout[:n], d_inner = dout[n:]."),
+        variant("block 2's gradient not sent back to its input",
+                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=False),
+                "block 2 reads c1 = [a ; h1], so a and h1 each reach the output twice: directly (their "
+                "rows of dout) and through block 2 (W2ᵀ δ2). Add W2ᵀ δ2 to the rows of c1 before going "
+                "into block 1."),
+        variant("a's path through block 2 missing",
+                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, a_via_block2=False),
+                "feature reuse: block 2 reads a too, so ∂C/∂a gets three contributions — its own rows of "
+                "dout, the first n rows of W2ᵀ δ2, and W1ᵀ δ1. Yours misses the one through block 2."),
+        variant("∂C/∂W2 with h1 instead of [a ; h1]",
+                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, c1_input=False),
+                "block 2's input is the concatenation c1 = [a ; h1], so ∂C/∂W2 = δ2 c1ᵀ has shape (k, n + k)."),
+        variant("relu′ missing",
+                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, relu_prime=False),
+                "each block's δ = (its rows of the gradient) ∘ relu′(z) with z its weighted input."),
     ],
     protect=["bpkit.layers.DenseConnection"],
-    what="(∂C/∂a, ∂C/∂W, ∂C/∂b) of a dense connection",
+    what="(∂C/∂a, ∂C/∂W1, ∂C/∂b1, ∂C/∂W2, ∂C/∂b2) of two dense blocks",
 )
 
 
@@ -189,6 +234,17 @@ def _deep_forward(Ws, bs, X, residual):
         zs.append(z)
         acts.append(acts[-1] + h if residual else h)
     return zs, acts
+
+
+def forward_signal(Ws, bs, X, norm=False, use_z=False, skip_input=False):
+    rows = []
+    for residual in (False, True):
+        zs, acts = _deep_forward(Ws, bs, X, residual)
+        seq = ([X] + zs) if use_z else acts
+        if skip_input:
+            seq = seq[1:]
+        rows.append([np.linalg.norm(v) if norm else np.sqrt(np.mean(v ** 2)) for v in seq])
+    return np.array(rows)
 
 
 def _deep_loss_and_grads(Ws, bs, X, Y, residual, drop_identity=False):
@@ -232,12 +288,19 @@ def train_deep(Ws, bs, X, Y, eta, n_iter, drop_identity=False, sign=1.0, after=F
 
 
 def _deep_case(rng, L=None, n=None, N=None):
-    depth = int(rng.integers(2, 6)) if L is None else L          # number of weight layers
+    depth = int(rng.integers(2, 7)) if L is None else L          # number of weight layers
     n = int(rng.integers(2, 5)) if n is None else n
     N = int(rng.integers(3, 7)) if N is None else N
-    return {"Ws": [rng.normal(size=(n, n)) / np.sqrt(n) for _ in range(depth)],
+    gain = float(rng.choice([0.5, 1.0]))                          # small (collapsing) or Xavier-sized
+    return {"Ws": [gain * rng.normal(size=(n, n)) / np.sqrt(n) for _ in range(depth)],
             "bs": [0.1 * rng.normal(size=(n, 1)) for _ in range(depth)],
             "X": rng.normal(size=(n, N)), "Y": rng.uniform(-1, 1, size=(n, N))}
+
+
+def _signal_case(rng, **kw):
+    c = _deep_case(rng, **kw)
+    del c["Y"]
+    return c
 
 
 def _train_case(rng, **kw):
@@ -246,6 +309,29 @@ def _train_case(rng, **kw):
     c["n_iter"] = int(rng.integers(3, 9))
     return c
 
+
+exercise(
+    "07.forward_signal",
+    reference=forward_signal,
+    visible=[_signal_case(_r, L=4, n=3, N=5)],
+    hidden=_signal_case,
+    n_hidden=5,
+    variants=[
+        variant("Frobenius norm instead of the root mean square",
+                lambda Ws, bs, X: forward_signal(Ws, bs, X, norm=True),
+                "the root mean square is √(mean of the squared entries) = ‖a‖_F / √(n·N): it does not "
+                "grow with the batch size."),
+        variant("weighted inputs z instead of activations a",
+                lambda Ws, bs, X: forward_signal(Ws, bs, X, use_z=True),
+                "measure the signal each layer hands on, a^[l] (for the residual network a^[l-1] + "
+                "tanh(z^[l])), not z^[l]."),
+        variant("input a^[1] = x left out",
+                lambda Ws, bs, X: forward_signal(Ws, bs, X, skip_input=True),
+                "include layer 1, the input a^[1] = x: each row has len(Ws) + 1 entries, so the "
+                "collapse can be read against where the signal started."),
+    ],
+    what="RMS of a^[1..L], plain (row 0) and residual (row 1)",
+)
 
 exercise(
     "07.grad_norms",
