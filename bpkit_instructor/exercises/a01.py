@@ -1,10 +1,15 @@
 """Assignment 01: the chain rule and computational graphs.
 
-Graded functions (student signatures):
-    sigmoid_prime(z), tanh_prime(z), relu_prime(z)    derivatives of the activations, elementwise
-    graph_grad(x1, x2) -> (dy_dx1, dy_dx2)            multivariate chain rule through a small graph
-    neuron_grads(w, b, x, y) -> (dC_dw, dC_db)        chain rule through one sigmoid neuron
-    central_difference(f, x, h)                        (f(x + h) − f(x − h)) / 2h
+The lecture derives σ′, tanh′, ReLU′, one graph with two paths and one sigmoid neuron with the
+quadratic cost; the assignment transfers each idea to a case the lecture did not solve.
+
+Graded answers (student names):
+    softplus_prime(z)                     derivative of softplus ln(1 + e^z), elementwise
+    elu_prime(z, alpha)                   derivative of ELU, elementwise
+    graph_grad(x1, x2) -> (dy_dx1, dy_dx2) a graph with a path through an intermediate node
+    xent_neuron_grads(w, b, X, y)         one sigmoid neuron, cross-entropy cost, a batch
+    richardson(f, x, h)                   central differences at h and h/2 combined, error O(h⁴)
+    q_gradcheck = (choice 1, choice 2)    two multiple-choice questions on gradient checks
 References are self-contained numpy, so grading never depends on student-editable code.
 """
 import numpy as np
@@ -20,193 +25,223 @@ def _sp(z):
     return _s(z) * (1.0 - _s(z))
 
 
-def _z_cases(rng, scale=3.0):
-    shape = (int(rng.integers(1, 5)), int(rng.integers(1, 6)))
-    return {"z": scale * rng.normal(size=shape)}
+def _mixed_signs(rng, scale=3.0):
+    """An array of random shape with both signs present and no exact zero."""
+    shape = (int(rng.integers(1, 4)), int(rng.integers(2, 6)))
+    z = scale * rng.normal(size=shape)
+    z.flat[0], z.flat[-1] = abs(z.flat[0]) + 0.1, -abs(z.flat[-1]) - 0.1
+    return rng.permutation(z.ravel()).reshape(shape)
 
 
-# ---------------------------------------------------------------- activation derivatives
-exercise(
-    "01.sigmoid_prime",
-    reference=lambda z: _sp(np.asarray(z, float)),
-    visible=[{"z": np.array([-2.0, -0.5, 0.0, 0.5, 3.0])}],
-    hidden=_z_cases,
-    variants=[
-        variant("σ′ evaluated at σ(z) instead of z",
-                lambda z: _sp(_s(np.asarray(z, float))),
-                "you applied σ′ to a = σ(z). Either write σ(z)(1 − σ(z)) with the input z, or "
-                "a(1 − a) with a = σ(z); but not σ′(σ(z))."),
-        variant("z(1 − z) instead of σ(z)(1 − σ(z))",
-                lambda z: np.asarray(z, float) * (1 - np.asarray(z, float)),
-                "the identity σ′ = a(1 − a) holds for a = σ(z), not for z itself: compute σ(z) first."),
-        variant("sign flip", lambda z: -_sp(np.asarray(z, float)),
-                "σ is increasing, so σ′(z) > 0 everywhere; check the sign of d/dz (1 + e^(−z))^(−1)."),
-    ],
-    protect=["bpkit.activations.sigmoid_prime"],
-    what="σ′(z) = σ(z)(1 − σ(z)) elementwise on 1 visible and 5 random arrays",
-)
-
-exercise(
-    "01.tanh_prime",
-    reference=lambda z: 1.0 - np.tanh(np.asarray(z, float)) ** 2,
-    visible=[{"z": np.array([-2.0, -0.5, 0.0, 0.5, 3.0])}],
-    hidden=_z_cases,
-    variants=[
-        variant("1 − tanh(z) (missing square)", lambda z: 1.0 - np.tanh(np.asarray(z, float)),
-                "tanh′(z) = 1 − tanh(z)², the tanh is squared."),
-        variant("tanh′ evaluated at tanh(z)",
-                lambda z: 1.0 - np.tanh(np.tanh(np.asarray(z, float))) ** 2,
-                "you applied the derivative formula to tanh(z) instead of z: 1 − tanh(z)², "
-                "or 1 − a² with a = tanh(z)."),
-        variant("sign flip", lambda z: np.tanh(np.asarray(z, float)) ** 2 - 1.0,
-                "tanh is increasing, its derivative is positive: 1 − tanh(z)², not tanh(z)² − 1."),
-    ],
-    protect=["bpkit.activations.tanh_prime"],
-    what="tanh′(z) = 1 − tanh²(z) elementwise on 1 visible and 5 random arrays",
-)
-
-def _relu_cases(rng):
-    z = _z_cases(rng)["z"].ravel()
-    z = np.concatenate([z, [abs(z[0]) + 0.1, -abs(z[-1]) - 0.1]])   # both signs present
-    return {"z": rng.permutation(z)}
+# ---------------------------------------------------------------- softplus (not in the lecture)
+def _softplus_cases(rng):
+    return {"z": _mixed_signs(rng, scale=4.0)}
 
 
 exercise(
-    "01.relu_prime",
-    reference=lambda z: (np.asarray(z, float) > 0).astype(float),
-    visible=[{"z": np.array([-2.0, -0.5, 0.25, 0.5, 3.0])}],
-    hidden=_relu_cases,
+    "01.softplus_prime",
+    reference=lambda z: _s(np.asarray(z, float)),
+    visible=[{"z": np.array([-3.0, -0.5, 0.0, 0.5, 3.0])}],
+    hidden=_softplus_cases,
     variants=[
-        variant("returned ReLU instead of its derivative",
-                lambda z: np.maximum(np.asarray(z, float), 0.0),
-                "max(0, z) is ReLU itself; its derivative is 1 where z > 0 and 0 where z < 0."),
-        variant("step on the wrong side", lambda z: (np.asarray(z, float) < 0).astype(float),
-                "ReLU has slope 1 for positive z (where it equals z) and slope 0 for negative z."),
+        variant("returned softplus itself", lambda z: np.log1p(np.exp(np.asarray(z, float))),
+                "ln(1 + eᶻ) is the function; its derivative is what the chain rule gives for "
+                "ln(u) with u = 1 + eᶻ: (1/u)·u′."),
+        variant("missing the inner derivative eᶻ", lambda z: 1.0 / (1.0 + np.exp(np.asarray(z, float))),
+                "d/dz ln(u) = u′/u with u = 1 + eᶻ: you kept 1/u but dropped the inner factor "
+                "u′ = eᶻ (chain rule)."),
+        variant("σ′(z) instead of σ(z) (differentiated once too often)",
+                lambda z: _sp(np.asarray(z, float)),
+                "eᶻ/(1 + eᶻ) simplifies to σ(z) itself; σ(z)(1 − σ(z)) is the derivative of that, "
+                "i.e. the second derivative of softplus."),
     ],
-    protect=["bpkit.activations.relu_prime"],
-    what="ReLU′(z) = 1[z > 0] on 1 visible and 5 random arrays (no z is exactly 0)",
+    what="softplus′(z) elementwise on 1 visible and 5 random arrays",
 )
 
 
-# ---------------------------------------------------------------- multivariate chain rule
-# y = σ(m1) · m2,  m1 = x1 x2,  m2 = x1 + x2²
-def _graph_parts(x1, x2):
+# ---------------------------------------------------------------- ELU (not in the lecture)
+def _elu_cases(rng):
+    alpha = float(rng.uniform(0.2, 0.8) if rng.random() < 0.5 else rng.uniform(1.3, 2.5))
+    return {"z": _mixed_signs(rng), "alpha": alpha}   # α ≠ 1, so a missing α shows
+
+
+def _elu(z, alpha):
+    z = np.asarray(z, float)
+    return np.where(z > 0, z, alpha * (np.exp(np.minimum(z, 0.0)) - 1.0))
+
+
+exercise(
+    "01.elu_prime",
+    reference=lambda z, alpha: np.where(np.asarray(z, float) > 0, 1.0,
+                                        alpha * np.exp(np.minimum(np.asarray(z, float), 0.0))),
+    visible=[{"z": np.array([-2.0, -0.5, 0.25, 1.5]), "alpha": 0.5}],
+    hidden=_elu_cases,
+    variants=[
+        variant("returned ELU itself", _elu,
+                "that is ELU(z); differentiate each branch: d/dz z = 1 and d/dz α(eᶻ − 1) = α eᶻ."),
+        variant("α missing on the negative side",
+                lambda z, alpha: np.where(np.asarray(z, float) > 0, 1.0,
+                                          np.exp(np.minimum(np.asarray(z, float), 0.0))),
+                "the constant α multiplies eᶻ − 1, so it multiplies its derivative too: α eᶻ."),
+        variant("the −1 kept: α(eᶻ − 1) on the negative side",
+                lambda z, alpha: np.where(np.asarray(z, float) > 0, 1.0, _elu(z, alpha)),
+                "the derivative of the constant −α is 0: d/dz α(eᶻ − 1) = α eᶻ."),
+        variant("ReLU′ (slope 0 for negative z)",
+                lambda z, alpha: (np.asarray(z, float) > 0).astype(float),
+                "unlike ReLU, ELU is not flat for z < 0: its slope there is α eᶻ > 0."),
+    ],
+    what="ELU′(z) elementwise (z ≠ 0) on 1 visible and 5 random arrays and α values",
+)
+
+
+# ---------------------------------------------------------------- a graph with three paths
+# m1 = x1 x2,  m2 = tanh(x1 + m1),  y = σ(m1) · m2
+def _graph(x1, x2, m1_to_m2=True, x1_to_m2=True, tanh_p=None, sp=None):
     x1, x2 = np.asarray(x1, float), np.asarray(x2, float)
-    m1, m2 = x1 * x2, x1 + x2 ** 2
-    return x1, x2, m1, m2
-
-
-def _graph_ref(x1, x2):
-    x1, x2, m1, m2 = _graph_parts(x1, x2)
-    dy_dm1, dy_dm2 = _sp(m1) * m2, _s(m1)
-    return dy_dm1 * x2 + dy_dm2 * 1.0, dy_dm1 * x1 + dy_dm2 * 2 * x2
-
-
-def _graph_only_m1(x1, x2):
-    x1, x2, m1, m2 = _graph_parts(x1, x2)
-    return _sp(m1) * m2 * x2, _sp(m1) * m2 * x1
-
-
-def _graph_only_m2(x1, x2):
-    x1, x2, m1, m2 = _graph_parts(x1, x2)
-    return _s(m1), _s(m1) * 2 * x2
-
-
-def _graph_missing_sp(x1, x2):
-    x1, x2, m1, m2 = _graph_parts(x1, x2)
-    return m2 * x2 + _s(m1), m2 * x1 + _s(m1) * 2 * x2
+    m1 = x1 * x2
+    m2 = np.tanh(x1 + m1)
+    t = 1.0 - m2 ** 2 if tanh_p is None else tanh_p(m2)             # ∂m2/∂(x1 + m1)
+    s_prime = _sp(m1) if sp is None else sp(m1)
+    dy_dm2 = _s(m1)
+    dy_dm1 = s_prime * m2 + (dy_dm2 * t if m1_to_m2 else 0.0)        # direct + through m2
+    return (dy_dm1 * x2 + (dy_dm2 * t if x1_to_m2 else 0.0),         # x1 → m1 and x1 → m2
+            dy_dm1 * x1)
 
 
 def _graph_cases(rng):
-    n = int(rng.integers(1, 6))
+    n = int(rng.integers(2, 6))
     return {"x1": rng.normal(size=n), "x2": rng.normal(size=n)}
 
 
 exercise(
     "01.graph_grad",
-    reference=_graph_ref,
+    reference=_graph,
     visible=[{"x1": np.array([1.0, -0.5]), "x2": np.array([0.5, 2.0])}],
     hidden=_graph_cases,
     variants=[
-        variant("only the path through m₁", _graph_only_m1,
-                "x₁ and x₂ reach y through m₁ AND through m₂: add ∂y/∂m₂ · ∂m₂/∂xᵢ."),
-        variant("only the path through m₂", _graph_only_m2,
-                "x₁ and x₂ reach y through m₁ AND through m₂: add ∂y/∂m₁ · ∂m₁/∂xᵢ."),
-        variant("missing σ′ (∂y/∂m₁ taken as m₂)", _graph_missing_sp,
-                "y = σ(m₁)·m₂, so ∂y/∂m₁ = σ′(m₁)·m₂: the σ′(m₁) factor is missing."),
+        variant("the edge m₁ → m₂ left out", lambda x1, x2: _graph(x1, x2, m1_to_m2=False),
+                "m₁ reaches y twice: directly (y = σ(m₁)·m₂) and through m₂ = tanh(x₁ + m₁). "
+                "The total ∂y/∂m₁ adds both paths."),
+        variant("the direct edge x₁ → m₂ left out", lambda x1, x2: _graph(x1, x2, x1_to_m2=False),
+                "x₁ enters m₂ = tanh(x₁ + m₁) directly as well as through m₁: add the path "
+                "x₁ → m₂ → y."),
+        variant("tanh′ written as 1 − tanh (square missing)",
+                lambda x1, x2: _graph(x1, x2, tanh_p=lambda m2: 1.0 - m2),
+                "tanh′(u) = 1 − tanh(u)²: with m₂ = tanh(u), that is 1 − m₂²."),
+        variant("missing σ′ (∂y/∂m₁ taken as m₂)",
+                lambda x1, x2: _graph(x1, x2, sp=lambda m1: 1.0),
+                "y = σ(m₁)·m₂, so the direct part of ∂y/∂m₁ is σ′(m₁)·m₂: the σ′(m₁) factor is missing."),
     ],
-    what="(∂y/∂x₁, ∂y/∂x₂) for y = σ(x₁x₂)·(x₁ + x₂²) on 1 visible and 5 random cases",
+    what="(∂y/∂x₁, ∂y/∂x₂) for y = σ(m₁)·tanh(x₁ + m₁), m₁ = x₁x₂, on 1 visible and 5 random cases",
 )
 
 
-# ---------------------------------------------------------------- one sigmoid neuron
-# z = w·x + b, a = σ(z), C = ½(a − y)²
-def _neuron(w, b, x, y, sp=None, sign=1.0):
-    w, x = np.asarray(w, float), np.asarray(x, float)
-    z = float(w @ x + b)
-    a = float(_s(z))
-    dz = sign * (a - y) * (_sp(z) if sp is None else sp(z, a))
-    return dz * x, dz
+# ---------------------------------------------------------------- one neuron, cross-entropy
+# z = wᵀX + b (one z per column), a = σ(z), C = −(1/B) Σ [y ln a + (1 − y) ln(1 − a)]
+def _xent(w, b, X, y, factor=None, sign=1.0, mean=True):
+    w, X, y = np.asarray(w, float), np.asarray(X, float), np.asarray(y, float)
+    z = w @ X + b
+    a = _s(z)
+    dz = sign * (a - y) * (1.0 if factor is None else factor(z, a))
+    if mean:
+        dz = dz / X.shape[1]
+    return X @ dz, float(np.sum(dz))
 
 
-def _neuron_cases(rng):
-    n = int(rng.integers(1, 6))
-    return {"w": rng.normal(size=n), "b": float(rng.normal()), "x": rng.normal(size=n),
-            "y": float(rng.random())}
+def _xent_cases(rng):
+    n, B = int(rng.integers(1, 5)), int(rng.integers(2, 7))
+    return {"w": rng.normal(size=n), "b": float(rng.normal()), "X": rng.normal(size=(n, B)),
+            "y": rng.integers(0, 2, size=B).astype(float)}
 
 
 exercise(
-    "01.neuron_grads",
-    reference=lambda w, b, x, y: _neuron(w, b, x, y),
-    visible=[{"w": np.array([0.5, -1.0]), "b": 0.1, "x": np.array([1.0, 2.0]), "y": 1.0}],
-    hidden=_neuron_cases,
+    "01.xent_neuron_grads",
+    reference=_xent,
+    visible=[{"w": np.array([0.5, -1.0]), "b": 0.1, "X": np.array([[1.0, 0.0, -1.0], [2.0, 0.5, 1.0]]),
+              "y": np.array([1.0, 0.0, 1.0])}],
+    hidden=_xent_cases,
     variants=[
-        variant("missing σ′", lambda w, b, x, y: _neuron(w, b, x, y, sp=lambda z, a: 1.0),
-                "a = σ(z) sits between z and C, so ∂C/∂z = (a − y)·σ′(z): the σ′(z) factor is missing."),
-        variant("σ′ evaluated at a instead of z",
-                lambda w, b, x, y: _neuron(w, b, x, y, sp=lambda z, a: _sp(a)),
-                "you computed σ′(a) = σ′(σ(z)). The local derivative of a = σ(z) is σ′(z) = a(1 − a)."),
-        variant("sign flip", lambda w, b, x, y: _neuron(w, b, x, y, sign=-1.0),
-                "C = ½(a − y)² gives ∂C/∂a = a − y (not y − a)."),
+        variant("the quadratic cost's gradient (an extra σ′(z))",
+                lambda w, b, X, y: _xent(w, b, X, y, factor=lambda z, a: a * (1 - a)),
+                "with C = −[y ln a + (1 − y) ln(1 − a)], ∂C/∂a = (a − y)/(a(1 − a)); times "
+                "∂a/∂z = a(1 − a) the σ′ cancels: ∂C/∂z = a − y. The extra σ′ belongs to ½(a − y)²."),
+        variant("∂C/∂a used as ∂C/∂z (the σ′ factor left out)",
+                lambda w, b, X, y: _xent(w, b, X, y, factor=lambda z, a: 1.0 / (a * (1 - a))),
+                "(a − y)/(a(1 − a)) is ∂C/∂a; the chain rule still multiplies by ∂a/∂z = σ′(z)."),
+        variant("forgot to divide by B (summed over the batch)",
+                lambda w, b, X, y: _xent(w, b, X, y, mean=False),
+                "C is the mean over the B examples (columns), so its gradient is the mean of the "
+                "per-example gradients: divide by B."),
+        variant("sign flip (y − a)", lambda w, b, X, y: _xent(w, b, X, y, sign=-1.0),
+                "∂C/∂z = a − y: the gradient points towards larger cost, the update subtracts it."),
     ],
-    what="(∂C/∂w, ∂C/∂b) for C = ½(σ(w·x + b) − y)² on 1 visible and 5 random cases",
+    what="(∂C/∂w, ∂C/∂b) of the mean cross-entropy of one sigmoid neuron on 1 visible and 5 random batches",
 )
 
 
-# ---------------------------------------------------------------- central differences
+# ---------------------------------------------------------------- Richardson extrapolation
 _FUNCS = [np.sin, np.cos, np.exp, np.tanh, np.arctan]
 
 
-def _central(f, x, h):
+def _D(f, x, h):
     x = np.asarray(x, float)
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
-def _central_cases(rng):
+def _richardson_cases(rng):
     f = _FUNCS[int(rng.integers(len(_FUNCS)))]
-    n = int(rng.integers(3, 7))
-    return {"f": f, "x": rng.uniform(-2.0, 2.0, size=n), "h": float(rng.choice([1e-1, 3e-2, 1e-2]))}
+    return {"f": f, "x": rng.uniform(-2.0, 2.0, size=int(rng.integers(3, 7))),
+            "h": float(rng.choice([0.05, 0.1, 0.2]))}
 
 
 exercise(
-    "01.central_difference",
-    reference=_central,
-    visible=[{"f": np.sin, "x": np.array([0.3, 1.0, 2.0]), "h": 1e-2},
-             {"f": np.exp, "x": np.array([-1.0, 0.5]), "h": 1e-1}],
-    hidden=_central_cases,
+    "01.richardson",
+    reference=lambda f, x, h: (4 * _D(f, x, h / 2) - _D(f, x, h)) / 3,
+    visible=[{"f": np.sin, "x": np.array([0.3, 1.0, 2.0]), "h": 0.1},
+             {"f": np.exp, "x": np.array([-1.0, 0.5]), "h": 0.2}],
+    hidden=_richardson_cases,
     variants=[
-        variant("forward difference instead of central",
-                lambda f, x, h: (f(np.asarray(x, float) + h) - f(np.asarray(x, float))) / h,
-                "(f(x + h) − f(x))/h is the forward difference, error O(h). The central difference "
-                "evaluates f on both sides: (f(x + h) − f(x − h)) / 2h, error O(h²)."),
-        variant("backward difference instead of central",
-                lambda f, x, h: (f(np.asarray(x, float)) - f(np.asarray(x, float) - h)) / h,
-                "(f(x) − f(x − h))/h is the backward difference; use (f(x + h) − f(x − h)) / 2h."),
-        variant("divided by h instead of 2h",
-                lambda f, x, h: (f(np.asarray(x, float) + h) - f(np.asarray(x, float) - h)) / h,
-                "x + h and x − h are 2h apart: divide by 2h."),
+        variant("plain central difference D(h)", _D,
+                "D(h) alone still has the c·h² error; combine D(h) and D(h/2) so that c·h² cancels."),
+        variant("central difference at h/2 only", lambda f, x, h: _D(f, x, h / 2),
+                "D(h/2) has a quarter of the error c·h², but not zero: combine it with D(h)."),
+        variant("weights for an O(h) error: 2·D(h/2) − D(h)",
+                lambda f, x, h: 2 * _D(f, x, h / 2) - _D(f, x, h),
+                "those weights cancel an error proportional to h. The central difference's error "
+                "starts at c·h², and halving h divides it by 4, not 2."),
+        variant("weights swapped: (4·D(h) − D(h/2))/3",
+                lambda f, x, h: (4 * _D(f, x, h) - _D(f, x, h / 2)) / 3,
+                "the factor 4 belongs to the smaller step: D(h/2) has error c·h²/4."),
     ],
-    protect=["bpkit.gradcheck.numerical_gradient"],
-    rtol=1e-6, atol=1e-9,
-    what="(f(x + h) − f(x − h)) / 2h compared with the same h, on 2 visible and 5 random cases",
+    rtol=1e-7, atol=1e-10,
+    what="(4·D(h/2) − D(h))/3 compared with the same h, on 2 visible and 5 random cases",
+)
+
+
+# ---------------------------------------------------------------- reasoning: multiple choice
+# Q1 (h = 1e-11 on eˣ: round-off) -> 2;  Q2 (ReLU net, 3e-6 in one layer: a kink) -> 3
+_Q = (2, 3)
+exercise(
+    "01.q_gradcheck",
+    reference=lambda: _Q,
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    choices=(1, 2, 3, 4),
+    variants=[
+        variant("Q1: a bug in the derivative", (1, 3),
+                "eˣ′ = eˣ is right; with h = 10⁻¹¹ the round-off term ε|f|/h ≈ 6·10⁻⁵ alone "
+                "explains the error (lecture 01, section 6). Retry with h ≈ 10⁻⁵ before suspecting a bug."),
+        variant("Q1: truncation error", (3, 3),
+                "truncation error is h²|f‴|/6 ≈ 10⁻²² at h = 10⁻¹¹; it is the round-off ε|f|/h "
+                "that grows as h shrinks."),
+        variant("Q2: a bug in W^[2]'s gradient", (2, 1),
+                "3·10⁻⁶ is in the table's 'suspect' band, not 'wrong'; a ReLU network with some "
+                "z^[2] within h of 0 gives exactly this: the central difference straddles the kink."),
+        variant("Q2: round-off", (2, 2),
+                "round-off at h = 10⁻⁶ gives about 10⁻¹⁰, as in the other layers; only one layer "
+                "is off, the one whose z sit near ReLU's kink."),
+    ],
+    what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
 )
