@@ -1,93 +1,122 @@
-"""Assignment 08: overfitting and regularisation.
+"""Assignment 08: overfitting and regularisation (the answer key).
 
-Conventions:
-  L2      C_reg = C + (λ/2) Σ_l ‖W^[l]‖²_F   so   ∂C_reg/∂W^[l] = ∂C/∂W^[l] + λ W^[l]   (biases are not penalised)
-  dropout inverted dropout with drop probability p: mask ∈ {0, 1} (1 = keep, keep probability 1 − p),
-          train: out = a ∘ mask / (1 − p);  eval: out = a (no mask, no scaling)
-  early stopping: evaluate the validation loss after every epoch, keep a copy of the best weights,
-          stop after `patience` epochs in a row without a strict improvement.
+The lecture shows the L2 penalty and its gradient on one weight matrix, inverted dropout on one
+layer, and early stopping with bpkit's EarlyStopping; the assignment transfers them to a network:
+
+  network   z^[2] = W2 X + b2,  a^[2] = σ(z^[2]),  a^[3] = W3 ã^[2] + b3 (linear output)
+            C = (1/N) Σ_i ½‖a^[3] − y‖²   (9); δ^[3] per example, 1/N once in the parameter gradients
+  L2        σ = tanh, ã^[2] = a^[2];  C_reg = C + (λ/2)(‖W2‖² + ‖W3‖²)   (biases are not penalised)
+  dropout   σ = relu, ã^[2] = a^[2] ∘ mask / (1 − p) in training (mask 1 = keep), ã^[2] = a^[2] in eval
+  early stopping on a recorded validation curve: val_losses[t − 1] after epoch t (epochs from 1);
+            stop at the first epoch where `patience` epochs in a row brought no strict improvement;
+            return (best epoch, stop epoch); a run that never stops ends at len(val_losses).
 """
 import numpy as np
 
 from bpkit.grading.registry import exercise, variant
 
 
-# ---------------------------------------------------------------- L2 weight decay
-def l2_penalty(Ws, lam):
-    return 0.5 * lam * sum(float(np.sum(W * W)) for W in Ws)
+def _relu(z):
+    return np.maximum(z, 0.0)
 
 
-def l2_grad(W, dW, lam):
-    return dW + lam * W
+def _relu_prime(z):
+    return (z > 0).astype(float)
 
 
-def _pen_case(rng):
-    k = int(rng.integers(1, 4))
-    return {"Ws": [rng.normal(size=(int(rng.integers(2, 5)), int(rng.integers(1, 5)))) for _ in range(k)],
-            "lam": float(rng.uniform(0.01, 1.0))}
+# ---------------------------------------------------------------- L2 in a network
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=False, per_example=False,
+                      half=True, penalty_in_cost=True):
+    N = X.shape[1]
+    z2 = W2 @ X + b2
+    a2 = np.tanh(z2)
+    a3 = W3 @ a2 + b3
+    delta3 = a3 - Y                                        # per example (22), linear output
+    delta2 = (W3.T @ delta3) * (1.0 - a2 ** 2)             # (23)
+    grads = [delta2 @ X.T / N, delta2.sum(axis=1, keepdims=True) / N,
+             delta3 @ a2.T / N, delta3.sum(axis=1, keepdims=True) / N]   # (25), (24) with the 1/N
+    k = (lam / N if per_example else lam) * (1.0 if half else 2.0)
+    C = 0.5 * float(np.sum((a3 - Y) ** 2)) / N                         # (9)
+    penalised = [(0, W2), (2, W3)] + ([(1, b2), (3, b3)] if penalise_biases else [])
+    for i, P in penalised:
+        grads[i] = grads[i] + k * P
+        if penalty_in_cost:
+            C += 0.5 * k * float(np.sum(P * P))
+    return (C, *grads)
 
 
-def _grad_case(rng):
-    shape = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
-    return {"W": rng.normal(size=shape), "dW": rng.normal(size=shape), "lam": float(rng.uniform(0.01, 1.0))}
+def _l2_case(rng, n=None, h=None, m=None, N=None):
+    n = int(rng.integers(1, 4)) if n is None else n
+    h = int(rng.integers(2, 6)) if h is None else h
+    m = int(rng.integers(1, 3)) if m is None else m
+    N = int(rng.integers(3, 8)) if N is None else N
+    return {"W2": rng.normal(size=(h, n)), "b2": rng.normal(size=(h, 1)),
+            "W3": rng.normal(size=(m, h)), "b3": rng.normal(size=(m, 1)),
+            "X": rng.normal(size=(n, N)), "Y": rng.normal(size=(m, N)),
+            "lam": float(rng.uniform(0.05, 0.8))}
 
 
 _r = np.random.default_rng(801)
 exercise(
-    "08.l2_penalty",
-    reference=l2_penalty,
-    visible=[{"Ws": [np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[2.0, 1.0]])], "lam": 0.1},
-             _pen_case(_r)],
-    hidden=_pen_case,
+    "08.l2_loss_and_grads",
+    reference=l2_loss_and_grads,
+    visible=[_l2_case(_r, n=2, h=3, m=1, N=4), _l2_case(_r, n=1, h=4, m=2, N=5)],
+    hidden=_l2_case,
     n_hidden=6,
     variants=[
-        variant("½ missing",
-                lambda Ws, lam: lam * sum(float(np.sum(W * W)) for W in Ws),
-                "this course's convention is C_reg = C + (λ/2)‖W‖²: the ½ makes the gradient exactly λW."),
-        variant("norm not squared",
-                lambda Ws, lam: 0.5 * lam * sum(float(np.linalg.norm(W)) for W in Ws),
-                "the penalty uses the squared Frobenius norm ‖W‖² = Σ_jk w_jk², not ‖W‖."),
-        variant("mean of squares instead of sum",
-                lambda Ws, lam: 0.5 * lam * sum(float(np.mean(W * W)) for W in Ws),
-                "‖W‖² is the sum of the squared entries, not their mean."),
+        variant("biases penalised too",
+                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=True),
+                "weight decay penalises the weights only: the biases' gradients are the plain data "
+                "gradients, and (λ/2)‖b‖² is not part of C_reg."),
+        variant("penalty divided by N",
+                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, per_example=True),
+                "the 1/N averages the data term over the examples; the penalty (λ/2)Σ‖W‖² is added once "
+                "to the averaged cost, so its gradient is λW, not λW/N."),
+        variant("½ missing (λ‖W‖², gradient 2λW)",
+                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, half=False),
+                "this course's penalty is (λ/2)Σ_l‖W^[l]‖²: with the ½ the derivative of the square "
+                "leaves exactly λ."),
+        variant("penalty missing from the cost",
+                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalty_in_cost=False),
+                "the gradients include the decay but the returned cost does not: C_reg = C + "
+                "(λ/2)(‖W2‖² + ‖W3‖²)."),
+        variant("no L2 at all",
+                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, 0.0),
+                "this is the unregularised cost and gradient: add the penalty to C and its gradient "
+                "to each ∂C/∂W."),
     ],
-    protect=["bpkit.optim.l2_penalty"],
-    what="(λ/2) Σ_l ‖W^[l]‖²",
-)
-
-exercise(
-    "08.l2_grad",
-    reference=l2_grad,
-    visible=[{"W": np.array([[1.0, -2.0], [0.5, 3.0]]), "dW": np.array([[0.1, 0.2], [-0.3, 0.0]]), "lam": 0.1},
-             _grad_case(_r)],
-    hidden=_grad_case,
-    n_hidden=6,
-    variants=[
-        variant("λ/2 · W",
-                lambda W, dW, lam: dW + 0.5 * lam * W,
-                "d/dW of (λ/2)‖W‖² is λW: the ½ cancels the 2 from the square."),
-        variant("2λ · W",
-                lambda W, dW, lam: dW + 2 * lam * W,
-                "with C_reg = C + (λ/2)‖W‖² the decay term is λW, not 2λW (2λW belongs to λ‖W‖² without the ½)."),
-        variant("data gradient dropped",
-                lambda W, dW, lam: lam * W,
-                "the regularised gradient is the data gradient plus the decay: dW + λW."),
-        variant("sign of the decay flipped",
-                lambda W, dW, lam: dW - lam * W,
-                "the penalty grows with ‖W‖, so its gradient λW points away from 0: add it."),
-    ],
-    protect=["bpkit.optim.l2_grad"],
-    what="∂C/∂W + λW",
+    protect=["bpkit.optim.l2_penalty", "bpkit.optim.l2_grad"],
+    what="C_reg and its gradients for a one-hidden-layer tanh network with L2",
 )
 
 
-# ---------------------------------------------------------------- dropout
-def dropout_forward(a, p, mask, train=True):
-    return a * mask / (1.0 - p) if train else a
+# ---------------------------------------------------------------- dropout inside a network
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True, scale="1-p", keep=True, eval_mode="off"):
+    a2 = _relu(W2 @ X + b2)
+    if train:
+        m = mask if keep else 1.0 - mask
+        factor = {"1-p": 1.0 / (1.0 - p), "p": 1.0 / p, "none": 1.0}[scale]
+        a2 = a2 * m * factor
+    elif eval_mode == "mask":
+        a2 = a2 * mask / (1.0 - p)
+    elif eval_mode == "scaled":
+        a2 = a2 * (1.0 - p)
+    return W3 @ a2 + b3
 
 
-def dropout_backward(dout, p, mask):
-    return dout * mask / (1.0 - p)
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=True, scale_back=True,
+                         undropped=False, relu_prime=True):
+    N = X.shape[1]
+    z2 = W2 @ X + b2
+    a2 = _relu(z2)
+    keep = (mask if mask_back else 1.0) / ((1.0 - p) if scale_back else 1.0)
+    a2d = a2 * mask / (1.0 - p)                        # ã^[2], what layer 3 saw
+    a3 = W3 @ a2d + b3
+    delta3 = a3 - Y                                    # per example
+    da2 = (W3.T @ delta3) * keep                       # back through the dropout
+    delta2 = da2 * (_relu_prime(z2) if relu_prime else 1.0)
+    return (delta2 @ X.T / N, delta2.sum(axis=1, keepdims=True) / N,
+            delta3 @ (a2 if undropped else a2d).T / N, delta3.sum(axis=1, keepdims=True) / N)
 
 
 def _p(rng):
@@ -101,168 +130,191 @@ def _mask(rng, shape, p):
     return m
 
 
-def _drop_case(rng, train=True):
-    shape = (int(rng.integers(2, 6)), int(rng.integers(2, 6)))
-    p = _p(rng)
-    return {"a": rng.normal(size=shape), "p": p, "mask": _mask(rng, shape, p), "train": train}
+def _drop_case(rng, train=True, n=None, h=None, m=None, N=None, p=None):
+    n = int(rng.integers(1, 4)) if n is None else n
+    h = int(rng.integers(2, 6)) if h is None else h
+    m = int(rng.integers(1, 3)) if m is None else m
+    N = int(rng.integers(2, 6)) if N is None else N
+    p = _p(rng) if p is None else p
+    X, W2 = rng.normal(size=(n, N)), rng.normal(size=(h, n))
+    b2 = rng.normal(size=(h, 1))
+    b2[0] = 0.5 - (W2 @ X)[0].min()                    # unit 0 always active: dropping matters
+    b2[1] = -0.5 - (W2 @ X)[1].max()                   # unit 1 never active: relu′ matters
+    mask = _mask(rng, (h, N), p)
+    mask[0, -1] = mask[1, 0] = 1.0                     # ... and each is kept somewhere
+    case = {"X": X, "W2": W2, "b2": b2, "W3": rng.normal(size=(m, h)), "b3": rng.normal(size=(m, 1)),
+            "p": p, "mask": mask}
+    if train is not None:
+        case["train"] = train
+    return case
 
 
-def _dropb_case(rng):
-    c = _drop_case(rng)
-    return {"dout": c["a"], "p": c["p"], "mask": c["mask"]}
+def _dropb_case(rng, **kw):
+    c = _drop_case(rng, train=None, **kw)
+    c["Y"] = rng.normal(size=(c["W3"].shape[0], c["X"].shape[1]))
+    return c
 
-
-_M = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
-_A = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
 
 exercise(
-    "08.dropout_train",
-    reference=dropout_forward,
-    visible=[{"a": _A, "p": 0.25, "mask": _M, "train": True}, _drop_case(_r)],
+    "08.dropout_net_train",
+    reference=dropout_net_forward,
+    visible=[_drop_case(_r, n=2, h=3, m=1, N=4, p=0.25), _drop_case(_r)],
     hidden=_drop_case,
     n_hidden=6,
     variants=[
         variant("no rescaling",
-                lambda a, p, mask, train=True: a * mask if train else a,
+                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="none"),
                 "inverted dropout divides the kept units by the keep probability 1 − p, so the expected "
-                "activation stays a and nothing has to change at test time."),
+                "input of layer 3 stays a^[2] and nothing has to change at evaluation time."),
         variant("rescaled by 1/p",
-                lambda a, p, mask, train=True: a * mask / p if train else a,
+                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="p"),
                 "p is the DROP probability; the kept units survive with probability 1 − p, divide by 1 − p."),
-        variant("mask inverted",
-                lambda a, p, mask, train=True: a * (1 - mask) / (1.0 - p) if train else a,
-                "mask == 1 means keep: multiply by the mask, not by 1 − mask."),
+        variant("mask inverted (kept the dropped units)",
+                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, keep=False),
+                "your output is what the network gives when exactly the DROPPED units are kept: mask == 1 "
+                "means keep, so multiply a^[2] by mask, not by 1 − mask."),
     ],
     protect=["bpkit.layers.Dropout"],
-    what="inverted dropout in train mode",
+    what="the network's output with inverted dropout in training mode",
 )
 
 exercise(
-    "08.dropout_eval",
-    reference=dropout_forward,
-    visible=[{"a": _A, "p": 0.25, "mask": _M, "train": False}, _drop_case(_r, train=False)],
+    "08.dropout_net_eval",
+    reference=dropout_net_forward,
+    visible=[_drop_case(_r, train=False, n=2, h=3, m=1, N=4, p=0.25), _drop_case(_r, train=False)],
     hidden=lambda rng: _drop_case(rng, train=False),
     n_hidden=6,
     variants=[
         variant("mask applied in eval mode",
-                lambda a, p, mask, train=True: a * mask / (1.0 - p),
-                "at evaluation (train=False) dropout is switched off: return a unchanged, ignore the mask."),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="mask"),
+                "at evaluation (train=False) dropout is switched off: layer 3 sees a^[2] unchanged, the "
+                "mask is ignored."),
         variant("scaled by 1 − p in eval mode",
-                lambda a, p, mask, train=True: a * mask / (1.0 - p) if train else a * (1.0 - p),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="scaled"),
                 "that is the old, non-inverted dropout; with inverted dropout the scaling already happened "
-                "in training, so eval returns a as it is."),
+                "in training, so evaluation uses a^[2] as it is."),
     ],
     protect=["bpkit.layers.Dropout"],
-    what="dropout in eval mode (train=False)",
+    what="the network's output with dropout in evaluation mode (train=False)",
 )
 
 exercise(
-    "08.dropout_backward",
-    reference=dropout_backward,
-    visible=[{"dout": _A, "p": 0.25, "mask": _M}, _dropb_case(_r)],
+    "08.dropout_net_backward",
+    reference=dropout_net_backward,
+    visible=[_dropb_case(_r, n=2, h=3, m=1, N=4, p=0.25), _dropb_case(_r, n=1, h=4, m=2, N=3)],
     hidden=_dropb_case,
     n_hidden=6,
     variants=[
-        variant("no rescaling",
-                lambda dout, p, mask: dout * mask,
-                "the forward pass multiplied by mask/(1 − p), so the backward pass multiplies dout by the same factor."),
-        variant("mask forgotten",
-                lambda dout, p, mask: dout / (1.0 - p),
-                "dropped units did not reach the output: their gradient is 0, multiply by the mask."),
+        variant("mask forgotten in the backward pass",
+                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=False),
+                "a dropped unit did not reach layer 3, so no gradient comes back to it: multiply "
+                "∂C/∂ã^[2] by the same mask/(1 − p) the forward pass used."),
+        variant("no rescaling in the backward pass",
+                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, scale_back=False),
+                "the forward pass multiplied a^[2] by mask/(1 − p); its derivative is that same factor, "
+                "1/(1 − p) included."),
+        variant("∂C/∂W3 with the undropped activations",
+                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, undropped=True),
+                "layer 3's input in training was ã^[2] = a^[2] ∘ mask/(1 − p), so ∂C/∂W3 = δ^[3] (ã^[2])ᵀ / N "
+                "(25) uses what layer 3 actually saw."),
+        variant("relu′ missing",
+                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, relu_prime=False),
+                "after the dropout comes the activation: δ^[2] = ∂C/∂a^[2] ∘ relu′(z^[2]) (23)."),
     ],
     protect=["bpkit.layers.Dropout"],
-    what="∂C/∂a = dout ∘ mask / (1 − p)",
+    what="(∂C/∂W2, ∂C/∂b2, ∂C/∂W3, ∂C/∂b3) of a network with dropout",
 )
 
 
 # ---------------------------------------------------------------- early stopping
-def validation_problem(w0, w_train, w_val, eta, wobble, _np=np):
-    """A deterministic toy run, as (step, val_loss). `step(w)` is one epoch of gradient descent on a
-    training loss (updates w IN PLACE, like an optimiser); `val_loss(w)` is a validation loss that
-    first falls, then rises (overfitting), and wobbles from epoch to epoch like a noisy curve.
-
-    Closures only (numpy bound as a default): the judge seals this module before calling them.
-    """
-    w0, w_train, w_val = (_np.array(v, dtype=float) for v in (w0, w_train, w_val))
-    start = _np.linalg.norm(w0 - w_train)
-    log_keep = _np.log(1.0 - eta)
-
-    def step(w):
-        w -= eta * (w - w_train)
-
-    def val_loss(w):
-        d = w - w_val
-        # the epoch t, read off w: ‖w_t − w_train‖ = (1 − η)^t ‖w_0 − w_train‖
-        t = _np.log(_np.linalg.norm(w - w_train) / start) / log_keep
-        return 0.5 * float(d @ d) * (1.0 + wobble * _np.cos(_np.pi * t))
-
-    return step, val_loss
-
-
-def early_stopping(w0, step, val_loss, max_epochs, patience, mode="best"):
-    w = np.array(w0, dtype=float, copy=True)
-    best_w, best_val, best_epoch, wait = w.copy(), np.inf, 0, 0
-    ref = None
-    for epoch in range(1, int(max_epochs) + 1):
-        step(w)
-        v = val_loss(w)
-        if v < best_val:
-            best_val, best_epoch, wait = v, epoch, 0
-            best_w = w.copy()
-            ref = w                                   # the "no copy" mistake keeps this alias
+def early_stopping(val_losses, patience, mode="right"):
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, v in enumerate(val_losses, start=1):
+        improved = v <= best if mode == "ties" else v < best
+        if improved:
+            best, best_epoch = v, epoch
+            if mode != "noreset":
+                wait = 0
         else:
             wait += 1
-            if wait >= (1 if mode == "nopatience" else patience):
-                break
-    if mode == "last":
-        return w.copy(), epoch
-    if mode == "alias":
-        return ref.copy(), best_epoch
-    return best_w, best_epoch
+            limit = {"late": patience + 1, "early": patience - 1}.get(mode, patience)
+            if mode != "never" and wait >= limit:
+                if mode == "zero":
+                    return best_epoch - 1, epoch - 1
+                return best_epoch, epoch
+    if mode == "zero":
+        return best_epoch - 1, len(val_losses) - 1
+    return best_epoch, len(val_losses)
 
 
 def _es_case(rng):
-    while True:                                       # keep runs whose validation curve turns up
-        case = _es_draw(rng)
-        if early_stopping(**case)[1] <= 30:
-            return case
+    """A validation curve that separates the right patience rule from every near miss.
 
+    It falls, then has a streak of patience − 1 epochs without improvement (one of them a tie) and
+    improves right after it (the "one epoch early" and "counter not reset" rules stop there), falls
+    again, then has exactly `patience` bad epochs, one a tie (the right rule stops there; "ties
+    improve" does not), a new best at once, patience + 1 bad epochs ("one epoch late" stops
+    there) and a last new best (which only "never stops" reaches).
+    """
+    patience = int(rng.integers(2, 6))
+    level, curve = float(rng.uniform(0.8, 2.0)), []
 
-def _es_draw(rng):
-    d = int(rng.integers(2, 5))
-    w0 = rng.normal(size=d)
-    w_train = w0 + rng.normal(size=d) * 3.0
-    eta = float(rng.uniform(0.1, 0.25))
-    t_star = int(rng.integers(6, 12))                 # validation optimum near this epoch
-    w_val = w_train + (1 - eta) ** t_star * (w0 - w_train) + 0.1 * rng.normal(size=d)
-    step, val_loss = validation_problem(w0, w_train, w_val, eta, wobble=float(rng.uniform(0.4, 0.6)))
-    return {"w0": w0, "step": step, "val_loss": val_loss,
-            "max_epochs": 60, "patience": int(rng.integers(3, 6))}
+    def better():
+        nonlocal level
+        level = round(level * float(rng.uniform(0.8, 0.95)), 6)
+        curve.append(level)
+
+    def worse(n, tie_at=None):
+        for i in range(n):
+            curve.append(level if i == tie_at else round(level * float(rng.uniform(1.01, 1.3)), 6))
+
+    for _ in range(int(rng.integers(2, 5))):
+        better()
+    worse(patience - 1, tie_at=int(rng.integers(0, patience - 1)))
+    for _ in range(int(rng.integers(1, 4))):
+        better()
+    if rng.random() < 0.5:                            # a short streak and a recovery
+        worse(int(rng.integers(1, patience)))
+        better()
+    worse(patience, tie_at=int(rng.integers(0, patience)))    # the right rule stops here
+    for _ in range(int(rng.integers(1, 3))):
+        better()
+    worse(patience + 1)                               # "one epoch late" stops here
+    better()                                          # "never stops" picks this one
+    return {"val_losses": np.array(curve), "patience": patience}
 
 
 exercise(
     "08.early_stopping",
-    reference=lambda w0, step, val_loss, max_epochs, patience: early_stopping(w0, step, val_loss, max_epochs, patience),
-    visible=[_es_case(_r), _es_case(_r)],
+    reference=lambda val_losses, patience: early_stopping(val_losses, patience),
+    visible=[{"val_losses": np.array([1.0, 0.8, 0.7, 0.75, 0.7, 0.65, 0.66, 0.68, 0.69, 0.6, 0.62, 0.55]),
+              "patience": 3},
+             {"val_losses": np.array([2.0, 1.5, 1.6, 1.4, 1.3, 1.35, 1.3, 1.2, 1.25]), "patience": 2}],
     hidden=_es_case,
     n_hidden=6,
     variants=[
-        variant("returns the last weights",
-                lambda w0, step, val_loss, max_epochs, patience:
-                early_stopping(w0, step, val_loss, max_epochs, patience, mode="last"),
-                "when you stop, the current weights are `patience` epochs past the best ones: return the "
-                "copy you saved at the best validation loss, and that epoch."),
-        variant("best weights saved without a copy",
-                lambda w0, step, val_loss, max_epochs, patience:
-                early_stopping(w0, step, val_loss, max_epochs, patience, mode="alias"),
-                "step(w) updates w in place, so `best_w = w` keeps pointing at the moving weights; "
-                "save `best_w = w.copy()`."),
-        variant("patience ignored",
-                lambda w0, step, val_loss, max_epochs, patience:
-                early_stopping(w0, step, val_loss, max_epochs, patience, mode="nopatience"),
-                "you stopped at the first epoch without improvement; wait `patience` epochs in a row "
-                "without improvement before stopping (the validation curve is noisy)."),
+        variant("stops one epoch late",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="late"),
+                "you stop after patience + 1 bad epochs (`wait > patience`); stop as soon as `patience` "
+                "epochs in a row brought no improvement (`wait >= patience`)."),
+        variant("stops one epoch early",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="early"),
+                "you stop after patience − 1 bad epochs; wait for `patience` epochs in a row without "
+                "improvement — an improvement may still come at the last one."),
+        variant("never stops (best over all epochs)",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="never"),
+                "early stopping must STOP: once `patience` epochs in a row brought no improvement, the "
+                "later epochs are never trained, so their losses cannot choose the best epoch."),
+        variant("counter not reset on improvement",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="noreset"),
+                "patience counts bad epochs IN A ROW: set the counter back to 0 at every improvement."),
+        variant("a tie counted as an improvement",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="ties"),
+                "only a strictly lower validation loss is an improvement; a tie counts as a bad epoch."),
+        variant("epochs counted from 0",
+                lambda val_losses, patience: early_stopping(val_losses, patience, mode="zero"),
+                "epochs are counted from 1: val_losses[0] is the loss after epoch 1."),
     ],
     protect=["bpkit.optim.EarlyStopping"],
-    what="(best weights, best epoch) of early stopping",
+    what="(best epoch, stop epoch) of early stopping with patience",
 )
