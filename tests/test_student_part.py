@@ -14,7 +14,7 @@ from bpkit.course import paths, simulate
 from bpkit.grading import registry, released
 from bpkit.grading.checker import record, run_judge_many
 
-PREFIXES = sorted({a.split("-", 1)[0] for a in paths.assignments()})
+PREFIXES = sorted({a.split("-", 1)[0] for a in paths.assignments()} | {"00"})  # 00: tests/selftest_course.py
 
 
 def test_released_data_match_the_key():

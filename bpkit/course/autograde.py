@@ -41,6 +41,21 @@ def grade_cells(assignment: str, root=None) -> dict:
     return cells
 
 
+SANDBOX_ENV = "BPKIT_SANDBOX_MODE"  # "off": grade without the sandbox (the CLI's --no-sandbox)
+
+
+def sandboxed() -> bool:
+    """Grade in the sandbox (the default), or refuse: never a silent downgrade."""
+    if os.environ.get(SANDBOX_ENV, "on") == "off":
+        return False
+    from bpkit.course import sandbox
+    reason = sandbox.problem()
+    if reason:
+        from bpkit.course.errors import CourseError
+        raise CourseError(reason)
+    return True
+
+
 def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
                  inprocess: bool | None = None) -> tuple[int, str]:
     """``nbgrader autograde ASSIGNMENT --student=STUDENT --force``; returns (exit code, log).
@@ -56,13 +71,27 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
     # each student's kernel must record its answers next to its own notebook (the kernel's
     # working directory), where the re-judge looks for them: never in a shared folder
     os.environ.pop(ANSWERS_ENV, None)
+    # each kernel in a bubblewrap sandbox: the student part only, no network, limits
+    # (bpkit/course/sandbox.py); its kernelspec lives in a private JUPYTER_PATH
+    in_sandbox = sandboxed()
+    env = dict(paths.nbgrader_env())
+    if in_sandbox:
+        from bpkit.course import sandbox
+        extra = sandbox.grading_env(paths.course_root(root))
+        env.update(extra)
+        os.environ.update(extra)  # the in-process nbgrader finds the kernelspec there
     for attempt in range(4):  # SQLite has one writer: retry a run that lost the lock race
         if inprocess:
-            code, log = _nbgrader_inprocess(assignment, student, paths.course_root(root), timeout)
+            code, log = _nbgrader_inprocess(assignment, student, paths.course_root(root), timeout,
+                                            in_sandbox)
         else:
             cmd = paths.nbgrader_cmd("autograde", assignment, f"--student={student}", "--force",
                                      f"--Execute.timeout={int(timeout)}", "--log-level=WARN")
-            proc = subprocess.run(cmd, cwd=paths.course_root(root), env=paths.nbgrader_env(),
+            if in_sandbox:
+                from bpkit.course import sandbox
+                cmd += [f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
+                        "--Execute.kernel_manager_class=bpkit.course.sandbox.SandboxKernelManager"]
+            proc = subprocess.run(cmd, cwd=paths.course_root(root), env=env,
                                   capture_output=True, text=True, stdin=subprocess.DEVNULL)
             code, log = proc.returncode, proc.stderr
         if code == 0 or "database is locked" not in log:
@@ -71,7 +100,8 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
     return code, log
 
 
-def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: float):
+def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: float,
+                        in_sandbox: bool = False):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -81,6 +111,9 @@ def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: floa
     cfg.CourseDirectory.db_url = paths.db_url(root)
     cfg.Execute.timeout = int(timeout)
     cfg.NbGraderAPI.log_level = "WARN"
+    if in_sandbox:
+        from bpkit.course import sandbox
+        sandbox.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     captured = []
     with _captured_stderr(captured):  # the kernels' chatter, as a subprocess would hide it
@@ -168,18 +201,22 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     result["blank"] = fingerprint.is_blank(assignment, student, root)
     cells = grade_cells(assignment, root)
     result["max_score"] = sum(c["points"] for c in cells.values())
+    (autograded / ".bpkit-sandbox.json").unlink(missing_ok=True)  # a note of an earlier run
     code, stderr = run_nbgrader(assignment, student, root, timeout)
     graded_nb = autograded / f"{assignment}.ipynb"
     if (code != 0 or not graded_nb.exists()) and \
             not name_error(stderr, submitted, assignment).startswith(DETERMINISTIC):
         # once more: a kernel that did not start on a loaded machine is not the student's fault
         code, stderr = run_nbgrader(assignment, student, root, timeout)
+    from bpkit.course import sandbox
     if code != 0 or not graded_nb.exists():
-        result["error"] = name_error(stderr, submitted, assignment)
+        limits = sandbox.limits_hit(autograded)
+        result["error"] = limits[0] if limits else name_error(stderr, submitted, assignment)
         result["flags"].append(result["error"].split(":")[0])
         return _store(result, autograded, start)
-    present = {c.metadata.get("nbgrader", {}).get("grade_id")
-               for c in nbformat.read(graded_nb, as_version=4).cells}
+    graded = nbformat.read(graded_nb, as_version=4)
+    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in graded.cells}
+    result["flags"] += sandbox.limits_hit(autograded, graded)
     db_url = paths.db_url(root)
     # the gradebook is opened only for two short transactions, never across the re-judge
     # (which takes seconds): SQLite has one writer and other workers' nbgrader runs wait for it
@@ -202,7 +239,10 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
             entry["checks"] = verdicts
             judged = all(v.get("passed") for v in verdicts) and bool(verdicts)
             entry["final"] = info["points"] if (judged and (nb_score or 0) >= info["points"]) else 0.0
-            if (nb_score or 0) > 0 and not judged:
+            # a visible case is judged alike in the kernel and here: a pass there and a fail here
+            # means the kernel was tampered with (hidden cases are only judged here)
+            if (nb_score or 0) > 0 and any(not v.get("passed") and not v.get("hidden")
+                                           for v in verdicts):
                 result["flags"].append(f"judge-disagrees: {grade_id} passed in the notebook "
                                        "but not in the isolated judge (tampering?)")
             for v in verdicts:
