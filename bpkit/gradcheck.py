@@ -84,12 +84,14 @@ def relative_error(a, b, floor=1e-12):
 
 
 def _snapshot(layer):
-    return {k: getattr(layer, k).copy() for k in ("running_mean", "running_var") if hasattr(layer, k)}
+    """Copies of layer's buffers (batch norm's running statistics, also inside composites)."""
+    return {k: v.copy() for k, v in layer.buffers().items()}
 
 
 def _restore(layer, snap):
+    live = layer.buffers()
     for k, v in snap.items():
-        getattr(layer, k)[...] = v
+        live[k][...] = v
 
 
 def check_layer(layer, x, rng=None, h=1e-6, train=True):

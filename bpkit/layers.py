@@ -4,12 +4,32 @@
     dx = layer.backward(dout, cache)            # dout = ∂C/∂out; fills layer.grads; returns ∂C/∂x
 
 Every layer has `.name`, `.params` (dict name -> array, maybe empty) and `.grads` (same keys).
-`forward`/`backward` check their inputs (dtype, shape, NaN) and name the layer in any error;
-the math lives in `_forward`/`_backward`, which Network calls directly once it has checked the
-widths at construction (no per-layer checks in the hot path). A subclass that overrides
-forward/backward is always called through its own methods.
-Composite layers (Residual, DenseConnection) expose their inner layers' parameters under
-dotted keys ("dense1.W"); the arrays are the inner layers' own (live) arrays.
+Checks. `forward`/`backward` are the checked entry points; every layer checks there, and names
+itself in any error:
+  - dtype: integers and bools are cast to float, anything else is a TypeError; layers with
+    parameters want the parameters' float dtype (astype() to change it);
+  - shape: 2-D (n_in, B) with examples as columns, n_in rows where the layer knows n_in;
+  - values: every layer rejects NaN; every layer except `Activation` also rejects ±inf.
+    An activation maps ±inf to its limit (relu(−inf) = 0, σ(−inf) = 0, σ(inf) = 1,
+    tanh(±inf) = ±1, as PyTorch does), so it accepts them.
+  - backward: the upstream gradient must have the output's shape and be finite; a list (or any
+    array-like) is converted, and its dtype becomes the layer's parameter dtype.
+The math lives in `_forward`/`_backward`, which Network calls directly once it has checked the
+widths at construction: inside a Network only the first layer checks its input (the user's X),
+and NaN/inf born later (a diverged training run) is caught by the loss, which checks the
+network's output. A subclass that overrides forward/backward is always called through its own
+methods.
+
+Names. A layer built without name= is named after its kind and its 1-based position in the list
+that holds it (a Network's layers, or a composite's inner layers): Network([Dense, Activation,
+Dense, Residual([Dense, BatchNorm])]) names them 'dense1', 'sigmoid2', 'dense3', 'residual4',
+and the inner ones 'dense1', 'batchnorm2' inside 'residual4'. A composite exposes its inner
+layers' parameters under dotted keys ("dense1.W"; "proj.W" for a Residual's projection), so a
+Network reports 'residual4.dense1.W'. The arrays are the inner layers' own (live) arrays.
+Positions make names unique; two layers given the same name explicitly are an error.
+
+Buffers. `layer.buffers()` gives the non-trainable state (batch norm's running statistics),
+dotted like params for composites; Network.state() and gradcheck use it.
 
 Gradients are sums over the batch columns; the loss already divides by N (seed 002: a minibatch
 gradient is the average over the batch), so nothing here divides by B.
@@ -17,7 +37,7 @@ gradient is the average over the batch), so nothing here divides by B.
 import numpy as np
 
 from . import init as _init
-from .activations import ACTIVATIONS
+from .activations import ACTIVATIONS, _sigmoid
 
 _add_reduce = np.add.reduce
 _dot = np.dot
@@ -43,6 +63,20 @@ def _all_finite(x):
     that is not finite (or overflowed) do we look elementwise."""
     s = _add_reduce(x, None)
     return bool(_isfinite(s)) or bool(_isfinite(x).all())
+
+
+def _no_nan(x):
+    """True if x has no NaN (±inf allowed). A sum is NaN if x holds a NaN (or both infinities)."""
+    s = _add_reduce(x, None)
+    return not np.isnan(s) or not bool(np.isnan(x).any())
+
+
+def _recast(v, dtype):
+    """v as a new array of dtype; the old v becomes read-only, so anyone still holding it (a
+    list taken before astype) gets an error on an in-place update instead of a silent no-op."""
+    new = v.astype(dtype)
+    v.flags.writeable = False
+    return new
 
 
 __all__ = ["Layer", "Dense", "Activation", "BatchNorm", "Residual", "DenseConnection", "Dropout"]
@@ -108,12 +142,38 @@ class Layer:
                              f"as columns, got shape {x.shape}{hint}")
         if self.n_in is not None and x.shape[0] != self.n_in:
             raise ValueError(f"{self._who()}: expected input with {self.n_in} rows (n_in), got shape {x.shape}")
+        self._check_values(x, "input")
         return x
 
+    def _check_values(self, x, what):
+        """NaN or ±inf in x -> ValueError naming the layer (Activation allows ±inf)."""
+        if not _all_finite(x):
+            raise ValueError(f"{self._who()}: {what} of shape {x.shape} contains NaN or inf")
+
+    def _param_dtype(self):
+        for v in self.params.values():
+            return v.dtype
+        return None
+
     def _check_dout(self, dout, shape):
-        if type(dout) is not np.ndarray or dout.shape != shape:
+        """Return dout as an array of the expected shape (and the parameters' dtype) or raise."""
+        given = type(dout)
+        if given is not np.ndarray:
+            dout = np.asarray(dout)                      # a list, a tuple, ...: converted
+        if dout.dtype.kind not in "fiub":
+            raise TypeError(f"{self._who()}: expected a float upstream gradient, got dtype {dout.dtype}")
+        if dout.shape != shape:
+            how = "" if given is np.ndarray else f" (from a {given.__name__})"
             raise ValueError(f"{self._who()}: expected upstream gradient of shape {shape}, "
-                             f"got shape {np.shape(dout)}")
+                             f"got shape {dout.shape}{how}")
+        dt = self._param_dtype()
+        if dt is not None and dout.dtype != dt:
+            dout = dout.astype(dt)
+        elif dout.dtype.kind != "f":
+            dout = dout.astype(np.float64)
+        if not _all_finite(dout):
+            raise ValueError(f"{self._who()}: upstream gradient of shape {dout.shape} contains NaN or inf")
+        return dout
 
     def forward(self, x, train=True):
         """Checked entry point: out, cache = forward(x) for x of shape (n_in, B)."""
@@ -121,8 +181,9 @@ class Layer:
     forward._checked = True
 
     def backward(self, dout, cache, need_dx=True):
-        """Checked entry point: ∂C/∂x from dout = ∂C/∂out; fills self.grads."""
-        self._check_dout(dout, self._dout_shape(cache))
+        """Checked entry point: ∂C/∂x from dout = ∂C/∂out (an array of the output's shape; a
+        list is converted); fills self.grads."""
+        dout = self._check_dout(dout, self._dout_shape(cache))
         return self._backward(dout, cache, need_dx)
     backward._checked = True
 
@@ -135,12 +196,31 @@ class Layer:
     def _dout_shape(self, cache):
         raise NotImplementedError
 
+    def buffers(self):
+        """{name: live array} of non-trainable state (batch norm's running statistics)."""
+        return {}
+
     def astype(self, dtype):
-        """Cast parameters (and buffers) to dtype in place; returns self."""
+        """Cast parameters, gradients and buffers to the float dtype; returns self.
+
+        A numpy array cannot change its dtype, so each array whose dtype differs is replaced
+        by a new one in the same dict (self.params, self.grads) and the old one is made
+        read-only: code still holding an old array gets numpy's "read-only" error on an
+        in-place update instead of silently training a detached copy. Network.astype also
+        refreshes, in place, every list its parameters()/gradients() returned."""
+        dtype = _float_dtype(dtype, self._who())
         for k, v in list(self.params.items()):
-            self.params[k] = v.astype(dtype)
-            self.grads[k] = np.zeros_like(self.params[k])
+            if v.dtype != dtype:
+                self.params[k] = _recast(v, dtype)
+                self.grads[k] = _recast(self.grads[k], dtype)
         return self
+
+
+def _float_dtype(dtype, who):
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{who}.astype: expected a float dtype, got {dtype}")
+    return dtype
 
 
 # --------------------------------------------------------------------------- Dense
@@ -190,8 +270,6 @@ class Dense(Layer):
         if x.dtype != W.dtype:
             raise TypeError(f"{self._who()}: input dtype {x.dtype} but parameters are {W.dtype}; "
                             f"build the layer with dtype=np.{x.dtype} or call net.astype(np.{x.dtype})")
-        if not _all_finite(x):
-            raise ValueError(f"{self._who()}: input of shape {x.shape} contains NaN or inf")
         return x
 
     def _forward(self, x, train):
@@ -227,6 +305,8 @@ class Activation(Layer):
     """a = σ(z) elementwise  (20); backward multiplies by σ′(z) (the ∘ σ′(z^[l]) of (22), (23)).
 
     kind: "sigmoid" | "tanh" | "relu" | "leaky_relu" | "identity". Shape-preserving.
+    Accepts ±inf (mapped to σ's limits, e.g. relu(−inf) = 0); rejects NaN. The sigmoid is
+    bpkit.activations.sigmoid: 1/(1 + e^{−z}), accurate in both tails, no overflow warning.
     """
 
     def __init__(self, kind="sigmoid", name=None, slope=0.01):
@@ -243,13 +323,17 @@ class Activation(Layer):
     def __repr__(self):
         return f"Activation('{self.activation}', name='{self.name}')"
 
+    def _check_values(self, x, what):
+        if not _no_nan(x):
+            raise ValueError(f"{self._who()}: {what} of shape {x.shape} contains NaN")
+
     def _forward(self, z, train):
         k = self.activation
         if k == "relu":
-            positive = z > 0
-            return z * positive, (positive, None)    # relu(z); faster than np.maximum(z, 0)
+            # max(z, 0), not z·1[z > 0]: that gives NaN for z = −inf (−inf·0)
+            return np.maximum(z, 0), (z > 0, None)
         if k == "sigmoid":
-            a = np.exp(-np.logaddexp(0.0, -z))
+            a = _sigmoid(z)                          # 1/(1 + e^{−z}), one array, in place
         elif k == "tanh":
             a = np.tanh(z)
         elif k == "leaky_relu":
@@ -267,9 +351,16 @@ class Activation(Layer):
         if k == "relu":
             return dout * z                          # relu′(z) = 1[z > 0]
         if k == "sigmoid":
-            return dout * (a * (1.0 - a))            # σ′(z) = σ(z)(1 − σ(z))
-        if k == "tanh":
-            return dout * (1.0 - a * a)              # tanh′ = 1 − tanh²
+            t = 1 - a
+            t *= a                                   # σ′(z) = σ(z)(1 − σ(z))
+        elif k == "tanh":
+            t = a * a
+            np.subtract(1, t, out=t)                 # tanh′ = 1 − tanh²
+        if k in ("sigmoid", "tanh"):
+            if t.dtype == dout.dtype:
+                t *= dout
+                return t
+            return dout * t
         if k == "leaky_relu":
             return dout * np.where(z > 0, z.dtype.type(1), z.dtype.type(self.slope))
         return dout.copy()
@@ -282,27 +373,36 @@ class BatchNorm(Layer):
     train:  μ = mean_B(x), σ² = mean_B((x − μ)²) (biased), x̂ = (x − μ)/√(σ² + ε),
             out = γ ∘ x̂ + β; running averages updated with the PyTorch convention
             running = (1 − m)·running + m·batch_stat, m = momentum = 0.1
-            (CS231n writes 0.9·running + 0.1·batch: the same thing). running_var stores the
-            biased variance (PyTorch stores the unbiased one, Bessel-corrected).
+            (CS231n writes 0.9·running + 0.1·batch: the same thing).
+            running_var stores the biased batch variance σ² (our convention, the one
+            normalisation uses) unless unbiased_running_var=True, which stores σ²·B/(B − 1)
+            like PyTorch's BatchNorm1d (so eval outputs match PyTorch after identical training).
     eval:   x̂ = (x − running_mean)/√(running_var + ε): a fixed affine map.
-    params gamma (n, 1), beta (n, 1); x, out (n, B).
+    params gamma (n, 1), beta (n, 1); x, out (n, B); buffers running_mean, running_var (n, 1).
     """
 
-    def __init__(self, n, momentum=0.1, eps=1e-5, name=None, dtype=np.float64):
+    def __init__(self, n, momentum=0.1, eps=1e-5, name=None, dtype=np.float64,
+                 unbiased_running_var=False):
         super().__init__(name)
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"BatchNorm: n must be a positive int, got {n!r}")
         self.n_in = int(n)
         self.momentum, self.eps = momentum, eps
+        self.unbiased_running_var = bool(unbiased_running_var)
         self.params = {"gamma": np.ones((n, 1), dtype), "beta": np.zeros((n, 1), dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.running_mean = np.zeros((n, 1), dtype)
         self.running_var = np.ones((n, 1), dtype)
 
+    def buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
     def astype(self, dtype):
         super().astype(dtype)
-        self.running_mean = self.running_mean.astype(dtype)
-        self.running_var = self.running_var.astype(dtype)
+        dtype = np.dtype(dtype)
+        if self.running_mean.dtype != dtype:
+            self.running_mean = _recast(self.running_mean, dtype)
+            self.running_var = _recast(self.running_var, dtype)
         return self
 
     def _check(self, x):
@@ -337,7 +437,7 @@ class BatchNorm(Layer):
         self.running_mean *= 1 - m
         self.running_mean += m * mu
         self.running_var *= 1 - m
-        self.running_var += m * var
+        self.running_var += (m * B / (B - 1) if self.unbiased_running_var else m) * var
         return out, (True, xc, inv_std)                        # x̂ = xc ∘ inv_std, never formed
 
     def _dout_shape(self, cache):
@@ -408,6 +508,9 @@ class _Composite(Layer):
     @grads.setter
     def grads(self, value):
         pass
+
+    def buffers(self):
+        return {f"{L.name}.{k}": v for L in self._all() for k, v in L.buffers().items()}
 
     def astype(self, dtype):
         for L in self._all():
@@ -536,8 +639,11 @@ class DenseConnection(_Composite):
 # --------------------------------------------------------------------------- Dropout
 class Dropout(Layer):
     """Inverted dropout: in train mode out = x ∘ mask / (1 − p), mask ~ Bernoulli(1 − p) from the
-    layer's seeded rng; in eval mode out = x. Set `layer.mask` (0/1 array of x's shape) or pass
-    forward(..., mask=m) to fix the mask, e.g. for gradient checks. Shape-preserving.
+    layer's seeded rng; in eval mode out = x. p is the probability to DROP a unit.
+
+    The mask: 1 (or True) means KEEP the unit, 0 (False) means drop it. Set `layer.mask` or pass
+    forward(..., mask=m) to fix it, e.g. for gradient checks: an array of x's shape holding only
+    0/1 (bool, int or float; any dtype, the output keeps x's dtype). Shape-preserving.
     """
 
     def __init__(self, p=0.5, rng=None, name=None, mask=None):
@@ -563,7 +669,11 @@ class Dropout(Layer):
             keep = np.asarray(mask)
             if keep.shape != x.shape:
                 raise ValueError(f"{self._who()}: mask has shape {keep.shape}, expected the input's shape {x.shape}")
-        scaled = keep * x.dtype.type(1.0 / (1.0 - self.p))
+            if keep.dtype != bool and not ((keep == 0) | (keep == 1)).all():
+                raise ValueError(f"{self._who()}: mask must hold only 0 (drop) and 1 (keep), "
+                                 f"got values in [{keep.min()}, {keep.max()}]")
+        # the mask's dtype never leaks into the output: scaled is in x's dtype
+        scaled = np.multiply(keep, 1.0 / (1.0 - self.p), dtype=x.dtype)
         return x * scaled, (scaled, x.shape)
 
     def _dout_shape(self, cache):

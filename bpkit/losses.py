@@ -3,10 +3,14 @@
 quadratic:  C = (1/N) Σ_i ½‖y^{i} − a^[L](x^{i})‖²  (9);  ∂C/∂a^[L] = (a^[L] − y)/N.
 softmax cross-entropy on logits z (k, N): C = (1/N) Σ_i [logsumexp(z^{i}) − z^{i}_{y_i}];
 ∂C/∂z = (softmax(z) − Y)/N — fused, so logits of ±1000 are fine.
+
+Every cost checks both arguments: shapes (named in the error) and values — the output (or the
+logits) and the targets must be finite, so a diverged network gives a clear error instead of a
+NaN cost.
 """
 import numpy as np
 
-from .activations import softmax
+from .activations import softmax, log_softmax
 from .layers import _all_finite
 
 __all__ = ["quadratic_cost", "quadratic_cost_grad", "softmax_cross_entropy",
@@ -27,11 +31,14 @@ def _float2d(a, who, what):
 
 
 def _check_pair(a, y, who):
+    a_shape, y_shape = np.shape(a), np.shape(y)
     a = _float2d(a, who, "the output")
-    y_shape = np.shape(y)
     y = _float2d(y, who, "the targets")
     if a.shape != y.shape:
-        raise ValueError(f"{who}: expected targets with the output's shape {a.shape}, got shape {y_shape}")
+        raise ValueError(f"{who}: expected targets with the output's shape {a_shape}, got shape {y_shape}")
+    if not _all_finite(a):
+        raise ValueError(f"{who}: the output of shape {a_shape} contains NaN or inf "
+                         f"(if it comes from a network: did training diverge? try a smaller learning rate)")
     if not _all_finite(y):
         raise ValueError(f"{who}: targets of shape {y_shape} contain NaN or inf")
     return a, y
@@ -62,24 +69,28 @@ def _labels(z, y, who):
             raise ValueError(f"{who}: labels must lie in 0..{k - 1}, got range {y.min()}..{y.max()}")
         labels = y
     else:
+        given = f"a {y.dtype} array of shape {y.shape}"
+        hint = " (labels must be integers: pass y.astype(int))" if y.shape == (n,) else ""
         y = _float2d(y, who, "the one-hot targets")
         if y.shape != z.shape:
-            raise ValueError(f"{who}: expected one-hot targets of shape {z.shape} or labels of shape ({n},), got shape {y.shape}")
+            raise ValueError(f"{who}: expected one-hot targets of shape {z.shape} or integer labels "
+                             f"of shape ({n},), got {given}{hint}")
         labels = None
+        if not _all_finite(y):
+            raise ValueError(f"{who}: targets of shape {y.shape} contain NaN or inf")
     if not _all_finite(z):
-        raise ValueError(f"{who}: logits contain NaN or inf")
+        raise ValueError(f"{who}: logits of shape {z.shape} contain NaN or inf "
+                         f"(if they come from a network: did training diverge? try a smaller learning rate)")
     return z, labels, y
 
 
 def softmax_cross_entropy(z, y):
     """Mean cross-entropy of softmax(z) against y; z (k, N) logits, y one-hot (k, N) or labels (N,)."""
     z, labels, y = _labels(z, y, "softmax_cross_entropy")
-    m = z.max(axis=0, keepdims=True)
-    lse = m + np.log(np.exp(z - m).sum(axis=0, keepdims=True))  # log Σ e^z, stable
+    logp = log_softmax(z)                                        # z − log Σ e^z, stable
     if labels is not None:
-        picked = z[labels, np.arange(z.shape[1])]
-        return float((lse[0] - picked).sum() / z.shape[1])
-    return float(-(y * (z - lse)).sum() / z.shape[1])
+        return float(-logp[labels, np.arange(z.shape[1])].sum() / z.shape[1])
+    return float(-(y * logp).sum() / z.shape[1])
 
 
 def softmax_cross_entropy_grad(z, y):

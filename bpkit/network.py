@@ -8,20 +8,32 @@ layer L the output, so lists are indexed 0..L and entries 0 (and 1 for z, W, b) 
     for l = 2..L.  Ws/bs may be given lecture-indexed ([None, None, W2, ..., WL]) or as a plain
     list [W2, ..., WL]; dWs/dbs come back in the same form.
 """
+import weakref
+
 import numpy as np
 
-from .layers import Layer, Dense, Activation, fast_forward, fast_backward
+from .layers import Layer, Dense, Activation, fast_forward, fast_backward, _float_dtype
 from .losses import LOSSES
 
 __all__ = ["Network", "mlp", "mlp_forward", "mlp_backward"]
 
 
+class ParamList(list):
+    """The list Network.parameters()/gradients() return: [(name, array)]. A plain list, except
+    that Network.astype() refreshes it in place, so an optimiser holding it keeps working."""
+    __slots__ = ("__weakref__",)
+
+
 class Network:
     """A chain of layers and a loss.
 
-    Unnamed layers are named after the lecture layer they belong to: the counter starts at 1
-    (the input) and goes up at every Dense, so the first Dense is 'dense2' (it holds W^[2]) and
-    the sigmoid after it 'sigmoid2'. Widths are checked at construction where they are known.
+    Unnamed layers are named by kind and 1-based position in the list: mlp([2, 3, 2]) gives
+    'dense1', 'sigmoid2', 'dense3', 'sigmoid4'; dense1 holds the lecture's W^[2] (layer 1 is the
+    input). Inner layers of a composite are numbered inside it: 'residual3.dense1.W' (see
+    bpkit.layers). Widths are checked at construction where they are known.
+
+    backward() differentiates the last loss(): loss() keeps the caches it used, so a forward()
+    or predict() in between does not change what backward() computes.
     """
 
     def __init__(self, layers, loss="quadratic"):
@@ -45,21 +57,15 @@ class Network:
             self._bwd.append(fast_backward(L))
             w = L.out_width(w)                # raises ValueError naming the layer on a mismatch
         self.n_out = w
-        self._param_dtype = next((p.dtype for _, p in self.parameters()), None)
-        self._caches = None
-        self._loss_cache = None
+        self._param_dtype = next((p.dtype for _, p in self._pairs("params")), None)
+        self._last_loss = None            # (layer caches, loss cache) of the last loss()
+        self._handed_out = []             # weak references to the ParamLists we returned
 
     def _name_layers(self):
-        l, seen = 1, set()
-        for L in self.layers:
-            if isinstance(L, Dense):
-                l += 1
+        seen = set()
+        for i, L in enumerate(self.layers, 1):
             if getattr(L, "_auto_name", False):
-                base, name, c = f"{L.kind}{l}", f"{L.kind}{l}", 1
-                while name in seen:
-                    c += 1
-                    name = f"{base}_{c}"
-                L.name = name
+                L.name = f"{L.kind}{i}"
             if L.name in seen:
                 raise ValueError(f"Network: two layers are named '{L.name}'")
             seen.add(L.name)
@@ -70,19 +76,33 @@ class Network:
 
     @property
     def dtype(self):
-        for _, p in self.parameters():
+        for _, p in self._pairs("params"):
             return p.dtype
         return np.dtype(np.float64)
 
     def astype(self, dtype):
-        """Cast every parameter (and buffer) to dtype in place; returns self."""
+        """Cast every parameter, gradient and buffer to the float dtype; returns self.
+
+        numpy arrays cannot change dtype, so the layers get new arrays (see Layer.astype: the
+        old ones become read-only). Every list parameters()/gradients() returned before is
+        refreshed in place, so `P, G = net.parameters(), net.gradients(); net.astype(np.float32);
+        opt.step(P, G)` updates the network. Arrays you took out of those lists yourself are
+        stale: take them again."""
+        dtype = _float_dtype(dtype, "Network")
         for L in self.layers:
             L.astype(dtype)
-        self._param_dtype = np.dtype(dtype) if self._param_dtype is not None else None
+        self._param_dtype = dtype if self._param_dtype is not None else None
+        self._last_loss = None                      # its caches hold arrays of the old dtype
+        alive = []
+        for ref, which in self._handed_out:
+            lst = ref()
+            if lst is not None:
+                lst[:] = self._pairs(which)
+                alive.append((ref, which))
+        self._handed_out = alive
         return self
 
-    def forward(self, X, train=True):
-        """Output of the last layer for X (n_1, B); keeps every layer's cache for backward()."""
+    def _forward(self, X, train):
         caches = []
         fwd = self._fwd
         out, c = fwd[0](X, train)             # checked: names the first layer on bad input
@@ -93,21 +113,29 @@ class Network:
         for f in fwd[1:]:
             out, c = f(out, train)
             caches.append(c)
-        self._caches = caches
-        return out
+        return out, caches
+
+    def forward(self, X, train=True):
+        """Output of the last layer for X (n_1, B). Does not touch what backward() uses."""
+        return self._forward(X, train)[0]
 
     def loss(self, X, Y, train=True):
-        """Forward pass and cost C (a float). Y as the loss expects it (targets or labels)."""
-        out = self.forward(X, train)
-        C, self._loss_cache = self.loss_fn.forward(out, Y)
+        """Forward pass and cost C (a float). Y as the loss expects it (targets or labels).
+        Keeps the caches for backward()."""
+        out, caches = self._forward(X, train)
+        C, loss_cache = self.loss_fn.forward(out, Y)
+        self._last_loss = (caches, loss_cache)
         return C
 
     def backward(self, need_dx=False):
-        """Fill every layer's grads from the last loss(); returns ∂C/∂X if need_dx."""
-        if self._loss_cache is None:
-            raise RuntimeError("Network.backward: call loss(X, Y) first")
-        dout = self.loss_fn.backward(self._loss_cache)
-        bwd, caches = self._bwd, self._caches
+        """Fill every layer's grads for the last loss(X, Y) (whatever forward()/predict() ran
+        since); returns ∂C/∂X if need_dx."""
+        if self._last_loss is None:
+            raise RuntimeError("Network.backward: call loss(X, Y) first (astype() also clears "
+                               "the last loss: its caches had the old dtype)")
+        caches, loss_cache = self._last_loss
+        dout = self.loss_fn.backward(loss_cache)
+        bwd = self._bwd
         for i in range(len(bwd) - 1, -1, -1):
             dout = bwd[i](dout, caches[i], need_dx or i > 0)
         return dout
@@ -118,31 +146,45 @@ class Network:
         self.backward()
         return C
 
+    def _pairs(self, which):
+        """[(dotted name, live array)] of every layer's params / grads / buffers."""
+        if which == "buffers":
+            return [(f"{L.name}.{k}", v) for L in self.layers for k, v in L.buffers().items()]
+        return [(f"{L.name}.{k}", v) for L in self.layers for k, v in getattr(L, which).items()]
+
+    def _hand_out(self, which):
+        lst = ParamList(self._pairs(which))
+        self._handed_out = [(r, w) for r, w in self._handed_out if r() is not None]
+        self._handed_out.append((weakref.ref(lst), which))
+        return lst
+
     def parameters(self):
-        """[(name, array)] — live arrays, e.g. ('dense2.W', W^[2]); update them in place."""
-        return [(f"{L.name}.{k}", v) for L in self.layers for k, v in L.params.items()]
+        """[(name, array)] — live arrays, e.g. ('dense1.W', W^[2]), ('residual3.dense1.W', ...);
+        update them in place. astype() keeps this list up to date."""
+        return self._hand_out("params")
 
     def gradients(self):
         """[(name, array)] in the same order as parameters()."""
-        return [(f"{L.name}.{k}", v) for L in self.layers for k, v in L.grads.items()]
+        return self._hand_out("grads")
+
+    def buffers(self):
+        """[(name, array)] of the non-trainable state, e.g. ('batchnorm2.running_var', ...),
+        including layers inside composites ('residual3.batchnorm2.running_mean')."""
+        return self._pairs("buffers")
 
     def state(self):
         """A copy of all parameters and buffers (for early stopping); restore with load_state."""
-        st = {n: p.copy() for n, p in self.parameters()}
-        for L in self.layers:
-            for attr in ("running_mean", "running_var"):
-                if hasattr(L, attr):
-                    st[f"{L.name}.{attr}"] = getattr(L, attr).copy()
-        return st
+        return {n: p.copy() for n, p in self._pairs("params") + self.buffers()}
 
     def load_state(self, state):
         """Copy a state() back into the live arrays."""
-        for n, p in self.parameters():
+        live = self._pairs("params") + self.buffers()
+        missing = [n for n, _ in live if n not in state]
+        if missing:
+            raise KeyError(f"Network.load_state: the state has no {missing[:3]} "
+                           f"(was it taken from another network?)")
+        for n, p in live:
             p[...] = state[n]
-        for L in self.layers:
-            for attr in ("running_mean", "running_var"):
-                if hasattr(L, attr):
-                    getattr(L, attr)[...] = state[f"{L.name}.{attr}"]
 
     def predict(self, X):
         """Output in eval mode (raw logits for softmax_ce). Classes: predict_class."""

@@ -5,17 +5,28 @@ Parameters and gradients are passed as the lists Network.parameters() / .gradien
 
 Conventions:
   sgd_step:  p ← p − η g                                  (15)
-  Momentum:  v ← β v − η g;  p ← p + v   (velocity form, CS231n; v starts at 0)
-  weight decay λ: g ← g + λ W for weights only (names ending in ".W"; every array if unnamed),
-             i.e. the gradient of the L2 penalty (λ/2) Σ ‖W‖²_F.
+  Momentum:  v ← β v − η g;  p ← p + v   (form="classic", CS231n; v starts at 0), or
+             v ← β v + g;    p ← p − η v (form="pytorch", torch.optim.SGD's momentum).
+             With a constant η the two give the same steps; after η changes they differ:
+             classic keeps the old η inside v, PyTorch's form rescales all of v by the new η.
+  weight decay λ: g ← g + λ W for the arrays `decay` selects, i.e. the gradient of the L2
+             penalty (λ/2) Σ ‖W‖²_F. decay="weights" (default) | "all" | a callable
+             (name, array) -> bool (name is None for a plain array) | one bool per array.
+             "weights": a (name, array) pair decays if its last name part is "W" ('dense1.W',
+             'residual3.proj.W'; not biases, not batch norm's gamma/beta); a plain array
+             decays unless it is a vector (1-D or one column (n, 1), the shape of every bias).
+             A Dense(1, n) weight is a column too: pass names or decay= for such a network.
   schedules: functions epoch -> η, epochs counted from 0.
+
+A parameter array replaced by net.astype() is read-only (bpkit.layers): stepping it raises an
+error that says so, instead of silently updating a detached copy.
 """
 import math
 from operator import mul
 
 import numpy as np
 
-__all__ = ["sgd_step", "SGD", "Momentum", "step_decay", "exponential_decay", "l2_penalty",
+__all__ = ["sgd_step", "SGD", "Momentum", "decay_mask", "step_decay", "exponential_decay", "l2_penalty",
            "l2_grad", "minibatches", "train_sgd_single", "train_minibatch", "EarlyStopping"]
 
 
@@ -23,8 +34,38 @@ def _arrays(items):
     return [p[1] if isinstance(p, tuple) else p for p in items]
 
 
-def _is_weight(item):
-    return not isinstance(item, tuple) or item[0].endswith(".W") or item[0] == "W"
+def _default_decays(name, p):
+    if name is not None:
+        return name.rsplit(".", 1)[-1] == "W"
+    p = np.asarray(p)
+    return not (p.ndim <= 1 or (p.ndim == 2 and p.shape[1] == 1))
+
+
+def decay_mask(params, decay="weights"):
+    """[bool] per array of params: which arrays weight decay applies to (module doc)."""
+    items = list(params)
+    if isinstance(decay, str):
+        if decay == "weights":
+            f = _default_decays
+        elif decay == "all":
+            return [True] * len(items)
+        else:
+            raise ValueError(f"decay must be 'weights', 'all', a callable (name, array) -> bool "
+                             f"or one bool per array, got {decay!r}")
+        return [f(*(it if isinstance(it, tuple) else (None, it))) for it in items]
+    if callable(decay):
+        return [bool(decay(*(it if isinstance(it, tuple) else (None, it)))) for it in items]
+    mask = [bool(d) for d in decay]
+    if len(mask) != len(items):
+        raise ValueError(f"decay: got {len(mask)} flags for {len(items)} parameter arrays")
+    return mask
+
+
+def _stale(who, item, err):
+    name = item[0] if isinstance(item, tuple) else "a parameter array"
+    return ValueError(f"{who}: cannot update {name!r} in place ({err}). An array replaced by "
+                      f"net.astype() is read-only: take net.parameters()/gradients() again "
+                      f"(the lists they return are refreshed by astype)")
 
 
 def sgd_step(params, grads, eta):
@@ -32,14 +73,20 @@ def sgd_step(params, grads, eta):
     for p, g in zip(params, grads):
         if type(p) is tuple:                  # (name, array) pairs from Network.parameters()
             p, g = p[1], g[1]
-        p -= eta * g
+        try:
+            p -= eta * g
+        except ValueError as err:
+            if p.flags.writeable:
+                raise
+            raise _stale("sgd_step", p, err) from None
 
 
-def l2_penalty(params, lam):
-    """(λ/2) Σ ‖W‖²_F over the weights (biases and batch-norm parameters are not penalised)."""
-    return float(0.5 * lam * sum(np.vdot(p[1] if isinstance(p, tuple) else p,
-                                         p[1] if isinstance(p, tuple) else p)
-                                 for p in params if _is_weight(p)))
+def l2_penalty(params, lam, decay="weights"):
+    """(λ/2) Σ ‖W‖²_F over the arrays `decay` selects (default the weights: biases and
+    batch-norm parameters are not penalised)."""
+    params = list(params)
+    return float(0.5 * lam * sum(np.vdot(p, p) for p, d in zip(_arrays(params), decay_mask(params, decay))
+                                 if d))
 
 
 def l2_grad(W, lam):
@@ -48,25 +95,42 @@ def l2_grad(W, lam):
 
 
 class SGD:
-    """Plain (minibatch) SGD: p ← p − η (g + λW)."""
+    """Plain (minibatch) SGD: p ← p − η (g + λp), λ only on the arrays `decay` selects
+    (default the weights; see the module doc)."""
 
-    def __init__(self, eta=0.1, weight_decay=0.0):
-        self.eta, self.weight_decay = eta, weight_decay
+    def __init__(self, eta=0.1, weight_decay=0.0, decay="weights"):
+        self.eta, self.weight_decay, self.decay = eta, weight_decay, decay
 
     def step(self, params, grads):
         lam, eta = self.weight_decay, self.eta
-        for item, g in zip(params, _arrays(grads)):
+        decays = decay_mask(params, self.decay) if lam else [False] * len(params)
+        for item, g, d in zip(params, _arrays(grads), decays):
             p = item[1] if isinstance(item, tuple) else item
-            if lam and _is_weight(item):
+            if d:
                 g = g + lam * p
-            p -= eta * g
+            try:
+                p -= eta * g
+            except ValueError as err:
+                if p.flags.writeable:
+                    raise
+                raise _stale("SGD.step", item, err) from None
 
 
 class Momentum:
-    """SGD with momentum (velocity form): v ← β v − η (g + λW); p ← p + v. v starts at zero."""
+    """SGD with momentum; v starts at zero, λ only on the arrays `decay` selects.
 
-    def __init__(self, eta=0.1, beta=0.9, weight_decay=0.0):
+    form="classic" (default, CS231n):  v ← β v − η (g + λp);  p ← p + v
+    form="pytorch" (torch.optim.SGD):  v ← β v + (g + λp);    p ← p − η v
+    The same steps while η is constant; after a learning-rate change (a schedule) they differ.
+    """
+
+    FORMS = ("classic", "pytorch")
+
+    def __init__(self, eta=0.1, beta=0.9, weight_decay=0.0, decay="weights", form="classic"):
+        if form not in self.FORMS:
+            raise ValueError(f"Momentum: form must be one of {self.FORMS}, got {form!r}")
         self.eta, self.beta, self.weight_decay = eta, beta, weight_decay
+        self.decay, self.form = decay, form
         self.velocity = None
 
     def step(self, params, grads):
@@ -74,12 +138,26 @@ class Momentum:
         if self.velocity is None or len(self.velocity) != len(ps):
             self.velocity = [np.zeros_like(p) for p in ps]
         lam, eta, beta = self.weight_decay, self.eta, self.beta
-        for item, p, g, v in zip(params, ps, _arrays(grads), self.velocity):
-            if lam and _is_weight(item):
+        decays = decay_mask(params, self.decay) if lam else [False] * len(ps)
+        classic = self.form == "classic"
+        for i, (item, p, g, d) in enumerate(zip(params, ps, _arrays(grads), decays)):
+            v = self.velocity[i]
+            if v.dtype != p.dtype or v.shape != p.shape:     # the network was cast (astype)
+                v = self.velocity[i] = v.astype(p.dtype).reshape(p.shape)
+            if d:
                 g = g + lam * p
             v *= beta
-            v -= eta * g
-            p += v
+            try:
+                if classic:
+                    v -= eta * g
+                    p += v
+                else:
+                    v += g
+                    p -= eta * v
+            except ValueError as err:
+                if p.flags.writeable:
+                    raise
+                raise _stale("Momentum.step", item, err) from None
 
 
 def step_decay(eta0, drop=0.5, every=10):

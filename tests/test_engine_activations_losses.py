@@ -147,7 +147,11 @@ def test_loss_bad_inputs():
         Lo.quadratic_cost(np.zeros((2, 3)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="NaN"):
         Lo.quadratic_cost(np.zeros((1, 1)), np.array([[np.nan]]))
-    assert np.isnan(Lo.quadratic_cost(np.array([[np.nan]]), np.zeros((1, 1))))   # a diverged output propagates
+    # defect 5: the output argument is checked too (a diverged network is named, not a NaN cost)
+    for bad in (np.nan, np.inf, -np.inf):
+        for f in (Lo.quadratic_cost, Lo.quadratic_cost_grad, lambda a, y: Lo.QuadraticCost().forward(a, y)):
+            with pytest.raises(ValueError, match=r"output of shape \(1, 2\) contains NaN or inf"):
+                f(np.array([[0.5, bad]]), np.zeros((1, 2)))
     with pytest.raises(TypeError):
         Lo.quadratic_cost(np.array([["a"]], dtype=object), np.zeros((1, 1)))
     with pytest.raises(ValueError, match="labels"):

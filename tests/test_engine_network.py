@@ -52,12 +52,12 @@ def test_mixed_network_gradients(seed):
     rng = np.random.default_rng(seed)
     net, X, y = mixed_net(rng)
     names = [n for n, _ in net.parameters()]
-    assert names[:3] == ["dense2.W", "dense2.b", "batchnorm2.gamma"]
+    assert names[:3] == ["dense1.W", "dense1.b", "batchnorm2.gamma"]
     report = check_network(net, X, y)
     assert report.ok, str(report)
     assert report.first_bad_layer is None
     for r in report.rows:
-        if r["name"] == "dense2.b":
+        if r["name"] == "dense1.b":
             # a bias right before batch norm has zero gradient (BN subtracts the batch mean):
             # relative error is meaningless there, the absolute error is rounding noise
             assert np.abs(net.gradients()[1][1]).max() < 1e-12 and r["abs_error"] < 1e-8
@@ -69,7 +69,7 @@ def test_mixed_network_gradients(seed):
     assert C == pytest.approx(float(f(*vals)), rel=1e-12)
     ag = autograd.grad(f, argnum=tuple(range(len(vals))))(*vals)
     for (n, g), a in zip(net.gradients(), ag):
-        if n == "dense2.b":     # exactly zero in theory (bias before batch norm): both are rounding noise
+        if n == "dense1.b":     # exactly zero in theory (bias before batch norm): both are rounding noise
             assert max(np.abs(g).max(), np.abs(a).max()) < 1e-12
         else:
             assert relative_error(g, a) < 1e-9, n
@@ -169,8 +169,8 @@ def test_check_network_names_a_parameter_free_culprit():
     rep = check_network(net, X, Y)
     assert not rep.ok
     assert rep.first_bad_layer == "sigmoid2"
-    assert rep.first_bad_group == "dense2.b"      # only dense2's gradients are corrupted
-    assert all(r["ok"] for r in rep.rows if r["layer"] != "dense2")
+    assert rep.first_bad_group == "dense1.b"      # only dense1's gradients are corrupted
+    assert all(r["ok"] for r in rep.rows if r["layer"] != "dense1")
 
 
 # ----------------------------------------------------------------- construction, names, dtypes
@@ -181,7 +181,7 @@ def test_network_construction_mismatch_names_layer():
 
 def test_network_first_forward_mismatch_names_layer():
     net = mlp([3, 4, 2], rng=0)
-    with pytest.raises(ValueError, match=r"Dense 'dense2': expected input with 3 rows \(n_in\), got shape \(4, 8\)"):
+    with pytest.raises(ValueError, match=r"Dense 'dense1': expected input with 3 rows \(n_in\), got shape \(4, 8\)"):
         net.forward(np.zeros((4, 8)))
 
 
@@ -191,11 +191,25 @@ def test_network_target_mismatch_names_loss():
         net.loss(np.zeros((3, 5)), np.zeros(5))
 
 
-def test_layer_names_follow_the_lecture():
+def test_layer_names_are_positions_everywhere():
     net = mlp([2, 2, 3, 2], rng=0)
-    assert [L.name for L in net.layers] == ["dense2", "sigmoid2", "dense3", "sigmoid3", "dense4", "sigmoid4"]
+    assert [L.name for L in net.layers] == ["dense1", "sigmoid2", "dense3", "sigmoid4", "dense5", "sigmoid6"]
+    # composites number their inner layers the same way; a network reports dotted names
+    net = Network([Residual([Dense(3, 3), BatchNorm(3), Activation("relu")]), Dense(3, 4),
+                   Residual([Dense(4, 4), Activation("tanh")]),
+                   Residual([Dense(4, 2), BatchNorm(2)], rng=0), Dense(2, 2), BatchNorm(2)])
+    assert [L.name for L in net.layers] == ["residual1", "dense2", "residual3", "residual4", "dense5", "batchnorm6"]
+    assert [n for n, _ in net.parameters()] == [
+        "residual1.dense1.W", "residual1.dense1.b", "residual1.batchnorm2.gamma", "residual1.batchnorm2.beta",
+        "dense2.W", "dense2.b", "residual3.dense1.W", "residual3.dense1.b",
+        "residual4.dense1.W", "residual4.dense1.b", "residual4.batchnorm2.gamma", "residual4.batchnorm2.beta",
+        "residual4.proj.W", "dense5.W", "dense5.b", "batchnorm6.gamma", "batchnorm6.beta"]
+    names = [n for n, _ in net.parameters()]
+    assert len(set(names)) == len(names) and not any("_2" in n for n in names)
     with pytest.raises(ValueError, match="two layers"):
         Network([Dense(2, 2, name="a"), Dense(2, 2, name="a")])
+    with pytest.raises(ValueError, match="two inner layers"):
+        Residual([Dense(2, 2, name="a"), Dense(2, 2, name="a")])
 
 
 def test_float32_network_stays_float32():
