@@ -1,0 +1,533 @@
+"""Assignment 09 — a layer API the students build, and their own gradient check (the answer key).
+
+The API (CS231n style, examples are columns): a layer is a plain dict,
+
+    {"kind": "dense", "W": (m, n), "b": (m, 1)}          {"kind": "relu"}   {"kind": "tanh"}
+    {"kind": "batchnorm", "gamma": (n, 1), "beta": (n, 1), "eps": float}     (train mode)
+    {"kind": "layernorm", "gamma": (n, 1), "beta": (n, 1), "eps": float}
+    {"kind": "dropout", "p": float, "mask": (n, B) of 0/1}                 (train mode, inverted)
+    {"kind": "residual", "layers": [layer, ...]}                           out = x + F(x)
+
+forward → (out, cache); backward(dout, cache) → (dx, grads), grads a dict with the layer's
+parameter names ({} for none; {"layers": [...]} for a residual block). dout = ∂C/∂out already
+carries the batch mean (C is the batch mean), so layers SUM over columns and never divide by B.
+
+Layer norm is the layer the lecture did not solve: statistics over the UNITS of each example
+(axis 0), biased variance, ε inside the root; γ, β per unit (n, 1). Its cache is (x̂, γ, std),
+std = √(σ² + ε) of shape (1, B).
+
+The gradient check compares claimed gradients (from a correct or a subtly wrong backward pass,
+evaluated at the case's point) with central differences of C = Σ dout ∘ out, using the course's
+one relative error ‖a − b‖ / max(‖a‖ + ‖b‖, 1e-12); a group passes when it is below 1e-7.
+Cases keep every group's relative error below 1e-9 or above 1e-4, so any sound checker
+(central differences, 1e-7 ≤ h ≤ 1e-4) agrees with the reference.
+"""
+import copy
+
+import numpy as np
+
+from bpkit.grading.registry import exercise, variant
+
+_FINE = 1e-7          # the course's threshold: below it, a gradient agrees (team notes, lecture 01)
+
+
+# ============================================================ layer norm (the new layer)
+def _ln_forward(x, gamma, beta, eps=1e-5, *, axis=0, ddof=0, eps_out=False):
+    mu = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, keepdims=True, ddof=ddof)
+    std = np.sqrt(var) + eps if eps_out else np.sqrt(var + eps)
+    xhat = (x - mu) / std
+    return gamma * xhat + beta, (xhat, gamma, std)
+
+
+def _ln_case(rng):
+    n, B = int(rng.integers(2, 7)), int(rng.integers(1, 7))
+    x = rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), size=(n, B))
+    return {"x": x, "gamma": rng.normal(1, 0.5, size=(n, 1)), "beta": rng.normal(size=(n, 1)),
+            "eps": float(rng.uniform(1e-3, 0.2))}
+
+
+_r = np.random.default_rng(9)
+_VIS_LN = [
+    {"x": np.array([[1.0, 0.0, 2.0], [2.0, -1.0, 2.0], [6.0, 1.0, 2.0]]),
+     "gamma": np.array([[1.0], [2.0], [0.5]]), "beta": np.array([[0.0], [0.5], [-1.0]]), "eps": 1e-5},
+    {"x": _r.normal(1, 2, size=(4, 5)), "gamma": _r.normal(1, 0.3, size=(4, 1)),
+     "beta": _r.normal(size=(4, 1)), "eps": 0.1},
+]
+
+exercise(
+    "09.layernorm_forward",
+    reference=_ln_forward,
+    visible=_VIS_LN,
+    hidden=_ln_case,
+    n_hidden=5,
+    variants=[
+        variant("batch-norm axis (statistics over the batch)",
+                lambda **k: _ln_forward(**k, axis=1),
+                "layer norm normalises each EXAMPLE over its units: μ and σ² are means over axis 0 "
+                "(shape (1, B)); batch norm is the one that averages over the batch (axis 1)."),
+        variant("Bessel's correction (B − 1) in the variance",
+                lambda **k: _ln_forward(**k, ddof=1),
+                "σ² is the biased variance: divide by the number of units n, not n − 1 (np.var's default ddof=0)."),
+        variant("ε outside the square root",
+                lambda **k: _ln_forward(**k, eps_out=True),
+                "ε goes inside the root: std = √(σ² + ε), and the cache holds that std."),
+    ],
+    what="(out, (x̂, γ, std)) of layer norm, statistics over the units of each example",
+)
+
+
+# ------------------------------------------------------------------ layer norm, backward
+def _ln_backward(dout, cache, *, axis=0, mean_path=True, var_path=True, param_axis=1,
+                 param_scale=False):
+    xhat, gamma, std = cache
+    dxhat = dout * gamma
+    dx = dxhat
+    if mean_path:
+        dx = dx - dxhat.mean(axis=axis, keepdims=True)
+    if var_path:
+        dx = dx - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)
+    dx = dx / std
+    dgamma = (dout * xhat).sum(axis=param_axis, keepdims=True)
+    dbeta = dout.sum(axis=param_axis, keepdims=True)
+    if param_scale:
+        dgamma, dbeta = dgamma / dout.shape[1], dbeta / dout.shape[1]
+    return dx, {"gamma": dgamma, "beta": dbeta}
+
+
+def _ln_bwd_case(rng):
+    c = _ln_case(rng)
+    if c["x"].shape[1] == 1:                     # a batch of 1 hides the parameter-sum mistakes
+        c = _ln_case(rng)
+    _, cache = _ln_forward(**c)
+    return {"dout": rng.normal(size=c["x"].shape), "cache": cache}
+
+
+def _vis_bwd(c, seed):
+    return {"dout": np.random.default_rng(seed).normal(size=c["x"].shape), "cache": _ln_forward(**c)[1]}
+
+
+exercise(
+    "09.layernorm_backward",
+    reference=_ln_backward,
+    visible=[_vis_bwd(c, i) for i, c in enumerate(_VIS_LN)],
+    hidden=_ln_bwd_case,
+    n_hidden=5,
+    variants=[
+        variant("batch-norm axis in the backward pass",
+                lambda dout, cache: _ln_backward(dout, cache, axis=1),
+                "the means of the backward pass run over the same axis as the forward statistics: "
+                "axis 0, the units of each example (batch norm's formula with axis 0)."),
+        variant("no mean path (μ treated as a constant)",
+                lambda dout, cache: _ln_backward(dout, cache, mean_path=False),
+                "x reaches the loss also through μ: subtract the mean over the units of ∂C/∂x̂."),
+        variant("no variance path (σ² treated as a constant)",
+                lambda dout, cache: _ln_backward(dout, cache, var_path=False),
+                "x also reaches the loss through σ²: subtract x̂ ∘ mean_units(∂C/∂x̂ ∘ x̂)."),
+        variant("μ and σ² both treated as constants",
+                lambda dout, cache: _ln_backward(dout, cache, mean_path=False, var_path=False),
+                "γ dout / std is only the direct path; μ and σ² depend on x too."),
+        variant("∂C/∂γ, ∂C/∂β summed over the units",
+                lambda dout, cache: _ln_backward(dout, cache, param_axis=0),
+                "γ and β are per unit, (n, 1), shared by all examples: sum over the batch (axis 1)."),
+        variant("∂C/∂γ, ∂C/∂β divided by B",
+                lambda dout, cache: _ln_backward(dout, cache, param_scale=True),
+                "in the layer API, dout = ∂C/∂out already carries the batch mean (1/B) from the loss: "
+                "a layer sums over the columns; dividing again applies 1/B twice."),
+    ],
+    what="(∂C/∂x, {gamma: ∂C/∂γ, beta: ∂C/∂β}) of layer norm from its cache",
+)
+
+
+# ============================================================ the network of layer dicts
+def _layer_forward(layer, x, bugs=()):
+    kind = layer["kind"]
+    if kind == "dense":
+        return layer["W"] @ x + layer["b"], x
+    if kind == "relu":
+        return np.maximum(x, 0.0), x
+    if kind == "tanh":
+        t = np.tanh(x)
+        return t, t
+    if kind in ("batchnorm", "layernorm"):
+        axis = 1 if kind == "batchnorm" else 0
+        eps = layer.get("eps", 1e-5)
+        mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, keepdims=True)
+        std = np.sqrt(var + eps)
+        xhat = (x - mu) / std
+        return layer["gamma"] * xhat + layer["beta"], (xhat, std)
+    if kind == "dropout":
+        return x * layer["mask"] / (1.0 - layer["p"]), None
+    if kind == "residual":
+        out, caches = _net_forward(layer["layers"], x, bugs)
+        return (out if "no-skip-anywhere" in bugs else x + out), caches
+    raise ValueError(f"unknown layer kind {kind!r}")
+
+
+def _net_forward(layers, x, bugs=()):
+    caches = []
+    for layer in layers:
+        x, c = _layer_forward(layer, x, bugs)
+        caches.append(c)
+    return x, caches
+
+
+def _layer_backward(layer, dout, cache, bugs=()):
+    kind = layer["kind"]
+    if kind == "dense":
+        x = cache
+        db = dout.sum(axis=1, keepdims=True)
+        if "dense-db-mean" in bugs:
+            db = db / dout.shape[1]
+        dW = dout @ x.T
+        if "dense-dW-mean" in bugs:
+            dW = dW / dout.shape[1]
+        return layer["W"].T @ dout, {"W": dW, "b": db}
+    if kind == "relu":
+        return dout * (cache > 0), {}
+    if kind == "tanh":
+        t = cache
+        return dout * ((1.0 - t) if "tanh-no-square" in bugs else (1.0 - t ** 2)), {}
+    if kind in ("batchnorm", "layernorm"):
+        axis = 1 if kind == "batchnorm" else 0
+        if kind == "layernorm" and "ln-bn-axis" in bugs:
+            axis = 1
+        xhat, std = cache
+        dxhat = dout * layer["gamma"]
+        dx = dxhat
+        if f"{kind}-no-mean" not in bugs:
+            dx = dx - dxhat.mean(axis=axis, keepdims=True)
+        if f"{kind}-no-var" not in bugs:
+            dx = dx - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)
+        return dx / std, {"gamma": (dout * xhat).sum(axis=1, keepdims=True),
+                          "beta": dout.sum(axis=1, keepdims=True)}
+    if kind == "dropout":
+        scale = 1.0 if "dropout-no-scale" in bugs else 1.0 / (1.0 - layer["p"])
+        return dout * layer["mask"] * scale, {}
+    if kind == "residual":
+        dx, grads = _net_backward(layer["layers"], dout, cache, bugs)
+        skip = "no-skip" in bugs or "no-skip-anywhere" in bugs
+        return (dx if skip else dout + dx), {"layers": grads}
+    raise ValueError(f"unknown layer kind {kind!r}")
+
+
+def _net_backward(layers, dout, caches, bugs=(), buggy_index=None):
+    grads = [None] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        b = bugs if buggy_index in (None, i) else ()
+        dout, grads[i] = _layer_backward(layers[i], dout, caches[i], b)
+    if "grads-backward-order" in bugs:
+        grads = grads[::-1]
+    return dout, grads
+
+
+def _net_grads(layers, X, dout, bugs=()):
+    out, caches = _net_forward(layers, X, bugs)
+    dX, grads = _net_backward(layers, dout, caches, bugs)
+    return out, dX, grads
+
+
+# -------------------------------------------------------------- random networks (plain data)
+def _random_layer(rng, kind, n, B, depth=0):
+    if kind == "dense":
+        m = int(rng.integers(2, 6))
+        return {"kind": "dense", "W": rng.normal(size=(m, n)) / np.sqrt(n),
+                "b": rng.normal(size=(m, 1))}, m
+    if kind in ("batchnorm", "layernorm"):
+        return {"kind": kind, "gamma": rng.normal(1, 0.4, size=(n, 1)),
+                "beta": rng.normal(size=(n, 1)), "eps": float(rng.uniform(1e-3, 0.1))}, n
+    if kind == "dropout":
+        mask = (rng.random((n, B)) > 0.3).astype(float)
+        return {"kind": "dropout", "p": float(rng.choice([0.2, 0.25, 0.4, 0.5])), "mask": mask}, n
+    if kind == "residual":
+        inner_kinds = [["dense", "tanh", "dense"], ["layernorm", "dense", "relu", "dense"],
+                       ["dense", "batchnorm", "tanh", "dense"]][int(rng.integers(0, 3))]
+        layers, m = [], n
+        for j, k in enumerate(inner_kinds):
+            if k == "dense":
+                last = j == len(inner_kinds) - 1
+                width = n if last else int(rng.integers(2, 6))
+                layer = {"kind": "dense", "W": rng.normal(size=(width, m)) / np.sqrt(m),
+                         "b": rng.normal(size=(width, 1))}
+                m = width
+            else:
+                layer, m = _random_layer(rng, k, m, B, depth + 1)
+            layers.append(layer)
+        return {"kind": "residual", "layers": layers}, n
+    return {"kind": kind}, n
+
+
+def _random_net(rng, kinds, d=None, B=None):
+    d = d or int(rng.integers(2, 5))
+    B = B or int(rng.integers(3, 7))
+    layers, n = [], d
+    for k in kinds:
+        layer, n = _random_layer(rng, k, n, B)
+        layers.append(layer)
+    X = rng.normal(size=(d, B))
+    out, _ = _net_forward(layers, X)
+    return {"layers": layers, "X": X, "dout": rng.normal(size=out.shape) / B}
+
+
+def _plain_kinds(rng):
+    """Every kind once (so every catalogued mistake shows), in a random order, between dense layers."""
+    kinds = ["dense"]
+    for k in rng.permutation(["relu", "tanh", "batchnorm", "layernorm", "dropout"]):
+        kinds += [str(k), "dense"]
+    return kinds
+
+
+def _net_case(rng):
+    return _random_net(rng, _plain_kinds(rng))
+
+
+def _res_case(rng):
+    kinds = ["dense"]
+    for _ in range(int(rng.integers(1, 4))):
+        kinds += ["residual", str(rng.choice(["tanh", "relu", "dropout"]))]
+    return _random_net(rng, kinds + ["dense"])
+
+
+_VIS_NET = [
+    _random_net(np.random.default_rng(91), ["dense", "relu", "dense", "batchnorm", "tanh", "dense"], 3, 4),
+    _random_net(np.random.default_rng(92), ["dense", "layernorm", "dropout", "dense", "tanh", "dense"], 2, 5),
+]
+_VIS_RES = [
+    _random_net(np.random.default_rng(93), ["dense", "residual", "tanh", "dense"], 3, 4),
+    _random_net(np.random.default_rng(94), ["dense", "residual", "tanh", "residual", "dense"], 2, 5),
+]
+
+_NET_VARIANTS = [
+    variant("gradients listed in backward order",
+            lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("grads-backward-order",)),
+            "the backward loop visits the layers last to first; grads[i] must belong to layers[i] "
+            "(fill a list by index, or reverse the list you appended to)."),
+    variant("bias gradient divided by B (1/B applied twice)",
+            lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("dense-db-mean",)),
+            "dout = ∂C/∂out already carries the batch mean from the loss; a dense layer SUMS over "
+            "the columns: ∂C/∂b = Σ_columns dout (the same holds for ∂C/∂W = dout xᵀ)."),
+    variant("tanh′ written as 1 − tanh(z)",
+            lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("tanh-no-square",)),
+            "tanh′(z) = 1 − tanh²(z): square the cached output."),
+    variant("dropout backward without 1/(1 − p)",
+            lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("dropout-no-scale",)),
+            "inverted dropout multiplies by mask/(1 − p) in the forward pass, so the backward pass "
+            "multiplies dout by the same factor."),
+    variant("batch norm: μ and σ² treated as constants",
+            lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("batchnorm-no-mean", "batchnorm-no-var")),
+            "the batch statistics depend on x: ∂C/∂x = (∂C/∂x̂ − mean(∂C/∂x̂) − x̂ ∘ mean(∂C/∂x̂ ∘ x̂)) / std."),
+]
+
+exercise(
+    "09.network",
+    reference=_net_grads,
+    visible=_VIS_NET,
+    hidden=_net_case,
+    n_hidden=6,
+    variants=_NET_VARIANTS,
+    protect=["bpkit.layers.BatchNorm", "bpkit.layers.Dense"],
+    what="(out, ∂C/∂X, per-layer gradients) of networks of dense, relu, tanh, batch norm, layer norm and dropout",
+)
+
+exercise(
+    "09.network_residual",
+    reference=_net_grads,
+    visible=_VIS_RES,
+    hidden=_res_case,
+    n_hidden=6,
+    variants=[
+        variant("skip connection missing in the backward pass",
+                lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("no-skip",)),
+                "out = x + F(x), so ∂C/∂x = dout + (the gradient through F): the skip passes dout "
+                "back unchanged and it is ADDED to what the inner layers return."),
+        variant("no skip connection at all (a plain block)",
+                lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("no-skip-anywhere",)),
+                "a residual block returns x + F(x), not F(x): add the input to the inner layers' output, "
+                "and the upstream gradient to theirs."),
+        variant("gradients listed in backward order",
+                lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("grads-backward-order",)),
+                "grads[i] must belong to layers[i], inside a block too."),
+    ],
+    protect=["bpkit.layers.Residual"],
+    what="(out, ∂C/∂X, per-layer gradients) of networks with residual blocks (nested lists of layers)",
+)
+
+
+# ============================================================ the gradient check
+def _rel(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+
+
+def _num_grad(f, x, h=1e-6, one_sided=False, restore=True):
+    g = np.zeros_like(x)
+    flat, gf = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        fp = f()
+        if one_sided:
+            flat[i] = old
+            fm, step = f(), h
+        else:
+            flat[i] = old - h
+            fm, step = f(), 2 * h
+        if restore:
+            flat[i] = old
+        gf[i] = (fp - fm) / step
+    return g
+
+
+def _param_groups(layers, grads):
+    """[(the layer dict holding the parameter, name, claimed gradient, path in the verdict)]."""
+    out = []
+    for i, (layer, g) in enumerate(zip(layers, grads)):
+        if layer["kind"] == "residual":
+            out += [(lay, n, gr, (i, "layers") + path)
+                    for lay, n, gr, path in _param_groups(layer["layers"], g["layers"])]
+        else:
+            out += [(layer, n, g[n], (i, n)) for n in sorted(g)]
+    return out
+
+
+def _verdict_shape(grads):
+    return [({"layers": _verdict_shape(g["layers"])} if "layers" in g else {n: None for n in g})
+            for g in grads]
+
+
+def _set(tree, path, value):
+    for p in path[:-1]:
+        tree = tree[p]
+    tree[path[-1]] = value
+
+
+def _errors(layers, X, dout, dX, grads, h=1e-6, *, one_sided=False, restore=True, upstream="dout"):
+    layers = copy.deepcopy(layers)
+    X = np.array(X, dtype=np.float64, copy=True)
+    G = np.ones_like(dout) if upstream == "ones" else dout
+
+    def f():
+        return float(np.sum(G * _net_forward(layers, X)[0]))
+
+    err_X = _rel(dX, _num_grad(f, X, h, one_sided, restore))
+    errs = _verdict_shape(grads)
+    for layer, name, claimed, path in _param_groups(layers, grads):
+        _set(errs, path, _rel(claimed, _num_grad(f, layer[name], h, one_sided, restore)))
+    return err_X, errs
+
+
+def _map(tree, fn):
+    if isinstance(tree, dict):
+        return {k: _map(v, fn) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_map(v, fn) for v in tree]
+    return fn(tree)
+
+
+def _grad_check(layers, X, dout, dX, grads, h=1e-6, *, one_sided=False, restore=True,
+                upstream="dout", params=True):
+    err_X, errs = _errors(layers, X, dout, dX, grads, h, one_sided=one_sided, restore=restore,
+                          upstream=upstream)
+    return err_X < _FINE, _map(errs, (lambda e: e < _FINE) if params else (lambda e: True))
+
+
+_BUGS_BY_KIND = {"dense": ["dense-db-mean", "dense-dW-mean"], "tanh": ["tanh-no-square"],
+                 "batchnorm": ["batchnorm-no-mean", "batchnorm-no-var"],
+                 "layernorm": ["layernorm-no-mean", "layernorm-no-var", "ln-bn-axis"],
+                 "dropout": ["dropout-no-scale"], "residual": ["no-skip"]}
+
+
+def _gc_case(rng, wrong=None, ones=False):
+    """A network, an upstream gradient and the gradients a correct (or a subtly wrong) backward
+    pass claims; redrawn until every group is clearly right (< 1e-9) or clearly wrong (> 1e-4)."""
+    wrong = bool(rng.random() < 0.6) if wrong is None else wrong
+    while True:
+        kinds = ["dense"]
+        for _ in range(int(rng.integers(1, 4))):
+            kinds += [str(rng.choice(["tanh", "batchnorm", "layernorm", "dropout", "residual"])), "dense"]
+        case = _random_net(rng, kinds)
+        if ones:                                  # a visible case that tells "ones" from "always fails"
+            case["dout"] = np.ones_like(case["dout"])
+        for layer in case["layers"]:             # relu kinks make differences unreliable: tanh only
+            if layer["kind"] == "residual":
+                for inner in layer["layers"]:
+                    if inner["kind"] == "relu":
+                        inner["kind"] = "tanh"
+        layers, X, dout = case["layers"], case["X"], case["dout"]
+        _, caches = _net_forward(layers, X)
+        bugs, at = (), None
+        if wrong:
+            at = int(rng.integers(0, len(layers)))
+            choices = _BUGS_BY_KIND.get(layers[at]["kind"], [])
+            if not choices:
+                continue
+            bugs = (str(rng.choice(choices)),)
+        dX, grads = _net_backward(layers, dout, caches, bugs, buggy_index=at)
+        true_dX, true_grads = _net_backward(layers, dout, caches)
+        norms = [np.linalg.norm(true_dX)] + [np.linalg.norm(g) for _, _, g, _ in
+                                             _param_groups(layers, true_grads)]
+        if min(norms) < 1e-4:                     # a (near-)zero true gradient: relative error is noise
+            continue
+        err_X, errs = _errors(layers, X, dout, dX, grads)
+        all_errs = [err_X] + [e for _, _, _, p in _param_groups(layers, grads) for e in [_get(errs, p)]]
+        if all(e < 1e-9 or e > 1e-4 for e in all_errs) and (not wrong or max(all_errs) > 1e-4):
+            return {"layers": layers, "X": X, "dout": dout, "dX": dX, "grads": grads}
+
+
+def _get(tree, path):
+    for p in path:
+        tree = tree[p]
+    return tree
+
+
+_gr = np.random.default_rng(95)
+
+
+def _wrong_dX_case(rng):
+    """A wrong case whose bug reaches ∂C/∂X (it tells "parameters not checked" from "always passes")."""
+    while True:
+        case = _gc_case(rng, wrong=True)
+        if not _grad_check(**case)[0]:
+            return case
+
+
+_VIS_GC = [_gc_case(_gr, wrong=False, ones=True), _wrong_dX_case(_gr), _gc_case(_gr, wrong=False),
+           _gc_case(_gr, wrong=True)]
+
+exercise(
+    "09.grad_check",
+    reference=lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads),
+    visible=_VIS_GC,
+    hidden=_gc_case,
+    n_hidden=8,
+    variants=[
+        variant("upstream gradient of ones instead of dout",
+                lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, upstream="ones"),
+                "the claimed gradients are those of C = Σ dout ∘ out for the GIVEN dout; differentiate "
+                "that C, not Σ out (an all-ones upstream also hides bugs, e.g. in batch norm)."),
+        variant("parameters not checked (only ∂C/∂X)",
+                lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, params=False),
+                "check every parameter group too (W, b, γ, β in every layer): a wrong ∂C/∂W leaves ∂C/∂X "
+                "untouched."),
+        variant("a check that always passes",
+                lambda layers, X, dout, dX, grads: (True, _map(_verdict_shape(grads), lambda e: True)),
+                "a gradient check must be able to fail: compute the central differences of "
+                "C = Σ dout ∘ out and compare them with the claimed gradients."),
+        variant("a check that always fails",
+                lambda layers, X, dout, dX, grads: (False, _map(_verdict_shape(grads), lambda e: False)),
+                "a correct backward pass must pass: the course's relative error of a correct gradient is "
+                "around 1e-10 with central differences in float64, far below the 1e-7 threshold."),
+        variant("one-sided differences",
+                lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, one_sided=True),
+                "(f(x + h) − f(x))/h has an error of order h, about 1e-6 relative: enough to flag correct "
+                "gradients. Use central differences (f(x + h) − f(x − h))/(2h), error of order h²."),
+        variant("perturbed entry not restored",
+                lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, restore=False),
+                "after evaluating C at x + h and x − h, put the entry back to its old value before moving "
+                "on; otherwise every later difference is taken at a different point."),
+    ],
+    protect=["bpkit.gradcheck.numerical_gradient", "bpkit.gradcheck.check_layer",
+             "bpkit.gradcheck.check_network"],
+    timeout=30.0,
+    what="pass/fail verdicts (relative error < 1e-7) for ∂C/∂X and every parameter group, on correct and on subtly wrong gradients",
+)
