@@ -23,25 +23,46 @@ def disk(n, rng):
 
 # --- 04.minibatches ----------------------------------------------------------------------
 
+# The previous call's answer for each (n, batch_size, epochs), in this judge process: the cases
+# of 04.minibatches come in triples (seed s, the same seed s again, seed s + 1), so a generator
+# that ignores its seed is caught — same seed, other batches; or other seed, same batches.
+# Hidden triples have random sizes and seeds, so one judge's answers never meet another's.
+_PREVIOUS: dict = {}
+
+
+def _epoch_sizes(batches, per_epoch, epochs):
+    return [[len(b) for b in batches[e * per_epoch:(e + 1) * per_epoch]] for e in range(epochs)]
+
+
 def minibatches(case, output):
-    n, bs, epochs = case["n"], case["batch_size"], case["epochs"]
+    n, bs, epochs, seed = case["n"], case["batch_size"], case["epochs"], case["seed"]
     per_epoch = -(-n // bs)
+    want = [bs] * (n // bs) + ([n % bs] if n % bs else [])
     if isinstance(output, np.ndarray) or not isinstance(output, (list, tuple)):
         return False, "return a list of index arrays (one per minibatch), not a single array."
     batches = [np.asarray(b, dtype=float).ravel() for b in output]
-    if len(batches) == epochs * (n // bs):
+    sizes = [len(b) for b in batches]
+    if sum(sizes) == epochs * n and sizes != want * epochs:
+        # every point is there, cut differently: np.array_split, or batches of another size
+        k = len(batches) // epochs if len(batches) % epochs == 0 else None
+        first = sizes[:k] if k else sizes[:per_epoch]
+        msg = (f"batch sizes {first} in epoch 1, expected {want} (batch_size = {bs}, "
+               f"the last batch smaller when {bs} does not divide n).")
+        if max(sizes) - min(sizes) <= 1 and max(sizes) != bs:
+            msg += (" Equal-sized pieces like these come from np.array_split(perm, k), which spreads "
+                    "the points evenly over k batches; cut with slices perm[i:i + batch_size] instead.")
+        return False, msg
+    if sizes == [bs] * (n // bs) * epochs and n % bs:
         return False, (f"{len(batches)} batches, expected {epochs} × ⌈{n}/{bs}⌉ = {epochs * per_epoch}: "
-                       "the last, smaller batch of each epoch is missing (keep it: every point is used once per epoch).")
+                       "the last, smaller batch of each epoch is missing (keep it: every point is used "
+                       "once per epoch).")
     if len(batches) != epochs * per_epoch:
         return False, f"{len(batches)} batches, expected {epochs} epochs × ⌈{n}/{bs}⌉ = {epochs * per_epoch}."
     orders = []
-    for e in range(epochs):
-        chunk = batches[e * per_epoch:(e + 1) * per_epoch]
-        sizes = [len(b) for b in chunk]
-        want = [bs] * (n // bs) + ([n % bs] if n % bs else [])
-        if sizes != want:
-            return False, f"epoch {e + 1}: batch sizes {sizes}, expected {want}."
-        order = np.concatenate(chunk)
+    for e, got in enumerate(_epoch_sizes(batches, per_epoch, epochs)):
+        if got != want:
+            return False, f"epoch {e + 1}: batch sizes {got}, expected {want}."
+        order = np.concatenate(batches[e * per_epoch:(e + 1) * per_epoch])
         if not np.array_equal(np.sort(order), np.arange(n)):
             return False, (f"epoch {e + 1} does not use each index 0..{n - 1} exactly once: "
                            "shuffle a permutation (sampling WITH replacement repeats some points and skips others).")
@@ -52,6 +73,20 @@ def minibatches(case, output):
         if np.array_equal(orders[e], orders[0]):
             return False, (f"epoch {e + 1} has the same order as epoch 1: draw a NEW permutation at the start "
                            "of every epoch (seed 002: \"Randomly shuffle the dataset\" inside the epoch loop).")
+    key, answer = (n, bs, epochs), np.concatenate(orders)
+    previous = _PREVIOUS.pop(key, None)
+    if len(_PREVIOUS) > 256:                         # a long-lived process: keep the memory small
+        _PREVIOUS.clear()
+    _PREVIOUS[key] = (seed, answer)
+    if previous is not None:
+        same_seed, same_batches = previous[0] == seed, np.array_equal(previous[1], answer)
+        if same_seed and not same_batches:
+            return False, ("called twice with the same seed, your function returned different batches: "
+                           "take every random number from np.random.default_rng(seed) — not from np.random.* "
+                           "or an unseeded default_rng() — so that a run can be repeated.")
+        if not same_seed and same_batches:
+            return False, ("two different seeds gave exactly the same batches: the shuffle must come from "
+                           "np.random.default_rng(seed), with the seed argument you were given.")
     return True, f"{epochs} epochs of {per_epoch} batches, each epoch a fresh permutation of 0..{n - 1}."
 
 
@@ -93,3 +128,56 @@ def train_accuracy(case, output):
     return True, f"accuracy {acc:.1%} on {N_HELD_OUT} held-out points (≥ {THRESHOLD:.0%})."
 
 
+
+
+# --- 05.leaky_init -----------------------------------------------------------------------
+# Graded by its distribution, not by one draw order: any correct way of drawing passes.
+# Each statistic is compared with its standard error under the target distribution; a correct
+# draw passes all of them unless one of them is more than Z_MAX standard errors off (probability
+# below 1e-7 per statistic), while a wrong scale, family or mean misses by ten or more.
+
+Z_MAX = 5.5
+
+
+def _leaky_second_moment(alpha):
+    """E[leaky(ζ)²] for ζ ~ N(0, 1), leaky(ζ) = max(ζ, αζ), by Gauss–Hermite quadrature (exact
+    here: the nodes are symmetric, none at 0, so each half sums a polynomial exactly)."""
+    x, w = np.polynomial.hermite_e.hermegauss(40)
+    a = np.where(x > 0, x, alpha * x)
+    return float(np.sum(w * a ** 2) / np.sum(w))
+
+
+def leaky_init(case, output):
+    n_out, n_in, alpha = case["n_out"], case["n_in"], case["alpha"]
+    dist = case.get("dist", "normal")
+    W = np.asarray(output, dtype=float)
+    if W.shape != (n_out, n_in):
+        extra = " (the transpose: W^[l] is (n_out, n_in), one row per unit of layer l)" \
+            if W.shape == (n_in, n_out) else ""
+        return False, f"W has shape {W.shape}, expected (n_out, n_in) = {(n_out, n_in)}{extra}."
+    if not np.all(np.isfinite(W)):
+        return False, "W contains NaN or inf."
+    N = W.size
+    if len(np.unique(W, axis=0)) < n_out:
+        return False, ("some rows of W are identical: units that start equal stay equal "
+                       "(the symmetry problem of lecture 05, section 4); draw every entry independently.")
+    # the variance that keeps Var z^[l] from layer to layer: n_in · Var(w) · E[leaky(ζ)²] = 1
+    target_var = 1.0 / (n_in * _leaky_second_moment(alpha))
+    mean, var = float(W.mean()), float(W.var())
+    kurt = float(np.mean((W - mean) ** 4) / var ** 2 - 3.0) if var > 0 else np.inf
+    want_kurt = {"normal": 0.0, "uniform": -1.2}[dist]
+    if abs(kurt - want_kurt) > Z_MAX * np.sqrt(24.0 / N):
+        other = "uniform" if abs(kurt + 1.2) < abs(kurt) else "normal" if abs(kurt) < 1.0 else "neither normal nor uniform"
+        return False, (f"the entries do not look {dist}: their excess kurtosis is {kurt:.2f} "
+                       f"(a {dist} distribution has {want_kurt:g}; yours looks {other}).")
+    if abs(mean) > Z_MAX * np.sqrt(target_var / N):
+        return False, f"the entries have mean {mean:.3g}: the weights must be drawn around 0."
+    sd_rel = np.sqrt((2.0 if dist == "normal" else 0.8) / N)   # standard error of var / target
+    gain = var / target_var
+    if abs(gain - 1.0) > Z_MAX * sd_rel:
+        way = "shrink" if gain < 1 else "grow"
+        return False, (f"with this spread a leaky-relu layer multiplies Var z by {gain:.2f} instead of 1 "
+                       f"(n_in · Var(w) · E[a²]/Var z), so the signal would {way} geometrically with depth. "
+                       "Derive Var(w) from Var z^[l] = n_in Var(w) E[(a^[l−1])²].")
+    return True, (f"{dist} entries, mean ≈ 0, and n_in · Var(w) · E[a²]/Var z = {gain:.3f} "
+                  f"(1 within {Z_MAX * sd_rel:.2f}): the variance is kept from layer to layer.")

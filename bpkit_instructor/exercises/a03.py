@@ -1,4 +1,13 @@
-"""Assignment 03 — vectorized backpropagation (seed 001, Lemma 1, eqs. (19)–(25)).
+"""Assignment 03 — backpropagation for a case the lecture did not solve.
+
+Lecture 03 derives and codes Lemma 1 (seed 001, eqs. (19)–(28)) for sigmoid layers and the quadratic
+cost. This assignment transfers it: tanh hidden layers, a softmax output layer and the
+cross-entropy cost, C = (1/B) Σ_i −Σ_j y_j^{i} log a_j^[L]{i}. The student derives the softmax
+Jacobian, the output error δ^[L] (by the vector–Jacobian product of the lecture) and the tanh
+recursion, then the whole minibatch backward pass.
+
+Conventions (team notes): δ^[l] is per example (one column per example, no 1/B); the batch mean
+appears once, in the parameter gradients (÷B).
 
 Parameters are dicts keyed by the lecture's layer numbers: {"W2", "b2", ..., "WL", "bL"};
 a forward cache is {"a1", "z2", "a2", ..., "zL", "aL"}; gradients are {"W2", "b2", ...}.
@@ -10,6 +19,17 @@ import numpy as np
 from bpkit.grading.registry import exercise, variant
 
 
+def _softmax(z, axis=0):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _softmax_unstable(z):
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(z)
+        return e / e.sum(axis=0, keepdims=True)
+
+
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -19,129 +39,226 @@ def _sigmoid_prime(z):
     return s * (1.0 - s)
 
 
+def _tanh_prime(z):
+    return 1.0 - np.tanh(z) ** 2
+
+
 def _n_layers(params):
     return 1 + sum(1 for k in params if k.startswith("W"))
 
 
-def _forward(params, x, *, bias=True, sigma_out=True, z_from_previous_z=False):
+def _forward(params, X, *, bias=True, hidden=np.tanh, out="softmax"):
     L = _n_layers(params)
-    cache = {"a1": x}
+    cache = {"a1": X}
     for l in range(2, L + 1):
-        z = params[f"W{l}"] @ cache[f"a{l-1}"] + (params[f"b{l}"] if bias else 0.0)   # (19)
+        z = params[f"W{l}"] @ cache[f"a{l-1}"] + (params[f"b{l}"] if bias else 0.0)    # (19)
         cache[f"z{l}"] = z
-        cache[f"a{l}"] = _sigmoid(z) if (sigma_out or l < L) else z                     # (20)
+        if l < L:
+            cache[f"a{l}"] = hidden(z)                                                  # (20)
+        elif out == "softmax":
+            cache[f"a{l}"] = _softmax(z)
+        elif out == "softmax_rows":
+            cache[f"a{l}"] = _softmax(z, axis=1)
+        elif out == "unstable":
+            cache[f"a{l}"] = _softmax_unstable(z)
+        else:
+            cache[f"a{l}"] = hidden(z)
     return cache
 
 
-def _backward(params, cache, y, *, transpose=True, hidden_sigma_prime=True, at_a=False,
-              outer_order="da", W_index_shift=0, sign=1.0, batch=False, bias_axis=1,
-              divide=True):
-    """Lemma 1, with switches that produce the catalogued wrong variants."""
+def _backward(params, X, Y, *, divide=True, delta_over_B=False, transpose=True,
+              hidden_prime=_tanh_prime, bias_axis=1, quadratic_out=False, W_index_shift=0):
+    """Minibatch gradients of the mean softmax cross-entropy, with switches for the catalogue."""
     L = _n_layers(params)
-    B = y.shape[1]
-    scale = 1.0 / B if (batch and divide) else 1.0
-    sp = (lambda l: _sigmoid_prime(cache[f"a{l}"])) if at_a else (lambda l: _sigmoid_prime(cache[f"z{l}"]))
+    B = X.shape[1]
+    c = _forward(params, X)
+    if quadratic_out:                                       # σ′-style factor carried over from (22)
+        s = c[f"a{L}"]
+        delta = s * (1 - s) * (s - Y)
+    else:
+        delta = c[f"a{L}"] - Y                              # δ^[L] per example
+    if delta_over_B:
+        delta = delta / B
+    scale = 1.0 / B if divide else 1.0
     grads = {}
-    delta = sp(L) * (cache[f"a{L}"] - y) * sign                                    # (22)
     for l in range(L, 1, -1):
-        a_prev = cache[f"a{l-1}"]
-        grads[f"W{l}"] = scale * (delta @ a_prev.T if outer_order == "da" else a_prev @ delta.T)   # (25)
-        if batch:
-            grads[f"b{l}"] = scale * delta.sum(axis=bias_axis, keepdims=True)        # (24)
-        else:
-            grads[f"b{l}"] = delta.copy()                                          # (24)
+        grads[f"W{l}"] = scale * delta @ c[f"a{l-1}"].T                               # (25), ÷B
+        grads[f"b{l}"] = scale * delta.sum(axis=bias_axis, keepdims=True)             # (24), ÷B
         if l > 2:
-            W = params[f"W{l + W_index_shift}"] if W_index_shift else params[f"W{l}"]
-            back = (W.T if transpose else W) @ delta
-            delta = (sp(l - 1) if hidden_sigma_prime else 1.0) * back             # (23)
+            W = params[f"W{l + W_index_shift}"]
+            delta = hidden_prime(c[f"z{l-1}"]) * ((W.T if transpose else W) @ delta)  # (23), tanh′
     return grads
 
 
 # --- random cases ---------------------------------------------------------------------------
 
-def _params(rng, sizes):
+def _params(rng, sizes, out_scale=1.0):
     p = {}
     for l in range(2, len(sizes) + 1):
-        p[f"W{l}"] = rng.normal(size=(sizes[l - 1], sizes[l - 2]))
-        p[f"b{l}"] = rng.normal(size=(sizes[l - 1], 1))
+        s = out_scale if l == len(sizes) else 1.0
+        p[f"W{l}"] = s * rng.normal(size=(sizes[l - 1], sizes[l - 2]))
+        p[f"b{l}"] = s * rng.normal(size=(sizes[l - 1], 1))
     return p
 
 
 def _sizes(rng, square=False):
-    L = int(rng.integers(3, 6))                      # 3 to 5 layers (input counts as layer 1)
-    if square:
-        n = int(rng.integers(2, 6))
-        return [n] * L
+    L = int(rng.integers(3, 6))                      # 3 to 5 layers (the input counts as layer 1)
+    if square:                                       # all widths equal: W for Wᵀ and the
+        return [int(rng.integers(2, 6))] * L         # off-by-one index give values to name
     while True:
         s = [int(v) for v in rng.integers(2, 7, size=L)]
         if any(s[i] != s[i + 1] for i in range(L - 1)):
             return s
 
 
-def _net_case(rng, sizes, B):
-    params = _params(rng, sizes)
-    x = rng.normal(size=(sizes[0], B))
-    y = rng.random((sizes[-1], B))
-    return params, x, y
+def _one_hot(rng, k, B):
+    return np.eye(k)[:, rng.integers(0, k, size=B)]
 
 
-_SQ = np.random.default_rng(3)      # fixed visible cases (same every time the module loads)
-_P_SQ, _X_SQ, _Y_SQ = _net_case(_SQ, [3, 3, 3, 3], 1)
-_NS = np.random.default_rng(4)
-_P_NS, _X_NS, _Y_NS = _net_case(_NS, [2, 4, 3, 2], 1)
-_BA = np.random.default_rng(5)
-_P_BA, _X_BA, _Y_BA = _net_case(_BA, [2, 4, 3, 2], 5)
-_P_BS, _X_BS, _Y_BS = _net_case(np.random.default_rng(6), [3, 3, 3], 4)
+def _net_case(rng, sizes, B, out_scale=1.0):
+    params = _params(rng, sizes, out_scale)
+    X = rng.normal(size=(sizes[0], B))
+    return params, X, _one_hot(rng, sizes[-1], B)
+
+
+def _large(rng):
+    """Output weights large enough that z^[L] reaches hundreds: exp(z) overflows unless the
+    column maximum is subtracted first."""
+    return float(rng.uniform(1000.0, 2000.0))
+
+
+_P_NS, _X_NS, _Y_NS = _net_case(np.random.default_rng(4), [2, 4, 3, 3], 1)
+_P_BA, _X_BA, _Y_BA = _net_case(np.random.default_rng(5), [2, 4, 3, 3], 5)
+_P_BG, _X_BG, _Y_BG = _net_case(np.random.default_rng(6), [3, 4, 4], 4, out_scale=1500.0)
 
 
 # --- 03.forward -----------------------------------------------------------------------------
 
 def _hidden_forward(rng):
-    params, x, _ = _net_case(rng, _sizes(rng, square=rng.random() < 0.3), int(rng.integers(1, 5)))
-    return {"params": params, "x": x}
+    big = rng.random() < 0.4
+    params, X, _ = _net_case(rng, _sizes(rng), int(rng.integers(1, 6)),
+                             out_scale=_large(rng) if big else 1.0)
+    return {"params": params, "X": X}
 
 
 exercise(
     "03.forward",
-    reference=lambda params, x: _forward(params, x),
-    visible=[{"params": _P_NS, "x": _X_NS}, {"params": _P_BA, "x": _X_BA}],
+    reference=lambda params, X: _forward(params, X),
+    visible=[{"params": _P_NS, "X": _X_NS}, {"params": _P_BA, "X": _X_BA},
+             {"params": _P_BG, "X": _X_BG}],
     hidden=_hidden_forward,
-    n_hidden=5,
+    n_hidden=6,
     variants=[
-        variant("forgot the bias", lambda params, x: _forward(params, x, bias=False),
+        variant("forgot the bias", lambda params, X: _forward(params, X, bias=False),
                 "z^[l] = W^[l] a^[l−1] + b^[l] (eq. 19): the bias b^[l] seems to be missing."),
-        variant("no σ at the output layer", lambda params, x: _forward(params, x, sigma_out=False),
-                "every layer, the output layer L included, applies σ: a^[L] = σ(z^[L]) (eq. 20)."),
+        variant("tanh at the output layer", lambda params, X: _forward(params, X, out="tanh"),
+                "the hidden layers use tanh, but the output layer L applies softmax to z^[L]: "
+                "a^[L] = softmax(z^[L]), each column a probability vector."),
+        variant("sigmoid hidden layers", lambda params, X: _forward(params, X, hidden=_sigmoid),
+                "this network's hidden layers use tanh, not the lecture's sigmoid: a^[l] = tanh(z^[l])."),
+        variant("softmax over the wrong axis", lambda params, X: _forward(params, X, out="softmax_rows"),
+                "classes are rows, examples are columns: softmax normalises each COLUMN (axis=0)."),
+        variant("softmax without subtracting the maximum",
+                lambda params, X: _forward(params, X, out="unstable"),
+                "exp(z) overflows for z of a few hundred (exp(710) = inf, and inf/inf = nan): "
+                "subtract each column's maximum before exponentiating; softmax(z − c) = softmax(z)."),
     ],
-    protect=["bpkit.network.mlp_forward"],
-    what="forward pass storing a^[1], z^[l], a^[l] (eqs. 19–20) on 2 visible and 5 random networks",
+    protect=["bpkit.network.mlp_forward", "bpkit.activations.softmax"],
+    what="forward pass with tanh hidden layers and a softmax output, storing a^[1], z^[l], a^[l] "
+         "(eqs. 19–20), on 3 visible and 6 random networks (some with logits in the hundreds)",
+)
+
+
+# --- 03.softmax_jacobian --------------------------------------------------------------------
+
+def _jacobian(z, part="full"):
+    s = _softmax(z)[:, 0]
+    if part == "full":
+        return np.diag(s) - np.outer(s, s)
+    if part == "diag":
+        return np.diag(s * (1 - s))
+    if part == "flip":
+        return np.outer(s, s) - np.diag(s)
+    if part == "no_diag":
+        return -np.outer(s, s)
+    if part == "logistic":
+        return np.diag(_sigmoid_prime(z[:, 0]))
+    raise ValueError(part)
+
+
+def _jac_case(rng, k=None, big=None):
+    k = k or int(rng.integers(2, 7))
+    big = rng.random() < 0.3 if big is None else big
+    return {"z": rng.normal(size=(k, 1)) * (1000.0 if big else 1.5)}
+
+
+exercise(
+    "03.softmax_jacobian",
+    reference=lambda z: _jacobian(z),
+    visible=[_jac_case(np.random.default_rng(21), 3, False), _jac_case(np.random.default_rng(22), 4, False)],
+    hidden=_jac_case,
+    n_hidden=6,
+    variants=[
+        variant("only the diagonal (softmax treated as elementwise)", lambda z: _jacobian(z, "diag"),
+                "softmax is not elementwise: every s_i depends on every z_j through the denominator "
+                "Σ_m e^{z_m}, so the off-diagonal entries ∂s_i/∂z_j (i ≠ j) are not zero."),
+        variant("sign flip", lambda z: _jacobian(z, "flip"),
+                "∂s_i/∂z_i = s_i(1 − s_i) > 0: raising z_i raises s_i. Check the sign of both terms."),
+        variant("missing the diagonal term", lambda z: _jacobian(z, "no_diag"),
+                "the quotient rule gives ∂s_i/∂z_j = s_i [i = j] − s_i s_j: the first term lives on the "
+                "diagonal only (derivative of the numerator e^{z_i})."),
+        variant("the logistic σ′ instead of the softmax Jacobian", lambda z: _jacobian(z, "logistic"),
+                "σ′(z) = σ(z)(1 − σ(z)) is the derivative of the LOGISTIC function of one variable; "
+                "here s = softmax(z), a vector function of the whole column."),
+    ],
+    protect=["bpkit.activations.softmax"],
+    what="the Jacobian ∂softmax(z)/∂z of one column on 2 visible and 6 random logit vectors",
 )
 
 
 # --- 03.delta_L -----------------------------------------------------------------------------
 
-def _delta_L_case(rng, n=None, B=None):
-    n = n or int(rng.integers(2, 7))
-    B = B or int(rng.integers(1, 5))
-    z = rng.normal(size=(n, B))
-    return {"z": z, "a": _sigmoid(z), "y": rng.random((n, B))}
+def _delta_L_case(rng, k=None, B=None, big=None):
+    k = k or int(rng.integers(2, 7))
+    B = B or int(rng.integers(2, 7))          # B ≥ 2 so that a stray 1/B shows
+    big = rng.random() < 0.4 if big is None else big
+    return {"Z": rng.normal(size=(k, B)) * (1000.0 if big else 2.0), "Y": _one_hot(rng, k, B)}
+
+
+def _delta_L(Z, Y, *, softmax=_softmax, over_B=False, sign=1.0, elementwise=False):
+    s = softmax(Z)
+    d = s * (1 - s) * (s - Y) if elementwise else sign * (s - Y)
+    return d / Y.shape[1] if over_B else d
 
 
 exercise(
     "03.delta_L",
-    reference=lambda z, a, y: _sigmoid_prime(z) * (a - y),                      # (22)
-    visible=[_delta_L_case(np.random.default_rng(7), 3, 1), _delta_L_case(np.random.default_rng(8), 2, 4)],
+    reference=lambda Z, Y: _delta_L(Z, Y),
+    visible=[_delta_L_case(np.random.default_rng(7), 3, 4, False),
+             _delta_L_case(np.random.default_rng(8), 4, 3, True)],
     hidden=_delta_L_case,
-    n_hidden=5,
+    n_hidden=6,
     variants=[
-        variant("missing σ′", lambda z, a, y: a - y,
-                "δ^[L] = σ′(z^[L]) ∘ (a^[L] − y): the factor σ′(z^[L]) seems to be missing (eq. 22)."),
-        variant("σ′ at a instead of z", lambda z, a, y: _sigmoid_prime(a) * (a - y),
-                "you evaluated σ′ at a^[L]; it is σ′(z^[L]) — or equivalently a^[L] ∘ (1 − a^[L]) (eq. 22)."),
-        variant("sign flip", lambda z, a, y: _sigmoid_prime(z) * (y - a),
-                "sign: C = ½‖y − a^[L]‖² gives ∂C/∂a^[L] = a^[L] − y, not y − a^[L]."),
+        variant("1/B inside δ^[L]", lambda Z, Y: _delta_L(Z, Y, over_B=True),
+                "δ^[L] is the error of each example, one column each, with no 1/B: the batch mean "
+                "enters once, in ∂C/∂W^[l] and ∂C/∂b^[l] (÷B there)."),
+        variant("σ′-style factor (softmax treated as elementwise)",
+                lambda Z, Y: _delta_L(Z, Y, elementwise=True),
+                "multiply ∂C/∂a^[L] by the FULL softmax Jacobian (vector–Jacobian product): with "
+                "Σ_j y_j = 1 the terms collapse and no s(1 − s) factor is left."),
+        variant("sign flip", lambda Z, Y: _delta_L(Z, Y, sign=-1.0),
+                "δ^[L] = ∂C/∂z^[L]: raising the logit of the right class lowers the cost, so that "
+                "entry of δ^[L] is negative — prediction minus target."),
+        variant("softmax over the wrong axis", lambda Z, Y: _delta_L(Z, Y, softmax=lambda Z: _softmax(Z, 1)),
+                "classes are rows, examples are columns: softmax normalises each COLUMN (axis=0)."),
+        variant("softmax without subtracting the maximum",
+                lambda Z, Y: _delta_L(Z, Y, softmax=_softmax_unstable),
+                "exp(z) overflows for logits of a few hundred: subtract each column's maximum first."),
     ],
-    what="δ^[L] = σ′(z^[L]) ∘ (a^[L] − y) (eq. 22) on 2 visible and 5 random cases",
+    protect=["bpkit.losses.softmax_cross_entropy_grad", "bpkit.losses.SoftmaxCrossEntropy",
+             "bpkit.activations.softmax"],
+    what="δ^[L] = ∂C_i/∂z^[L] of softmax + cross-entropy, per example, on 2 visible and 6 random "
+         "batches (some with logits in the hundreds)",
 )
 
 
@@ -156,125 +273,112 @@ def _delta_prev_case(rng, n=None, n_next=None, B=None):
             "z": rng.normal(size=(n, B))}
 
 
+def _delta_prev(W_next, delta_next, z, prime=_tanh_prime, transpose=True):
+    return prime(z) * ((W_next.T if transpose else W_next) @ delta_next)
+
+
 exercise(
     "03.delta_prev",
-    reference=lambda W_next, delta_next, z: _sigmoid_prime(z) * (W_next.T @ delta_next),   # (23)
-    visible=[_delta_prev_case(np.random.default_rng(9), 3, 3, 1),
+    reference=lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z),
+    visible=[_delta_prev_case(np.random.default_rng(9), 3, 3, 2),
              _delta_prev_case(np.random.default_rng(10), 4, 2, 3)],
     hidden=_delta_prev_case,
     n_hidden=5,
     variants=[
-        variant("W instead of Wᵀ", lambda W_next, delta_next, z: _sigmoid_prime(z) * (W_next @ delta_next),
+        variant("σ′ instead of tanh′", lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, _sigmoid_prime),
+                "the lecture's layers used σ; these use tanh, whose derivative is tanh′(z) = 1 − tanh²(z)."),
+        variant("W instead of Wᵀ", lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, transpose=False),
                 "the error flows backwards through the transpose: (W^[l+1])ᵀ δ^[l+1] (eq. 23). "
                 "W^[l+1] is (n_{l+1}, n_l), so only Wᵀ maps an n_{l+1}-vector to an n_l-vector."),
-        variant("missing σ′ in the recursion", lambda W_next, delta_next, z: W_next.T @ delta_next,
-                "δ^[l] = σ′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1]: the factor σ′(z^[l]) seems to be missing (eq. 23)."),
-        variant("σ′ at a instead of z in the recursion",
-                lambda W_next, delta_next, z: _sigmoid_prime(_sigmoid(z)) * (W_next.T @ delta_next),
-                "you applied σ′ to σ(z^[l]) = a^[l]; the derivative is evaluated at z^[l] (eq. 23)."),
+        variant("tanh′ written as 1 − z²",
+                lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: 1 - z ** 2),
+                "tanh′(z) = 1 − tanh²(z) = 1 − (a^[l])²: square the ACTIVATION, not the weighted input."),
+        variant("tanh′ written as (1 − tanh z)²",
+                lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: (1 - np.tanh(z)) ** 2),
+                "tanh′(z) = 1 − tanh²(z) = (1 − tanh z)(1 + tanh z), not (1 − tanh z)²."),
+        variant("sech(z) instead of sech²(z)",
+                lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: 1 / np.cosh(z)),
+                "tanh′(z) = sech²(z) = 1/cosh²(z): the square is missing."),
+        variant("missing tanh′ in the recursion", lambda W_next, delta_next, z: W_next.T @ delta_next,
+                "δ^[l] = tanh′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1]: the local slope tanh′(z^[l]) is missing (eq. 23)."),
     ],
-    what="δ^[l] = σ′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1] (eq. 23) on 2 visible and 5 random cases",
+    what="δ^[l] = tanh′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1] on 2 visible and 5 random cases",
 )
 
 
-# --- 03.layer_grads -------------------------------------------------------------------------
+# --- 03.backward (a minibatch) --------------------------------------------------------------
 
-def _layer_grads_case(rng, n=None, n_prev=None):
-    if n is None:
-        n, n_prev = (int(v) for v in rng.integers(2, 7, size=2))
-    return {"delta": rng.normal(size=(n, 1)), "a_prev": rng.random((n_prev, 1))}
-
-
-exercise(
-    "03.layer_grads",
-    reference=lambda delta, a_prev: (delta @ a_prev.T, delta.copy()),                      # (25), (24)
-    visible=[_layer_grads_case(np.random.default_rng(11), 3, 3),
-             _layer_grads_case(np.random.default_rng(12), 2, 4)],
-    hidden=_layer_grads_case,
-    n_hidden=5,
-    variants=[
-        variant("outer product in the wrong order (a δᵀ)", lambda delta, a_prev: (a_prev @ delta.T, delta.copy()),
-                "∂C/∂W^[l] = δ^[l] (a^[l−1])ᵀ has the shape of W^[l], (n_l, n_{l−1}); "
-                "a^[l−1] (δ^[l])ᵀ is its transpose (eq. 25)."),
-        variant("sign flip (returned −∇C)", lambda delta, a_prev: (-(delta @ a_prev.T), -delta),
-                "return the gradient ∂C/∂W and ∂C/∂b themselves; the minus sign belongs to the SGD update."),
-    ],
-    what="∂C/∂W^[l] = δ^[l](a^[l−1])ᵀ and ∂C/∂b^[l] = δ^[l] (eqs. 24–25) on 2 visible and 5 random cases",
-)
-
-
-# --- 03.backward (one example) --------------------------------------------------------------
-
-def _backward_case(rng, params=None, x=None, y=None):
-    if params is None:
-        # square hidden networks, so that "W instead of Wᵀ" and the off-by-one index give values to
-        # name; visible case 2 is non-square (shapes checked)
-        params, x, y = _net_case(rng, _sizes(rng, square=True), 1)
-    return {"params": params, "cache": _forward(params, x), "y": y}
-
-
-exercise(
-    "03.backward",
-    reference=lambda params, cache, y: _backward(params, cache, y),
-    visible=[_backward_case(None, _P_SQ, _X_SQ, _Y_SQ), _backward_case(None, _P_NS, _X_NS, _Y_NS)],
-    hidden=_backward_case,
-    n_hidden=5,
-    variants=[
-        variant("W instead of Wᵀ in the backward pass",
-                lambda params, cache, y: _backward(params, cache, y, transpose=False),
-                "in the recursion (eq. 23) the error goes back through (W^[l+1])ᵀ, not W^[l+1]."),
-        variant("off-by-one layer index (W^[l] instead of W^[l+1])",
-                lambda params, cache, y: _backward(params, cache, y, W_index_shift=-1),
-                "δ^[l] uses the weights of the NEXT layer: (W^[l+1])ᵀ δ^[l+1] (eq. 23); "
-                "check your layer indices (W2 is W^[2], the weights INTO layer 2)."),
-        variant("missing σ′ in the hidden layers",
-                lambda params, cache, y: _backward(params, cache, y, hidden_sigma_prime=False),
-                "every hidden δ^[l] needs its own σ′(z^[l]) factor (eq. 23), not only δ^[L]."),
-        variant("a δᵀ instead of δ aᵀ in the backward pass",
-                lambda params, cache, y: _backward(params, cache, y, outer_order="ad"),
-                "∂C/∂W^[l] = δ^[l] (a^[l−1])ᵀ, shape (n_l, n_{l−1}) like W^[l] (eq. 25)."),
-        variant("σ′ at a instead of z in the backward pass",
-                lambda params, cache, y: _backward(params, cache, y, at_a=True),
-                "σ′ is evaluated at z^[l] (or written a^[l] ∘ (1 − a^[l])), not σ′(a^[l])."),
-    ],
-    protect=["bpkit.network.mlp_backward"],
-    what="the whole backward pass (eqs. 22–25) for one example on 2 visible and 5 random MLPs",
-)
-
-
-# --- 03.backward_batch ----------------------------------------------------------------------
-
-def _batch_ref(params, X, Y, **kw):
-    return _backward(params, _forward(params, X), Y, batch=True, **kw)
-
-
-def _backward_batch_case(rng):
+def _backward_case(rng):
     B = int(rng.integers(2, 9))
-    sizes = _sizes(rng, square=True)
-    sizes[0] = int(rng.integers(2, 7))      # input width free; layers 2..L square so W-for-Wᵀ gives values
-    params, X, Y = _net_case(rng, sizes, B)
+    big = rng.random() < 0.3
+    params, X, Y = _net_case(rng, _sizes(rng, square=True), B, out_scale=_large(rng) if big else 1.0)
     return {"params": params, "X": X, "Y": Y}
 
 
+_P_SQ, _X_SQ, _Y_SQ = _net_case(np.random.default_rng(3), [2, 3, 3, 3], 4)
+
 exercise(
-    "03.backward_batch",
-    reference=lambda params, X, Y: _batch_ref(params, X, Y),
-    visible=[{"params": _P_BS, "X": _X_BS, "Y": _Y_BS}, {"params": _P_BA, "X": _X_BA, "Y": _Y_BA}],
-    hidden=_backward_batch_case,
+    "03.backward",
+    reference=lambda params, X, Y: _backward(params, X, Y),
+    visible=[{"params": _P_SQ, "X": _X_SQ, "Y": _Y_SQ}, {"params": _P_BA, "X": _X_BA, "Y": _Y_BA}],
+    hidden=_backward_case,
     n_hidden=5,
     variants=[
-        variant("missing ÷B", lambda params, X, Y: _batch_ref(params, X, Y, divide=False),
-                "the minibatch cost is the MEAN over the B columns, so every gradient is divided by B (seed 002)."),
+        variant("missing ÷B", lambda params, X, Y: _backward(params, X, Y, divide=False),
+                "the cost is the MEAN over the B columns, so every parameter gradient is divided by B."),
+        variant("÷B twice (in δ^[L] and in the gradients)",
+                lambda params, X, Y: _backward(params, X, Y, delta_over_B=True),
+                "δ^[L] is per example (no 1/B); divide by B once, in ∂C/∂W^[l] and ∂C/∂b^[l] — "
+                "dividing in both places gives 1/B²."),
+        variant("W instead of Wᵀ in the backward pass",
+                lambda params, X, Y: _backward(params, X, Y, transpose=False),
+                "in the recursion (eq. 23) the error goes back through (W^[l+1])ᵀ, not W^[l+1]."),
+        variant("σ′ instead of tanh′ in the hidden layers",
+                lambda params, X, Y: _backward(params, X, Y, hidden_prime=_sigmoid_prime),
+                "these hidden layers use tanh: the recursion needs tanh′(z^[l]) = 1 − tanh²(z^[l])."),
         variant("bias gradient summed over the wrong axis",
-                lambda params, X, Y: _batch_ref(params, X, Y, bias_axis=0),
-                "examples are the columns: ∂C/∂b^[l] = (1/B) Σ over columns of δ^[l], i.e. "
-                "delta.sum(axis=1, keepdims=True) / B, shape (n_l, 1)."),
-        variant("sign flip in the minibatch gradient", lambda params, X, Y: _batch_ref(params, X, Y, sign=-1.0),
-                "sign: ∂C/∂a^[L] = a^[L] − Y; return the gradient, the SGD update adds the minus."),
-        variant("W instead of Wᵀ in the minibatch backward pass",
-                lambda params, X, Y: _batch_ref(params, X, Y, transpose=False),
-                "the error goes back through (W^[l+1])ᵀ (eq. 23)."),
+                lambda params, X, Y: _backward(params, X, Y, bias_axis=0),
+                "examples are the columns: ∂C/∂b^[l] = (1/B) Σ over the columns of δ^[l], shape (n_l, 1)."),
+        variant("σ′-style factor in δ^[L]", lambda params, X, Y: _backward(params, X, Y, quadratic_out=True),
+                "with softmax + cross-entropy δ^[L] = a^[L] − y: no s(1 − s) factor (your 03.delta_L)."),
+        variant("off-by-one layer index (W^[l] instead of W^[l+1])",
+                lambda params, X, Y: _backward(params, X, Y, W_index_shift=-1),
+                "δ^[l] uses the weights of the NEXT layer: (W^[l+1])ᵀ δ^[l+1] (eq. 23); W2 is W^[2], "
+                "the weights INTO layer 2."),
     ],
-    protect=["bpkit.network.mlp_backward"],
-    what="minibatch gradients of C = (1/B) Σ ½‖y − a^[L]‖², columns as examples, on 2 visible and 5 random batches",
+    protect=["bpkit.network.mlp_backward", "bpkit.network.Network",
+             "bpkit.losses.softmax_cross_entropy_grad", "bpkit.losses.SoftmaxCrossEntropy"],
+    what="minibatch gradients of the mean softmax cross-entropy of a tanh network, columns as "
+         "examples, on 2 visible and 5 random batches",
+)
+
+
+# --- 03.q_backprop: reasoning, multiple choice ----------------------------------------------
+# Q1 (a zero column k of ∂C/∂W^[3]): a^[2]_k = 0 for every example -> 2
+# Q2 (1/B in δ^[L] and again in the gradients): ∂C/∂W^[2] is B times too small -> 2
+_Q = (2, 2)
+exercise(
+    "03.q_backprop",
+    reference=lambda: _Q,
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    choices=(1, 2, 3, 4),
+    variants=[
+        variant("Q1: rows and columns of ∂C/∂W swapped", (1, 2),
+                "entry (j, k) of ∂C/∂W^[l] is δ^[l]_j a^[l−1]_k (eq. 25): a ROW belongs to the receiving "
+                "neuron j (its δ), a COLUMN to the sending neuron k (its activation)."),
+        variant("Q1: a zero column of W^[3]", (3, 2),
+                "W^[3] itself does not enter ∂C/∂W^[3] = δ^[3] (a^[2])ᵀ; a zero column of W^[3] cuts "
+                "neuron k of layer 2 off from δ^[3] and so changes δ^[2], not this gradient."),
+        variant("Q2: B² times too small", (2, 3),
+                "the right gradient carries 1/B once; yours carries 1/B·1/B. The ratio of the two is B."),
+        variant("Q2: a factor per layer", (2, 4),
+                "the recursion (23) is linear in δ: a factor 1/B put into δ^[L] is carried unchanged to "
+                "every layer, it is not multiplied again at each step."),
+        variant("Q2: no effect", (2, 1),
+                "dividing by B twice changes every gradient: compare with the per-example mean (1/B) Σ."),
+    ],
+    what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
 )

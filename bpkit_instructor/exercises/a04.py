@@ -2,6 +2,11 @@
 
 Parameters and gradients are dicts keyed by the lecture's layer numbers: {"W2", "b2", ..., "WL", "bL"}.
 Examples are columns; targets are one-hot columns. References are self-contained numpy.
+δ^[L] is per example; the batch mean (÷B) appears once, in the parameter gradients and the cost.
+
+Lecture 04 shows the stable softmax (subtract the column maximum) and the 1-D quadratic
+C(w) = ½λw², whose gradient descent is stable for η < 2/λ; the assignment transfers them to the
+cross-entropy cost in the log domain (logsumexp) and to a quadratic with a full matrix H.
 """
 import numpy as np
 
@@ -9,11 +14,6 @@ from bpkit.grading import scores
 from bpkit.grading.registry import exercise, variant
 from bpkit.grading.scores import N_HELD_OUT, THRESHOLD, _sigmoid, disk
 
-
-
-def _softmax(z, axis=0):
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _params(rng, sizes):
@@ -36,16 +36,28 @@ def _update(params, grads, eta, sign=1.0, use_eta=True, biases=True):
             for k, v in params.items()}
 
 
-def _sgd_case(rng):
+def _read_only(tree):
+    """Hidden cases hand out read-only arrays: an update done in place on the caller's parameters
+    (params[k] -= ...) raises "output array is read-only" at the student's own line."""
+    for v in tree.values():
+        v.setflags(write=False)
+    return tree
+
+
+def _sgd_case(rng, read_only=True):
     sizes = _random_sizes(rng)
-    return {"params": _params(rng, sizes), "grads": _params(rng, sizes),
+    case = {"params": _params(rng, sizes), "grads": _params(rng, sizes),
             "eta": float(rng.uniform(0.01, 0.5))}
+    if read_only:
+        _read_only(case["params"])
+        _read_only(case["grads"])
+    return case
 
 
 exercise(
     "04.sgd_update",
     reference=lambda params, grads, eta: _update(params, grads, eta),
-    visible=[dict(_sgd_case(np.random.default_rng(1)), eta=0.05)],
+    visible=[dict(_sgd_case(np.random.default_rng(1), read_only=False), eta=0.05)],
     hidden=_sgd_case,
     n_hidden=5,
     variants=[
@@ -55,17 +67,24 @@ exercise(
                 "the step is the gradient scaled by the learning rate η."),
         variant("biases not updated", lambda params, grads, eta: _update(params, grads, eta, biases=False),
                 "update every parameter: b^[l] → b^[l] − η ∂C/∂b^[l] as well as the weights."),
+        variant("returned the step instead of the updated parameters",
+                lambda params, grads, eta: {k: -eta * grads[k] for k in params},
+                "−η ∇C is the step; return the parameters AFTER the step, p − η ∇C, for every key."),
+        variant("returned the step η∇C instead of the updated parameters",
+                lambda params, grads, eta: {k: eta * grads[k] for k in params},
+                "η ∇C is the step (to subtract); return the updated parameters p − η ∇C, for every key."),
     ],
-    protect=["bpkit.optim.sgd_step"],
-    what="p → p − η ∇C for every W^[l] and b^[l] (eq. 15) on 1 visible and 5 random networks",
+    protect=["bpkit.optim.sgd_step", "bpkit.optim.SGD"],
+    what="p → p − η ∇C for every W^[l] and b^[l] (eq. 15), returned as a new dict without changing "
+         "the inputs, on 1 visible and 5 random networks",
 )
 
 
 # --- 04.minibatches -------------------------------------------------------------------------
 
 def _minibatches(n, batch_size, epochs, seed, shuffle=True, reshuffle=True, drop_last=False,
-                 replace=False):
-    rng = np.random.default_rng(seed)
+                 replace=False, split=False, use_seed=True):
+    rng = np.random.default_rng(seed if use_seed else None)
     out, perm = [], None
     for _ in range(epochs):
         if replace:
@@ -76,26 +95,39 @@ def _minibatches(n, batch_size, epochs, seed, shuffle=True, reshuffle=True, drop
             order = perm = rng.permutation(n)
         else:
             order = perm
+        if split:
+            out += list(np.array_split(order, max(n // batch_size, 1)))
+            continue
         stop = n - n % batch_size if drop_last else n
         out += [order[i:i + batch_size] for i in range(0, stop, batch_size)]
     return out
 
 
+_MB_CYCLE = []
+
+
 def _mb_case(rng):
-    while True:
-        n, bs = int(rng.integers(12, 41)), int(rng.integers(2, 9))
-        if n % bs:
-            return {"n": n, "batch_size": bs, "epochs": int(rng.integers(2, 5)),
-                    "seed": int(rng.integers(0, 2**31))}
+    """Cases come in triples (seed s, seed s again, seed s + 1): see scores.minibatches."""
+    if not _MB_CYCLE:
+        while True:
+            n, bs = int(rng.integers(12, 41)), int(rng.integers(2, 9))
+            if n % bs and n // bs >= 2:
+                break
+        base = {"n": n, "batch_size": bs, "epochs": int(rng.integers(2, 5)),
+                "seed": int(rng.integers(1, 2**62))}
+        _MB_CYCLE.extend([base, dict(base), dict(base, seed=base["seed"] + 1)])
+    return _MB_CYCLE.pop(0)
 
 
 exercise(
     "04.minibatches",
     reference=_minibatches,
     score=scores.minibatches,
-    visible=[{"n": 12, "batch_size": 5, "epochs": 3, "seed": 0}],
+    visible=[{"n": 12, "batch_size": 5, "epochs": 3, "seed": 0},
+             {"n": 12, "batch_size": 5, "epochs": 3, "seed": 0},
+             {"n": 12, "batch_size": 5, "epochs": 3, "seed": 1}],
     hidden=_mb_case,
-    n_hidden=5,
+    n_hidden=6,
     variants=[
         variant("no shuffle", lambda **kw: _minibatches(**kw, shuffle=False),
                 "shuffle the indices before cutting them into batches (seed 002)."),
@@ -105,64 +137,115 @@ exercise(
                 "when B does not divide n, the last batch is smaller; keep it so every point is used each epoch."),
         variant("sampling with replacement", lambda **kw: _minibatches(**kw, replace=True),
                 "an epoch is a permutation: each index exactly once (rng.permutation), not rng.integers."),
+        variant("np.array_split into n // B pieces", lambda **kw: _minibatches(**kw, split=True),
+                "np.array_split(perm, k) spreads the points evenly over k pieces; batches have exactly "
+                "batch_size points (the last one fewer): slice perm[i:i + batch_size]."),
+        variant("ignores the seed", lambda **kw: _minibatches(**kw, use_seed=False),
+                "take the randomness from np.random.default_rng(seed): the same seed must give the same batches."),
     ],
     protect=["bpkit.optim.minibatches"],
-    what="shuffled minibatch indices, a fresh permutation every epoch, on 1 visible and 5 random (n, B, epochs)",
+    what="shuffled minibatch indices, a fresh permutation every epoch, reproducible from the seed, "
+         "on 3 visible and 6 random (n, B, epochs, seed)",
 )
 
 
-# --- 04.cost --------------------------------------------------------------------------------
+# --- 04.ce_cost -----------------------------------------------------------------------------
 
-def _cost_case(rng):
-    k, N = int(rng.integers(2, 5)), int(rng.integers(2, 12))
-    return {"A": rng.random((k, N)), "Y": rng.random((k, N))}
-
-
-exercise(
-    "04.cost",
-    reference=lambda A, Y: float(np.sum((Y - A) ** 2) / (2 * Y.shape[1])),                  # (9)
-    visible=[_cost_case(np.random.default_rng(2)),
-             {"A": _sigmoid(np.random.default_rng(3).normal(size=(2, 10))),          # Higham's N = 10
-              "Y": np.array([[1.0] * 5 + [0.0] * 5, [0.0] * 5 + [1.0] * 5])}],
-    hidden=_cost_case,
-    n_hidden=5,
-    variants=[
-        variant("MATLAB's Σ‖y − a‖²", lambda A, Y: float(np.sum((Y - A) ** 2)),
-                "that is the MATLAB code's cost, 2N times larger; eq. (9) is (1/N) Σ ½‖y − a‖²."),
-        variant("missing ½", lambda A, Y: float(np.sum((Y - A) ** 2) / Y.shape[1]),
-                "eq. (9) has a factor ½ in front of each ‖y − a‖² (it cancels the 2 of the derivative)."),
-        variant("sum instead of mean", lambda A, Y: float(np.sum((Y - A) ** 2) / 2),
-                "eq. (9) averages over the N columns: divide by N."),
-    ],
-    what="C = (1/N) Σ ½‖y^{i} − a^[L](x^{i})‖² (eq. 9) on 2 visible and 5 random cases",
-)
+def _ce(Z, Y, how="stable", axis=0):
+    B = Y.shape[1]
+    if how == "naive":
+        with np.errstate(all="ignore"):
+            E = np.exp(Z)
+            return float(-np.sum(Y * np.log(E / E.sum(axis=0, keepdims=True))) / B)
+    m = Z.max(axis=axis, keepdims=True)
+    lse = m + np.log(np.exp(Z - m).sum(axis=axis, keepdims=True))          # log Σ_j e^{z_j}
+    C = -np.sum(Y * (Z - lse))                                             # −Σ y log softmax(z)
+    if how == "sum":
+        return float(C)
+    if how == "all":
+        return float(C / Y.size)
+    if how == "sign":
+        return float(-C / B)
+    return float(C / B)
 
 
-# --- 04.softmax_ce_delta --------------------------------------------------------------------
-
-def _ce_case(rng):
-    k, N = int(rng.integers(2, 6)), int(rng.integers(2, 7))
-    Y = np.eye(k)[:, rng.integers(0, k, size=N)]
-    return {"Z": rng.normal(size=(k, N)) * 2, "Y": Y}
+def _ce_case(rng, k=None, B=None, big=None):
+    k = k or int(rng.integers(2, 6))
+    B = B or int(rng.integers(2, 8))
+    big = rng.random() < 0.5 if big is None else big
+    return {"Z": rng.normal(size=(k, B)) * (1000.0 if big else 2.0), "Y": np.eye(k)[:, rng.integers(0, k, size=B)]}
 
 
 exercise(
-    "04.softmax_ce_delta",
-    reference=lambda Z, Y: (_softmax(Z, 0) - Y) / Y.shape[1],
-    visible=[_ce_case(np.random.default_rng(4))],
+    "04.ce_cost",
+    reference=lambda Z, Y: _ce(Z, Y),
+    visible=[_ce_case(np.random.default_rng(4), 3, 5, False), _ce_case(np.random.default_rng(5), 4, 3, True)],
     hidden=_ce_case,
-    n_hidden=5,
+    n_hidden=6,
     variants=[
-        variant("softmax over the wrong axis", lambda Z, Y: (_softmax(Z, 1) - Y) / Y.shape[1],
-                "examples are columns, classes are rows: softmax normalises each COLUMN (axis=0)."),
-        variant("missing ÷N", lambda Z, Y: _softmax(Z, 0) - Y,
-                "the cost is the mean over the N columns, so δ^[L] carries a 1/N."),
-        variant("sign flip", lambda Z, Y: (Y - _softmax(Z, 0)) / Y.shape[1],
-                "∂C/∂z^[L] = (softmax(z^[L]) − y)/N: prediction minus target."),
-        variant("quadratic-cost δ", lambda Z, Y: _sigmoid(Z) * (1 - _sigmoid(Z)) * (_sigmoid(Z) - Y) / Y.shape[1],
-                "with softmax + cross-entropy the σ′ factor cancels: δ^[L] = (softmax(z) − y)/N, no σ′."),
+        variant("log of softmax computed directly (overflow / log 0)", lambda Z, Y: _ce(Z, Y, "naive"),
+                "for logits of a few hundred exp(z) overflows (inf/inf = nan), and even a stabilised "
+                "softmax underflows to 0 so that log 0 = −inf: compute log softmax(z)_j = z_j − logsumexp(z), "
+                "logsumexp(z) = m + log Σ_i e^{z_i − m} with m the column maximum."),
+        variant("sum instead of mean", lambda Z, Y: _ce(Z, Y, "sum"),
+                "C is the MEAN over the B columns (examples): divide the sum by B."),
+        variant("mean over all entries", lambda Z, Y: _ce(Z, Y, "all"),
+                "divide by the number of examples B (columns), not by k·B entries."),
+        variant("missing minus sign", lambda Z, Y: _ce(Z, Y, "sign"),
+                "C = −(1/B) Σ y log softmax(z) is positive: log of a probability is ≤ 0."),
+        variant("logsumexp over the wrong axis", lambda Z, Y: _ce(Z, Y, axis=1),
+                "classes are rows, examples are columns: log Σ_j e^{z_j} sums each COLUMN (axis=0)."),
     ],
-    what="δ^[L] = (softmax(z^[L]) − y)/N for the mean softmax cross-entropy on 1 visible and 5 random cases",
+    protect=["bpkit.losses.softmax_cross_entropy", "bpkit.losses.SoftmaxCrossEntropy"],
+    what="the mean softmax cross-entropy, stable for logits in the thousands, on 2 visible and 6 random batches",
+)
+
+
+# --- 04.max_stable_eta ----------------------------------------------------------------------
+
+def _eta(H, how="max"):
+    lam = np.linalg.eigvalsh((H + H.T) / 2)
+    if how == "max":
+        return 2.0 / lam.max()
+    if how == "monotone":
+        return 1.0 / lam.max()
+    if how == "min":
+        return 2.0 / lam.min()
+    if how == "diag":
+        return 2.0 / np.max(np.diag(H))
+    if how == "trace":
+        return 2.0 / np.trace(H)
+    raise ValueError(how)
+
+
+def _spd_case(rng, n=None):
+    n = n or int(rng.integers(2, 6))
+    Q, _ = np.linalg.qr(rng.normal(size=(n, n)))              # random eigen-directions
+    lam = rng.uniform(0.2, 10.0, size=n) * float(rng.choice([0.1, 1.0, 10.0]))
+    return {"H": (Q * lam) @ Q.T}
+
+
+exercise(
+    "04.max_stable_eta",
+    reference=lambda H: _eta(H),
+    visible=[_spd_case(np.random.default_rng(30), 2), _spd_case(np.random.default_rng(31), 3)],
+    hidden=_spd_case,
+    n_hidden=6,
+    variants=[
+        variant("1/λ_max (no overshoot allowed)", lambda H: _eta(H, "monotone"),
+                "for η between 1/λ and 2/λ the coordinate along that eigen-direction changes sign every "
+                "step but still shrinks: |1 − ηλ| < 1 is the condition, so the bound is 2/λ."),
+        variant("2/λ_min (the flattest direction)", lambda H: _eta(H, "min"),
+                "GD must be stable along EVERY eigen-direction of H; the steepest one (largest λ) is the "
+                "first to diverge as η grows."),
+        variant("largest diagonal entry instead of the largest eigenvalue", lambda H: _eta(H, "diag"),
+                "the off-diagonal entries of H couple the weights: decompose H = Q Λ Qᵀ; in the rotated "
+                "coordinates Qᵀw each direction is a 1-D problem with curvature λ_i, an EIGENVALUE."),
+        variant("2 / trace(H)", lambda H: _eta(H, "trace"),
+                "trace(H) = Σ λ_i is larger than λ_max: 2/trace(H) is safe but not the largest stable η."),
+    ],
+    what="the largest stable learning rate of gradient descent on C(w) = ½ wᵀHw, on 2 visible and "
+         "6 random symmetric positive definite H",
 )
 
 
@@ -209,4 +292,35 @@ exercise(
     ],
     protect=["bpkit.optim.train_minibatch", "bpkit.optim.train_sgd_single"],
     what=f"a trained network reaching {THRESHOLD:.0%} accuracy on {N_HELD_OUT} held-out points drawn at grading time",
+)
+
+
+# --- 04.q_learning_rate: reasoning, read off the student's own plot ---------------------------
+# Full-batch gradient descent on disk(300, default_rng(10)), 2-16-2 sigmoid net, init N(0, 1)
+# from default_rng(1), 500 steps, η ∈ {0.1, 1, 10, 100} (deterministic: measured with seeds 1-3
+# alike). Q1: the lowest cost after 500 steps is η = 10 -> 3. Q2: η = 100 jumps to C ≈ 0.5 and
+# stays (saturated outputs, σ′ ≈ 0; the cost of a sigmoid network is bounded) -> 2.
+_Q = (3, 2)
+exercise(
+    "04.q_learning_rate",
+    reference=lambda: _Q,
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    choices=(1, 2, 3, 4),
+    variants=[
+        variant("Q1: the largest η is best", (4, 2),
+                "read the curves at step 500: η = 100 sits at the top of the plot; a larger step is "
+                "only better while the step stays small compared with the curvature (2/λ)."),
+        variant("Q1: a small η is safest, so best", (1, 2),
+                "η = 0.1 is safe but hardly leaves the initial plateau (C ≈ 0.25) in 500 steps."),
+        variant("Q2: divergence to inf", (3, 1),
+                "the outputs of a sigmoid network lie in (0, 1), so C ≤ 1 can never blow up: the η = 100 "
+                "curve jumps to ≈ 0.5 and stays flat — the output units saturate and σ′ ≈ 0."),
+        variant("Q2: slow oscillating convergence", (3, 3),
+                "the η = 100 curve is flat at ≈ 0.5 for all 500 steps, it does not come down: saturated "
+                "sigmoids (σ′ ≈ 0) give almost no gradient."),
+    ],
+    what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
 )
