@@ -1,15 +1,17 @@
-"""Assignment 02: naive per-weight derivatives, and why they are expensive.
+"""Assignment 02: naive per-weight derivatives, what they cost, and why scaling matters.
 
-Networks: sigmoid at every layer, quadratic cost C = (1/N) Σ_i ½‖y^{i} − a^[L](x^{i})‖² (9),
-examples are columns. Python lists start at 0, the lecture's layers at 2: Ws[i] = W^[i+2], so
-W^[l] is Ws[l - 2].
+The lecture counts a plain MLP, differentiates a quadratic-cost sigmoid network path by path and
+weight by weight, and scales features to [0, 1]; the assignment transfers each idea: another
+architecture to count, another method to cost, another activation, another cost, another scaling.
+Python lists start at 0, the lecture's layers at 2: Ws[i] = W^[i+2], so W^[l] is Ws[l - 2].
 
-Graded functions (student signatures):
-    n_params(sizes) -> int                       Σ_{l=2}^{L} n_l (n_{l-1} + 1)
-    chain_grad(w, b, x, y) -> (L-1,)             ∂C/∂w^[l] of a width-1 chain, one path per weight
-    naive_dW(Ws, bs, X, Y, l, h) -> like W^[l]   central differences, one weight at a time
-    relative_error(a, b) -> float                ‖a − b‖ / max(‖a‖ + ‖b‖, 1e-12), as bpkit.gradcheck
-    naive_multiply_adds(sizes) -> int            2 · n_params · Σ n_l n_{l-1}
+Graded answers (student names):
+    n_params_dense(sizes) -> int            parameters of a densely connected MLP
+    forward_diff_cost(sizes, N) -> int      multiply-adds of one forward-difference gradient
+    chain_grads(w, b, x, y) -> (dw, db)     width-1 tanh chain, one path per parameter
+    naive_grads(Ws, bs, X, Y, h)            every ∂C/∂W^[l], ∂C/∂b^[l] of the cross-entropy cost
+    standardize(X) -> Xs                     per-feature z-scores, examples are columns
+    kappa = (κ raw, κ standardized)         condition numbers of the least-squares Hessian
 References are self-contained numpy, so grading never depends on student-editable code.
 """
 import numpy as np
@@ -21,19 +23,17 @@ def _s(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def _sp(z):
-    return _s(z) * (1.0 - _s(z))
+# ---------------------------------------------------------------- counting, another architecture
+def _dense_count(sizes, own=False, bias=True, input_bias=False):
+    """layer l sees a^[1], ..., a^[l−1] concatenated: n_l (Σ_{m<l} n_m + 1) parameters."""
+    total = sizes[0] if input_bias else 0
+    for l in range(1, len(sizes)):
+        fan_in = sum(sizes[:l + 1] if own else sizes[:l])
+        total += sizes[l] * (fan_in + (1 if bias else 0))
+    return total
 
 
-def _cost(Ws, bs, X, Y):
-    a = np.asarray(X, float)
-    for W, b in zip(Ws, bs):
-        a = _s(W @ a + b)                                   # (19), (20)
-    return float(0.5 * np.sum((np.asarray(Y, float) - a) ** 2) / a.shape[1])   # (9)
-
-
-# ---------------------------------------------------------------- counting parameters
-def _n_params(sizes):
+def _mlp_count(sizes):
     return sum(n * (m + 1) for m, n in zip(sizes[:-1], sizes[1:]))
 
 
@@ -42,179 +42,276 @@ def _edges(sizes):
 
 
 def _sizes_cases(rng):
-    return {"sizes": [int(k) for k in rng.integers(1, 11, size=int(rng.integers(2, 6)))]}
+    # three layers at least: with two, a dense stack is a plain MLP
+    return {"sizes": [int(k) for k in rng.integers(1, 11, size=int(rng.integers(3, 7)))]}
 
 
 exercise(
-    "02.n_params",
-    reference=_n_params,
-    visible=[{"sizes": [3, 3, 3]}, {"sizes": [2, 3, 2]}],
+    "02.n_params_dense",
+    reference=_dense_count,
+    visible=[{"sizes": [3, 4, 2]}, {"sizes": [2, 3, 3, 1]}],
     hidden=_sizes_cases,
     variants=[
-        variant("forgot the biases", _edges,
-                "every neuron of layers 2..L has a bias b_j^[l] as well as its n_{l−1} weights."),
-        variant("a bias for the input layer too", lambda sizes: _n_params(sizes) + sizes[0],
+        variant("counted a plain MLP (only the previous layer feeds a layer)", _mlp_count,
+                "in the dense stack, layer l receives a^[1], …, a^[l−1] concatenated: its fan-in is "
+                "n_1 + … + n_{l−1}, not n_{l−1}."),
+        variant("forgot the biases", lambda sizes: _dense_count(sizes, bias=False),
+                "every neuron of layers 2..L has a bias b_j^[l] as well as its incoming weights."),
+        variant("a layer fed its own output too", lambda sizes: _dense_count(sizes, own=True),
+                "layer l receives the layers BEFORE it, 1..l−1; its own a^[l] is what it computes."),
+        variant("a bias for the input layer too", lambda sizes: _dense_count(sizes, input_bias=True),
                 "layer 1 is the input a^[1] = x: it has no weights and no biases."),
     ],
-    what="Σ_l n_l (n_{l−1} + 1) on 2 visible and 5 random layer-size lists",
+    what="parameters of a densely connected MLP on 2 visible and 5 random layer-size lists",
 )
+
+
+# ---------------------------------------------------------------- cost of forward differences
+def _fd_cost(sizes, N, passes=lambda P: P + 1, per_pass=_edges, per_example=True):
+    return passes(_mlp_count(sizes)) * per_pass(sizes) * (N if per_example else 1)
+
 
 exercise(
-    "02.naive_multiply_adds",
-    reference=lambda sizes: 2 * _n_params(sizes) * _edges(sizes),
-    visible=[{"sizes": [3, 3, 3]}, {"sizes": [2, 3, 2]}],
-    hidden=_sizes_cases,
+    "02.forward_diff_cost",
+    reference=_fd_cost,
+    visible=[{"sizes": [3, 3, 3], "N": 4}, {"sizes": [2, 3, 1], "N": 10}],
+    hidden=lambda rng: {**_sizes_cases(rng), "N": int(rng.integers(2, 50))},
     variants=[
-        variant("one forward pass per parameter",
-                lambda sizes: _n_params(sizes) * _edges(sizes),
-                "a central difference needs TWO forward passes per parameter: C(w + h) and C(w − h)."),
-        variant("biases left out of the parameter count",
-                lambda sizes: 2 * _edges(sizes) * _edges(sizes),
-                "the biases are parameters too: each needs its own pair of forward passes."),
+        variant("two passes per parameter (the central difference's count)",
+                lambda sizes, N: _fd_cost(sizes, N, passes=lambda P: 2 * P),
+                "a forward difference (C(w + h) − C(w))/h shares C(w) between all parameters: one "
+                "pass for C(w), then one per parameter."),
+        variant("the pass for C(w) itself left out",
+                lambda sizes, N: _fd_cost(sizes, N, passes=lambda P: P),
+                "every parameter needs C(w + h), and the difference also needs C(w): one more pass."),
+        variant("one example instead of N", lambda sizes, N: _fd_cost(sizes, N, per_example=False),
+                "the cost is a mean over N examples: each forward pass runs all N of them."),
         variant("per-pass cost counted as parameters",
-                lambda sizes: 2 * _n_params(sizes) * _n_params(sizes),
-                "a forward pass costs one multiply-add per edge, Σ n_l n_{l−1}; the bias additions "
-                "are not multiply-adds."),
+                lambda sizes, N: _fd_cost(sizes, N, per_pass=_mlp_count),
+                "a forward pass costs one multiply-add per edge and example, Σ n_l n_{l−1}; bias "
+                "additions are not multiply-adds."),
     ],
-    what="2 · (#parameters) · Σ n_l n_{l−1} on 2 visible and 5 random layer-size lists",
+    what="multiply-adds of one forward-difference gradient on 2 visible and 5 random networks",
 )
 
 
-# ---------------------------------------------------------------- a chain of width 1
-def _chain(w, b, x, y, sp=None, sign=1.0, shift=0):
-    """∂C/∂w^[l] = (a^[L] − y) Π_{k>l} σ′(z^[k]) w^[k] · σ′(z^[l]) a^[l−1] for C = ½(a^[L] − y)²."""
+# ---------------------------------------------------------------- a width-1 tanh chain
+def _chain(w, b, x, y, act_p=None, sign=1.0, shift=0, db_times_input=False):
+    """C = ½(a^[L] − y)², a^[l] = tanh(w^[l] a^[l−1] + b^[l]); one path per parameter."""
     w, b = np.asarray(w, float), np.asarray(b, float)
     a, zs = [float(x)], []
     for wl, bl in zip(w, b):
         zs.append(wl * a[-1] + bl)
-        a.append(float(_s(zs[-1])))
-    sp = sp or (lambda z, a: _sp(z))
-    out = np.empty(len(w))
+        a.append(float(np.tanh(zs[-1])))
+    act_p = act_p or (lambda z, a: 1.0 - a ** 2)
+    dw, db = np.empty(len(w)), np.empty(len(w))
     for i in range(len(w)):
         prod = sign * (a[-1] - y)
-        for k in range(len(w) - 1, i, -1):                  # the single path from w^[i+2] to C
-            prod *= sp(zs[k], a[k + 1]) * w[k]
-        out[i] = prod * sp(zs[i], a[i + 1]) * a[i + shift]  # a[i] is a^[l−1] for w[i] = w^[l]
-    return out
+        for k in range(len(w) - 1, i, -1):                  # the single path from layer i+2 to C
+            prod *= act_p(zs[k], a[k + 1]) * w[k]
+        dz = prod * act_p(zs[i], a[i + 1])
+        dw[i] = dz * a[i + shift]                           # a[i] is a^[l−1] for w[i] = w^[l]
+        db[i] = dz * (a[i + shift] if db_times_input else 1.0)
+    return dw, db
 
 
 def _chain_cases(rng):
     k = int(rng.integers(2, 6))
-    return {"w": rng.normal(size=k) * 1.5, "b": rng.normal(size=k), "x": float(rng.normal()),
-            "y": float(rng.random())}
+    return {"w": rng.normal(size=k) * 1.2, "b": rng.normal(size=k) * 0.5, "x": float(rng.normal()),
+            "y": float(rng.uniform(-0.9, 0.9))}
 
 
 exercise(
-    "02.chain_grad",
+    "02.chain_grads",
     reference=_chain,
-    visible=[{"w": np.array([1.0, -2.0, 0.5]), "b": np.array([0.0, 0.5, -0.5]), "x": 1.5, "y": 1.0}],
+    visible=[{"w": np.array([1.0, -2.0, 0.5]), "b": np.array([0.0, 0.5, -0.5]), "x": 1.5, "y": 0.5}],
     hidden=_chain_cases,
     variants=[
-        variant("missing σ′", lambda w, b, x, y: _chain(w, b, x, y, sp=lambda z, a: 1.0),
-                "every neuron a = σ(z) on the path contributes a factor σ′(z^[k]); they are missing."),
-        variant("σ′ evaluated at a instead of z",
-                lambda w, b, x, y: _chain(w, b, x, y, sp=lambda z, a: _sp(a)),
-                "you computed σ′(a^[k]) = σ′(σ(z^[k])); the local derivative is σ′(z^[k]) = a^[k](1 − a^[k])."),
-        variant("sign flip", lambda w, b, x, y: _chain(w, b, x, y, sign=-1.0),
-                "C = ½(a^[L] − y)² gives ∂C/∂a^[L] = a^[L] − y (not y − a^[L])."),
+        variant("missing tanh′", lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: 1.0),
+                "every neuron a = tanh(z) on the path contributes a factor tanh′(z^[k]); they are missing."),
+        variant("σ′ instead of tanh′ (the lecture's sigmoid)",
+                lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: _s(z) * (1 - _s(z))),
+                "this chain uses tanh: the local derivative is tanh′(z) = 1 − tanh(z)² = 1 − a², "
+                "not σ′(z)."),
+        variant("tanh′ written as 1 − a (square missing)",
+                lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: 1.0 - a),
+                "tanh′(z) = 1 − tanh(z)² = 1 − a²."),
         variant("off-by-one layer index (a^[l] instead of a^[l−1])",
                 lambda w, b, x, y: _chain(w, b, x, y, shift=1),
                 "∂z^[l]/∂w^[l] is the input of the weight, a^[l−1] (eq. 27), not the neuron's own output a^[l]."),
+        variant("sign flip", lambda w, b, x, y: _chain(w, b, x, y, sign=-1.0),
+                "C = ½(a^[L] − y)² gives ∂C/∂a^[L] = a^[L] − y (not y − a^[L])."),
+        variant("∂C/∂b^[l] multiplied by a^[l−1] too",
+                lambda w, b, x, y: _chain(w, b, x, y, db_times_input=True),
+                "z^[l] = w^[l] a^[l−1] + b^[l], so ∂z^[l]/∂b^[l] = 1: the bias's derivative is the "
+                "weight's without the factor a^[l−1]."),
     ],
-    what="∂C/∂w^[l] for every weight of a width-1 sigmoid chain on 1 visible and 5 random chains",
+    what="(∂C/∂w^[l], ∂C/∂b^[l]) for every layer of a width-1 tanh chain on 1 visible and 5 random chains",
 )
 
 
-# ---------------------------------------------------------------- naive finite differences
-def _naive_dW(Ws, bs, X, Y, l, h, one_sided=False, index=None):
+# ---------------------------------------------------------------- naive differences, another cost
+def _forward(Ws, bs, X):
+    a = np.asarray(X, float)
+    for W, b in zip(Ws, bs):
+        a = _s(W @ a + b)                                   # (19), (20)
+    return a
+
+
+def _xent_cost(Ws, bs, X, Y):
+    """C = −(1/N) Σ_i Σ_j [y ln a + (1 − y) ln(1 − a)], a = a^[L](x^{i}): the setup cell's xent_cost."""
+    a, Y = _forward(Ws, bs, X), np.asarray(Y, float)
+    return float(-np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)) / a.shape[1])
+
+
+def _quad_cost(Ws, bs, X, Y):
+    a = _forward(Ws, bs, X)
+    return float(0.5 * np.sum((np.asarray(Y, float) - a) ** 2) / a.shape[1])   # (9)
+
+
+def _naive(Ws, bs, X, Y, h, cost=_xent_cost, one_sided=False, restore=True, denom=2.0):
     Ws = [np.array(W, dtype=float) for W in Ws]
     bs = [np.array(b, dtype=float) for b in bs]
-    W = Ws[l - 2 if index is None else index % len(Ws)]     # W^[l] is Ws[l - 2]
-    G = np.zeros_like(W)
-    for j in range(W.shape[0]):
-        for k in range(W.shape[1]):
-            old = W[j, k]
-            W[j, k] = old + h
-            cp = _cost(Ws, bs, X, Y)
-            W[j, k] = old if one_sided else old - h
-            cm = _cost(Ws, bs, X, Y)
-            W[j, k] = old
-            G[j, k] = (cp - cm) / (h if one_sided else 2 * h)
-    return G
+    grads = []
+    for P in Ws + bs:
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            old = P[idx]
+            P[idx] = old + h
+            cp = cost(Ws, bs, X, Y)
+            P[idx] = old if one_sided else old - h
+            cm = cost(Ws, bs, X, Y)
+            if restore:
+                P[idx] = old
+            G[idx] = (cp - cm) / (h if one_sided else denom * h)
+        grads.append(G)
+    return grads[:len(Ws)], grads[len(Ws):]
 
 
 def _naive_cases(rng):
-    # at least 3 weight matrices: with 2, Ws[l - 1] and Ws[l - 3] wrap to the same matrix and the
-    # two off-by-one variants could not be told apart
-    n, depth, N = int(rng.integers(2, 4)), int(rng.integers(3, 5)), int(rng.integers(1, 4))
-    Ws = [rng.normal(size=(n, n)) for _ in range(depth)]     # square layers: a wrong index
-    bs = [rng.normal(size=(n, 1)) for _ in range(depth)]     # gives a wrong answer, not a crash
-    return {"Ws": Ws, "bs": bs, "X": rng.normal(size=(n, N)), "Y": rng.random((n, N)),
-            "l": int(rng.integers(2, depth + 2)), "h": float(rng.choice([1e-2, 3e-3]))}
+    sizes = [int(k) for k in rng.integers(1, 4, size=int(rng.integers(3, 5)))]
+    N = int(rng.integers(1, 4))
+    return {"Ws": [rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])],
+            "bs": [rng.normal(size=(n, 1)) for n in sizes[1:]],
+            "X": rng.normal(size=(sizes[0], N)), "Y": rng.integers(0, 2, size=(sizes[-1], N)).astype(float),
+            "h": float(rng.choice([1e-2, 3e-3]))}
 
 
-_V_Ws = [np.array([[0.5, -1.0], [1.5, 0.2]]), np.array([[-0.7, 1.1], [0.3, 0.9]]),
-         np.array([[0.8, -0.4], [0.6, 1.2]])]
-_V_bs = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]]), np.array([[-0.1], [0.2]])]
-_V_X, _V_Y = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]]), np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+_V_Ws = [np.array([[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8]]), np.array([[-0.7, 1.1, 0.4]])]
+_V_bs = [np.array([[0.1], [-0.2], [0.3]]), np.array([[0.05]])]
+_V_X, _V_Y = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]]), np.array([[1.0, 0.0, 1.0]])
 
 exercise(
-    "02.naive_dW",
-    reference=_naive_dW,
-    visible=[{"Ws": _V_Ws, "bs": _V_bs, "X": _V_X, "Y": _V_Y, "l": 2, "h": 1e-2},
-             {"Ws": _V_Ws, "bs": _V_bs, "X": _V_X, "Y": _V_Y, "l": 3, "h": 1e-2}],
+    "02.naive_grads",
+    reference=_naive,
+    visible=[{"Ws": _V_Ws, "bs": _V_bs, "X": _V_X, "Y": _V_Y, "h": 1e-2}],
     hidden=_naive_cases,
     variants=[
+        variant("the quadratic cost (9) instead of the cross-entropy",
+                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, cost=_quad_cost),
+                "this assignment's cost is the cross-entropy xent_cost of the setup cell, not the "
+                "lecture's ½‖y − a‖²."),
         variant("forward difference instead of central",
-                lambda Ws, bs, X, Y, l, h: _naive_dW(Ws, bs, X, Y, l, h, one_sided=True),
+                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, one_sided=True),
                 "(C(w + h) − C(w))/h is one-sided (error O(h)); use (C(w + h) − C(w − h)) / 2h."),
-        variant("off-by-one layer index (perturbed W^[l+1])",
-                lambda Ws, bs, X, Y, l, h: _naive_dW(Ws, bs, X, Y, l, h, index=l - 1),
-                "the list starts at layer 2: W^[l] is Ws[l - 2], not Ws[l - 1]."),
-        variant("off-by-one layer index (perturbed W^[l−1])",
-                lambda Ws, bs, X, Y, l, h: _naive_dW(Ws, bs, X, Y, l, h, index=l - 3),
-                "the list starts at layer 2: W^[l] is Ws[l - 2], not Ws[l - 3]."),
+        variant("a perturbed parameter not restored",
+                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, restore=False),
+                "after C(w − h), put the old value back: otherwise every later derivative is taken "
+                "at a network whose earlier parameters sit at w − h."),
+        variant("divided by h instead of 2h",
+                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, denom=1.0),
+                "w + h and w − h are 2h apart: divide by 2h."),
     ],
     protect=["bpkit.gradcheck.numerical_gradient"],
     rtol=1e-6, atol=1e-9,
-    what="∂C/∂W^[l] by central differences (same h as the reference) on 2 visible and 5 random networks",
+    what="every ∂C/∂W^[l] and ∂C/∂b^[l] of the cross-entropy by central differences (same h) "
+         "on 1 visible and 5 random networks",
 )
 
 
-# ---------------------------------------------------------------- comparing gradients
-# the course's relative error, as in bpkit.gradcheck: norms over the whole array
-def _rel(a, b, which="both", norm=np.linalg.norm):
-    a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
-    den = {"both": norm(a) + norm(b), "b": norm(b), "none": 1.0}[which]
-    return float(norm(a - b) / max(den, 1e-12))
+# ---------------------------------------------------------------- feature scaling
+def _standardize(X, axis=1, scale="std", ddof=0):
+    """(X − mean) / std per feature (row): the statistics are taken over the examples, axis=1."""
+    X = np.asarray(X, float)
+    mean = X.mean(axis=axis, keepdims=True)
+    std = X.std(axis=axis, keepdims=True, ddof=ddof)
+    return (X - mean) / {"std": std, "var": std ** 2, "none": 1.0}[scale]
 
 
-def _l1(v):
-    return np.sum(np.abs(v))
-
-
-def _rel_cases(rng):
-    shape = (int(rng.integers(2, 5)), int(rng.integers(1, 4)))
-    a = rng.normal(size=shape) * 10.0 ** rng.uniform(-3, 1)
-    eps = 10.0 ** rng.uniform(-6, -1)
-    return {"a": a, "b": a + eps * np.abs(a).max() * rng.normal(size=shape)}
+def _std_cases(rng):
+    n, N = int(rng.integers(2, 5)), int(rng.integers(5, 12))
+    scales = 10.0 ** rng.uniform(-2, 3, size=(n, 1))
+    return {"X": rng.normal(size=(n, 1)) * scales * 3 + scales * rng.normal(size=(n, N))}
 
 
 exercise(
-    "02.relative_error",
-    reference=_rel,
-    visible=[{"a": np.array([1.0, -2.0, 0.5]), "b": np.array([1.1, -2.0, 0.25])}],
-    hidden=_rel_cases,
+    "02.standardize",
+    reference=_standardize,
+    visible=[{"X": np.array([[120.0, 80.0, 200.0, 150.0], [3.0, 2.0, 5.0, 4.0]])}],
+    hidden=_std_cases,
     variants=[
-        variant("relative to one argument only", lambda a, b: _rel(a, b, which="b"),
-                "divide by ‖a‖ + ‖b‖ (both sides), so that the error is symmetric in a and b."),
-        variant("absolute error (no denominator)", lambda a, b: _rel(a, b, which="none"),
-                "‖a − b‖ alone depends on the scale of the gradient; divide by ‖a‖ + ‖b‖."),
-        variant("sum of absolute values instead of the Euclidean norm",
-                lambda a, b: _rel(a, b, norm=_l1),
-                "‖v‖ is the Euclidean norm √(Σ v_i²) (np.linalg.norm), not Σ |v_i|."),
+        variant("statistics over examples' features (axis=0) instead of per feature",
+                lambda X: _standardize(X, axis=0),
+                "a feature is a ROW (examples are the columns): take each row's mean and standard "
+                "deviation over the examples, axis=1."),
+        variant("one mean and std for the whole matrix", lambda X: _standardize(X, axis=None),
+                "each feature gets its own mean and standard deviation; one number for the whole "
+                "matrix keeps the features on their different scales."),
+        variant("only centred (not divided by the std)", lambda X: _standardize(X, scale="none"),
+                "centring removes the offset, but the features keep their scales: divide by each "
+                "feature's standard deviation too."),
+        variant("divided by the variance", lambda X: _standardize(X, scale="var"),
+                "divide by the standard deviation (√variance), so that every feature has std 1."),
+        variant("Bessel's correction (ddof=1)", lambda X: _standardize(X, ddof=1),
+                "the contract asks for the population standard deviation (divide by N, ddof=0, "
+                "np.std's default), as batch norm does later in the course."),
     ],
-    protect=["bpkit.gradcheck.relative_error"],
-    rtol=1e-7, atol=1e-15,
-    what="‖a − b‖ / max(‖a‖ + ‖b‖, 1e-12) on 1 visible and 5 random pairs",
+    what="per-feature z-scores on 1 visible and 5 random data sets",
+)
+
+
+# ---------------------------------------------------------------- reasoning: a numeric answer
+def _houses():
+    """The setup cell's data: N = 40 houses, features area (m²) and rooms, examples as columns."""
+    rng = np.random.default_rng(2)
+    area = rng.uniform(40.0, 220.0, size=40)
+    rooms = np.round(area / 35.0 + rng.normal(0.0, 0.8, size=40)).clip(1, 8)
+    return np.vstack([area, rooms])
+
+
+def _kappa(H):
+    lam = np.linalg.eigvalsh(H)
+    return float(lam[-1] / lam[0])
+
+
+def _min_max(X):
+    return (X - X.min(axis=1, keepdims=True)) / (X.max(axis=1, keepdims=True) - X.min(axis=1, keepdims=True))
+
+
+def _kappas(scaled=lambda X: _standardize(X), gram=lambda X: X @ X.T / X.shape[1], root=False):
+    X = _houses()
+    k = (_kappa(gram(X)), _kappa(gram(scaled(X))))
+    return tuple(np.sqrt(k)) if root else k
+
+
+exercise(
+    "02.kappa",
+    reference=lambda: _kappas(),
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    variants=[
+        variant("singular values of X instead of eigenvalues of H", _kappas(root=True),
+                "H = XXᵀ/N: its eigenvalues are the SQUARES of the singular values of X/√N, so "
+                "κ(H) = (σ_max/σ_min)²."),
+        variant("only centred", _kappas(scaled=lambda X: _standardize(X, scale="none")),
+                "centring alone leaves the area in tens of m² and the rooms in units: divide each "
+                "feature by its standard deviation too."),
+        variant("min-max scaling instead of standardization", _kappas(scaled=_min_max),
+                "the question asks for z-scores (mean 0, std 1 per feature); scaling to [0, 1] is "
+                "the lecture's method, and it leaves the features uncentred."),
+    ],
+    rtol=1e-6, atol=1e-9,
+    what="the form of your two condition numbers; their values are graded when you submit",
 )
