@@ -287,9 +287,10 @@ def _es_case(rng):
 exercise(
     "08.early_stopping",
     reference=lambda val_losses, patience: early_stopping(val_losses, patience),
-    visible=[{"val_losses": np.array([1.0, 0.8, 0.7, 0.75, 0.7, 0.65, 0.66, 0.68, 0.69, 0.6, 0.62, 0.55]),
-              "patience": 3},
-             {"val_losses": np.array([2.0, 1.5, 1.6, 1.4, 1.3, 1.35, 1.3, 1.2, 1.25]), "patience": 2}],
+    visible=[{"val_losses": np.array([1.0, 0.8, 0.7, 0.75, 0.7, 0.65, 0.66, 0.68, 0.69, 0.6, 0.62, 0.55,
+                                      0.58, 0.6, 0.57, 0.56, 0.5]), "patience": 3},
+             {"val_losses": np.array([2.0, 1.5, 1.6, 1.4, 1.3, 1.35, 1.3, 1.2, 1.25, 1.3, 1.28, 1.15]),
+              "patience": 2}],
     hidden=_es_case,
     n_hidden=6,
     variants=[
