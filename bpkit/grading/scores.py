@@ -181,3 +181,56 @@ def leaky_init(case, output):
                        "Derive Var(w) from Var z^[l] = n_in Var(w) E[(a^[l−1])²].")
     return True, (f"{dist} entries, mean ≈ 0, and n_in · Var(w) · E[a²]/Var z = {gain:.3f} "
                   f"(1 within {Z_MAX * sd_rel:.2f}): the variance is kept from layer to layer.")
+
+
+# --- 05.leaky_init -----------------------------------------------------------------------
+# Graded by its distribution, not by one draw order: any correct way of drawing passes.
+# Each statistic is compared with its standard error under the target distribution; a correct
+# draw passes all of them unless one of them is more than Z_MAX standard errors off (probability
+# below 1e-7 per statistic), while a wrong scale, family or mean misses by ten or more.
+
+Z_MAX = 5.5
+
+
+def _leaky_second_moment(alpha):
+    """E[leaky(ζ)²] for ζ ~ N(0, 1), leaky(ζ) = max(ζ, αζ), by Gauss–Hermite quadrature (exact
+    here: the nodes are symmetric, none at 0, so each half sums a polynomial exactly)."""
+    x, w = np.polynomial.hermite_e.hermegauss(40)
+    a = np.where(x > 0, x, alpha * x)
+    return float(np.sum(w * a ** 2) / np.sum(w))
+
+
+def leaky_init(case, output):
+    n_out, n_in, alpha = case["n_out"], case["n_in"], case["alpha"]
+    dist = case.get("dist", "normal")
+    W = np.asarray(output, dtype=float)
+    if W.shape != (n_out, n_in):
+        extra = " (the transpose: W^[l] is (n_out, n_in), one row per unit of layer l)" \
+            if W.shape == (n_in, n_out) else ""
+        return False, f"W has shape {W.shape}, expected (n_out, n_in) = {(n_out, n_in)}{extra}."
+    if not np.all(np.isfinite(W)):
+        return False, "W contains NaN or inf."
+    N = W.size
+    if len(np.unique(W, axis=0)) < n_out:
+        return False, ("some rows of W are identical: units that start equal stay equal "
+                       "(the symmetry problem of lecture 05, section 4); draw every entry independently.")
+    # the variance that keeps Var z^[l] from layer to layer: n_in · Var(w) · E[leaky(ζ)²] = 1
+    target_var = 1.0 / (n_in * _leaky_second_moment(alpha))
+    mean, var = float(W.mean()), float(W.var())
+    kurt = float(np.mean((W - mean) ** 4) / var ** 2 - 3.0) if var > 0 else np.inf
+    want_kurt = {"normal": 0.0, "uniform": -1.2}[dist]
+    if abs(kurt - want_kurt) > Z_MAX * np.sqrt(24.0 / N):
+        other = "uniform" if abs(kurt + 1.2) < abs(kurt) else "normal" if abs(kurt) < 1.0 else "neither normal nor uniform"
+        return False, (f"the entries do not look {dist}: their excess kurtosis is {kurt:.2f} "
+                       f"(a {dist} distribution has {want_kurt:g}; yours looks {other}).")
+    if abs(mean) > Z_MAX * np.sqrt(target_var / N):
+        return False, f"the entries have mean {mean:.3g}: the weights must be drawn around 0."
+    sd_rel = np.sqrt((2.0 if dist == "normal" else 0.8) / N)   # standard error of var / target
+    gain = var / target_var
+    if abs(gain - 1.0) > Z_MAX * sd_rel:
+        way = "shrink" if gain < 1 else "grow"
+        return False, (f"with this spread a leaky-relu layer multiplies Var z by {gain:.2f} instead of 1 "
+                       f"(n_in · Var(w) · E[a²]/Var z), so the signal would {way} geometrically with depth. "
+                       "Derive Var(w) from Var z^[l] = n_in Var(w) E[(a^[l−1])²].")
+    return True, (f"{dist} entries, mean ≈ 0, and n_in · Var(w) · E[a²]/Var z = {gain:.3f} "
+                  f"(1 within {Z_MAX * sd_rel:.2f}): the variance is kept from layer to layer.")
