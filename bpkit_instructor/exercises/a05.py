@@ -1,256 +1,283 @@
-"""Assignment 05 — making SGD work: momentum, step decay, He/Xavier init, diagnosing gradient flow.
+"""Assignment 05 — making SGD work: Nesterov momentum, a warmup + cosine schedule, initialisation for
+leaky relu (graded by its distribution), the learning-rate limits of gradient descent and momentum.
 
+The lecture codes classic momentum, step decay, He (relu) and Xavier (tanh) and states the GD limit
+η < 2/λ_max for least squares; every exercise here transfers one of those to a case it did not solve.
 References are self-contained numpy (they never call student-editable code).
 """
 import copy
 
 import numpy as np
 
+from bpkit.grading import scores
 from bpkit.grading.registry import exercise, variant
 
-VANISHING, HEALTHY, EXPLODING = -1, 0, 1
+
+# ---------------------------------------------------------------- Nesterov momentum on a quadratic
+# C(w) = ½ wᵀ H w − bᵀ w (H symmetric positive definite), ∇C(w) = H w − b.
+# Nesterov (Sutskever et al. 2013): v ← β v − η ∇C(w + β v), w ← w + v, v₀ = 0.
+def _nesterov(H, b, w0, eta, beta, n_steps, *, lookahead=1.0, grad_sign_b=-1.0, keep_w0=True,
+              old_velocity=False):
+    H, b = np.asarray(H, float), np.asarray(b, float).ravel()
+    w = np.array(w0, dtype=float).ravel()
+    v = np.zeros_like(w)
+    path = [w.copy()] if keep_w0 else []
+    for _ in range(n_steps):
+        look = w + lookahead * beta * v
+        g = H @ look + grad_sign_b * b
+        v_new = beta * v - eta * g
+        w = w + (v if old_velocity else v_new)
+        v = v_new
+        path.append(w.copy())
+    return np.array(path)
 
 
-# ---------------------------------------------------------------- momentum
-def _momentum(w, grad, velocity, eta, beta):
-    v = beta * velocity - eta * grad          # v ← β v − η ∇C
-    return w + v, v                           # w ← w + v
+def _spd(rng, d, lo=0.2, hi=10.0):
+    Q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+    return (Q * rng.uniform(lo, hi, size=d)) @ Q.T
 
 
-def _cases_momentum(rng):
-    shape = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
-    return {"w": rng.normal(size=shape), "grad": rng.normal(size=shape),
-            "velocity": rng.normal(size=shape), "eta": float(rng.uniform(0.01, 0.5)),
-            "beta": float(rng.uniform(0.5, 0.99))}
+def _cases_nesterov(rng):
+    d = int(rng.integers(2, 6))
+    H = _spd(rng, d)
+    lam_max = np.linalg.eigvalsh(H).max()
+    return {"H": H, "b": rng.normal(size=d), "w0": rng.normal(size=d) * 2,
+            "eta": float(rng.uniform(0.2, 0.9) / lam_max), "beta": float(rng.uniform(0.5, 0.95)),
+            "n_steps": int(rng.integers(3, 12))}
 
 
 _r = np.random.default_rng(5)
 exercise(
-    "05.momentum_step",
-    reference=_momentum,
+    "05.nesterov",
+    reference=lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps),
     visible=[
-        {"w": np.array([[1.0, -2.0]]), "grad": np.array([[0.5, 1.0]]),
-         "velocity": np.zeros((1, 2)), "eta": 0.1, "beta": 0.9},
-        {"w": _r.normal(size=(3, 2)), "grad": _r.normal(size=(3, 2)),
-         "velocity": _r.normal(size=(3, 2)), "eta": 0.05, "beta": 0.9},
+        {"H": np.array([[1.0, 0.0], [0.0, 25.0]]), "b": np.array([0.0, 0.0]), "w0": np.array([-9.0, 1.5]),
+         "eta": 0.03, "beta": 0.9, "n_steps": 4},
+        dict(_cases_nesterov(_r), n_steps=6),
     ],
-    hidden=_cases_momentum,
+    hidden=_cases_nesterov,
     n_hidden=5,
     variants=[
-        variant("momentum climbs the gradient",
-                lambda w, grad, velocity, eta, beta: (w + beta * velocity + eta * grad,
-                                                      beta * velocity + eta * grad),
-                "the velocity must point downhill: v ← β v − η ∇C (minus the gradient), then w ← w + v."),
-        variant("PyTorch convention (η applied after the velocity)",
-                lambda w, grad, velocity, eta, beta: (w - eta * (beta * velocity + grad),
-                                                      beta * velocity + grad),
-                "that is PyTorch's form v ← β v + ∇C, w ← w − η v. It is a fine method, but here the "
-                "velocity already contains η: v ← β v − η ∇C, w ← w + v."),
+        variant("classic momentum (gradient at w, not at the look-ahead point)",
+                lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, lookahead=0.0),
+                "that is lecture 05's classic momentum: Nesterov evaluates ∇C at the look-ahead point "
+                "w + βv (where the old velocity would carry w), not at w."),
+        variant("look-ahead in the wrong direction (w − βv)",
+                lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, lookahead=-1.0),
+                "the velocity v already points where w is going (w ← w + v): look ahead to w + βv."),
+        variant("∇C = Hw + b (sign of the linear term)",
+                lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, grad_sign_b=1.0),
+                "differentiate C(w) = ½ wᵀHw − bᵀw term by term: ∇C(w) = Hw − b."),
         variant("weights moved with the old velocity",
-                lambda w, grad, velocity, eta, beta: (w + velocity, beta * velocity - eta * grad),
-                "update the velocity first, then move the weights with the NEW velocity."),
-        variant("β on the gradient instead of the velocity",
-                lambda w, grad, velocity, eta, beta: (w + velocity - beta * eta * grad,
-                                                      velocity - beta * eta * grad),
-                "β multiplies the old velocity (it is the friction): v ← β v − η ∇C."),
-        variant("plain SGD (velocity ignored)",
-                lambda w, grad, velocity, eta, beta: (w - eta * grad, -eta * grad),
-                "the old velocity is missing: v ← β v − η ∇C keeps a fraction β of the last step."),
+                lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, old_velocity=True),
+                "update the velocity first, then move the weights with the NEW velocity: w ← w + v_new."),
+        variant("starting point missing from the path",
+                lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, keep_w0=False),
+                "return n_steps + 1 rows: w₀ itself first, then the iterate after each step."),
     ],
     protect=["bpkit.optim.Momentum"],
-    what="(w, v) after one momentum step v ← βv − η∇C, w ← w + v",
+    what="the n_steps + 1 iterates of Nesterov momentum on C(w) = ½wᵀHw − bᵀw",
 )
 
 
-# ---------------------------------------------------------------- step decay
-def _step_decay(eta0, drop, every, n_epochs):
-    epochs = np.arange(n_epochs)
-    return eta0 * drop ** (epochs // every)   # η_e = η0 · drop^⌊e / every⌋, epochs counted from 0
+# ---------------------------------------------------------------- warmup + cosine schedule
+# e < warmup: η_e = η_max (e + 1)/warmup; warmup ≤ e ≤ n − 1: η_e = η_min + ½(η_max − η_min)(1 + cos πt),
+# t = (e − warmup)/(n − 1 − warmup): η_max at e = warmup, η_min at the last epoch e = n − 1.
+def _warmup_cosine(eta_max, eta_min, warmup, n_epochs, *, rise="e+1", span=-1, period=1.0,
+                   floor=True):
+    e = np.arange(n_epochs, dtype=float)
+    up = {"e+1": (e + 1) / warmup, "e": e / warmup}[rise]
+    T = n_epochs - warmup + span                     # span −1: reach η_min at the last epoch
+    t = (e - warmup) / T
+    lo = eta_min if floor else 0.0
+    down = lo + 0.5 * (eta_max - lo) * (1 + np.cos(period * np.pi * t))
+    return np.where(e < warmup, eta_max * up, down)
 
 
-def _cases_step_decay(rng):
-    every = int(rng.integers(2, 8))
-    return {"eta0": float(rng.uniform(0.01, 1.0)), "drop": float(rng.uniform(0.1, 0.9)),
-            "every": every, "n_epochs": int(every * rng.integers(2, 5) + rng.integers(0, every))}
+def _cases_schedule(rng):
+    warmup = int(rng.integers(1, 6))
+    return {"eta_max": float(rng.uniform(0.05, 1.0)), "eta_min": float(rng.uniform(0.001, 0.02)),
+            "warmup": warmup, "n_epochs": int(warmup + rng.integers(3, 25))}
 
 
 exercise(
-    "05.step_decay",
-    reference=_step_decay,
-    visible=[{"eta0": 0.1, "drop": 0.5, "every": 3, "n_epochs": 10},
-             {"eta0": 1.0, "drop": 0.1, "every": 2, "n_epochs": 5}],
-    hidden=_cases_step_decay,
-    n_hidden=5,
+    "05.warmup_cosine",
+    reference=lambda eta_max, eta_min, warmup, n_epochs: _warmup_cosine(eta_max, eta_min, warmup, n_epochs),
+    visible=[{"eta_max": 0.1, "eta_min": 0.001, "warmup": 3, "n_epochs": 12},
+             {"eta_max": 1.0, "eta_min": 0.0, "warmup": 1, "n_epochs": 6}],
+    hidden=_cases_schedule,
+    n_hidden=6,
     variants=[
-        variant("off by one: first drop one epoch early",
-                lambda eta0, drop, every, n_epochs: eta0 * drop ** ((np.arange(n_epochs) + 1) // every),
-                "epochs are counted from 0: epochs 0, …, every−1 use η0, the first drop happens at "
-                "epoch = every. Use ⌊e / every⌋ with e starting at 0."),
-        variant("off by one: dropped already at epoch 0",
-                lambda eta0, drop, every, n_epochs: eta0 * drop ** (np.arange(n_epochs) // every + 1),
-                "the very first epoch must train with η0 itself: η_0 = η0 · drop⁰."),
-        variant("continuous (exponential) decay",
-                lambda eta0, drop, every, n_epochs: eta0 * drop ** (np.arange(n_epochs) / every),
-                "a STEP schedule keeps η constant for `every` epochs: the exponent is the integer "
-                "⌊e / every⌋ (use //), not e / every."),
-        variant("ceil instead of floor",
-                lambda eta0, drop, every, n_epochs: eta0 * drop ** np.ceil(np.arange(n_epochs) / every),
-                "round the exponent down (⌊e / every⌋), not up."),
+        variant("off by one: η_min reached one epoch after the last",
+                lambda eta_max, eta_min, warmup, n_epochs:
+                    _warmup_cosine(eta_max, eta_min, warmup, n_epochs, span=0),
+                "the cosine part runs from epoch `warmup` to epoch n_epochs − 1, which is "
+                "n_epochs − 1 − warmup steps: the last epoch itself must use η_min."),
+        variant("warmup starts at η = 0",
+                lambda eta_max, eta_min, warmup, n_epochs:
+                    _warmup_cosine(eta_max, eta_min, warmup, n_epochs, rise="e"),
+                "epoch 0 must already train (η_0 = η_max/warmup): the warmup line reaches η_max at "
+                "epoch warmup − 1 and would reach 0 one epoch before epoch 0."),
+        variant("a full cosine period instead of half",
+                lambda eta_max, eta_min, warmup, n_epochs:
+                    _warmup_cosine(eta_max, eta_min, warmup, n_epochs, period=2.0),
+                "the decay is HALF a period of the cosine: cos(πt) goes from 1 to −1 as t goes from 0 to 1."),
+        variant("η_min ignored (decays to 0)",
+                lambda eta_max, eta_min, warmup, n_epochs:
+                    _warmup_cosine(eta_max, eta_min, warmup, n_epochs, floor=False),
+                "the cosine runs between η_max and η_min: η_min + ½(η_max − η_min)(1 + cos πt)."),
     ],
-    protect=["bpkit.optim.step_decay"],
-    what="η_e = η0·drop^⌊e/every⌋ for e = 0..n_epochs−1",
+    what="linear warmup to η_max, then half a cosine down to η_min at the last epoch",
 )
 
 
-# ---------------------------------------------------------------- He / Xavier init
-# Random outputs are graded through the rng: the case hands the student a Generator, and the
-# reference (run later, in the judge's parent, on the same pristine Generator) must see the same
-# draws. Every function here works on a copy of the rng, so the reference and each catalogued
-# variant all start from the state the student's function started from.
-# Correct forms that make the same draws agree exactly: rng.normal(0, s, size),
-# s * rng.standard_normal(size), rng.normal(size=size) * s, rng.normal(scale=s, size=size).
-def _he(n_out, n_in, rng):
-    return copy.deepcopy(rng).normal(0.0, np.sqrt(2.0 / n_in), size=(n_out, n_in))
+# ---------------------------------------------------------------- init for leaky relu, graded by distribution
+# Var z^[l] = n_in Var(w) E[a²] and E[leaky(z)²] = ½(1 + α²) Var z, so Var(w) = 2 / ((1 + α²) n_in).
+# Any correct draw passes (scores.leaky_init tests the distribution, not one draw order); the
+# variants below draw like the reference, so a student whose wrong answer draws the same way is
+# also told which misconception it is.
+def _draw(rng, n_out, n_in, std, dist):
+    rng = copy.deepcopy(rng)
+    if dist == "uniform":
+        a = np.sqrt(3.0) * std                          # U(−a, a) has variance a²/3
+        return rng.uniform(-a, a, size=(n_out, n_in))
+    return rng.normal(0.0, std, size=(n_out, n_in))
 
 
-def _xavier(n_out, n_in, rng):
-    return copy.deepcopy(rng).normal(0.0, np.sqrt(2.0 / (n_in + n_out)), size=(n_out, n_in))
+def _leaky_std(n_in, alpha):
+    return np.sqrt(2.0 / ((1.0 + alpha ** 2) * n_in))
 
 
-def _normal_std(n_out, n_in, rng, std):
-    return copy.deepcopy(rng).normal(0.0, std, size=(n_out, n_in))
-
-
-def _uniform_std(n_out, n_in, rng, std):
-    a = np.sqrt(3.0) * std                      # U(−a, a) has standard deviation a/√3
-    return copy.deepcopy(rng).uniform(-a, a, size=(n_out, n_in))
+def _leaky_init(n_out, n_in, alpha, rng, dist="normal"):
+    return _draw(rng, n_out, n_in, _leaky_std(n_in, alpha), dist)
 
 
 def _cases_init(rng):
-    # fan-in and fan-out far apart, so that He √(2/n_in), Glorot √(2/(n_in+n_out)),
-    # LeCun √(1/n_in) and fan-out √(2/n_out) all differ
-    n_in, n_out = (int(v) for v in rng.permutation([int(rng.integers(3, 20)), int(rng.integers(40, 120))]))
-    return {"n_out": n_out, "n_in": n_in, "rng": np.random.default_rng(int(rng.integers(2**63)))}
+    # fan-in and fan-out far apart (fan-out and Glorot-style answers differ), ≥ 10⁴ entries
+    small, large = int(rng.integers(60, 101)), int(rng.integers(300, 401))
+    n_in, n_out = (small, large) if rng.random() < 0.5 else (large, small)
+    # α in [0.35, 0.55]: ignoring α (1 + α²) and not squaring it ((1 + α²)/(1 + α)) both move the
+    # variance by more than 12 %, ten standard errors at ≥ 18 000 entries
+    return {"n_out": n_out, "n_in": n_in, "alpha": round(float(rng.uniform(0.35, 0.55)), 3),
+            "rng": np.random.default_rng(int(rng.integers(2**63))),
+            "dist": str(rng.choice(["normal", "uniform"]))}
 
-
-_VIS_INIT = [{"n_out": 4, "n_in": 3, "rng": np.random.default_rng(1)},
-             {"n_out": 50, "n_in": 8, "rng": np.random.default_rng(2)},
-             {"n_out": 6, "n_in": 60, "rng": np.random.default_rng(3)}]
 
 exercise(
-    "05.he_init",
-    reference=_he,
-    visible=_VIS_INIT,
+    "05.leaky_init",
+    reference=None,
+    score=scores.leaky_init,
+    visible=[{"n_out": 50, "n_in": 80, "alpha": 0.45, "rng": np.random.default_rng(1), "dist": "normal"},
+             {"n_out": 40, "n_in": 30, "alpha": 0.45, "rng": np.random.default_rng(2), "dist": "uniform"}],
     hidden=_cases_init,
-    n_hidden=5,
+    n_hidden=4,
     variants=[
-        variant("Xavier instead of He", _xavier,
-                "that spread is Xavier's √(2/(n_in+n_out)); He (for relu) uses √(2/n_in): relu zeroes half "
-                "the units, so the variance must be doubled."),
-        variant("LeCun √(1/n_in) instead of He",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, np.sqrt(1.0 / n_in)),
-                "√(1/n_in) keeps the variance for a linear (or tanh) unit; relu zeroes half of its inputs, "
-                "so He doubles it: Var(w) = 2/n_in."),
-        variant("variance used as standard deviation",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, 2.0 / n_in),
-                "rng.normal's scale is the standard deviation: pass √(2/n_in), not 2/n_in."),
+        variant("He for relu (slope α ignored)",
+                lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, np.sqrt(2.0 / n_in), dist),
+                "√(2/n_in) is He's choice for relu, which zeroes the whole negative half of z. A leaky relu "
+                "keeps α·z there: recompute E[a²] with that half included."),
+        variant("LeCun √(1/n_in) (the activation ignored)",
+                lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, np.sqrt(1.0 / n_in), dist),
+                "Var(w) = 1/n_in keeps the variance of a LINEAR layer; the leaky relu changes the second "
+                "moment E[a²] of what the next layer receives."),
+        variant("α used instead of α² (the slope not squared)",
+                lambda n_out, n_in, alpha, rng, dist="normal":
+                    _draw(rng, n_out, n_in, np.sqrt(2.0 / ((1.0 + alpha) * n_in)), dist),
+                "on the negative half a = αz, so a² = α² z²: the slope enters squared."),
         variant("fan-out instead of fan-in",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, np.sqrt(2.0 / n_out)),
-                "He scales by the fan-in n_in = n_{l−1} (the number of inputs each unit sums), not n_out."),
-        variant("uniform instead of normal",
-                lambda n_out, n_in, rng: _uniform_std(n_out, n_in, rng, np.sqrt(2.0 / n_in)),
-                "the seed asks for a scaled NORMAL distribution: rng.normal(0, √(2/n_in), size)."),
-        variant("unscaled N(0, 1)",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, 1.0),
-                "N(0, 1) ignores the width: scale the draws by √(2/n_in)."),
+                lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, _leaky_std(n_out, alpha), dist),
+                "each unit of layer l sums n_in = n_{l−1} inputs (the columns of W): the forward variance "
+                "depends on the fan-in."),
+        variant("uniform limit = standard deviation",
+                lambda n_out, n_in, alpha, rng, dist="normal":
+                    _draw(rng, n_out, n_in, _leaky_std(n_in, alpha) / (np.sqrt(3.0) if dist == "uniform" else 1.0), dist),
+                "U(−a, a) has variance a²/3, not a²: for a target standard deviation s take a = √3·s."),
+        variant("variance used as the standard deviation",
+                lambda n_out, n_in, alpha, rng, dist="normal":
+                    _draw(rng, n_out, n_in, 2.0 / ((1.0 + alpha ** 2) * n_in), dist),
+                "rng.normal's `scale` is the standard deviation: pass the square root of the variance."),
     ],
-    protect=["bpkit.init.he"],
-    what="W ~ N(0, 2/n_in) of shape (n_out, n_in), drawn with the given rng",
+    protect=["bpkit.init.he", "bpkit.init.xavier", "bpkit.init.uniform"],
+    what="W of shape (n_out, n_in) for a leaky-relu layer, graded by its distribution (any draw order)",
 )
+
+
+# ---------------------------------------------------------------- learning-rate limits, ridge least squares
+# C(p) = (1/2N)‖Ap − t‖² + (λ/2)‖p‖², H = AᵀA/N + λI. GD is stable iff η < 2/λ_max(H); with
+# η = 1/λ_max the slowest direction shrinks by 1 − 1/κ per step: ln 10 / (−ln(1 − 1/κ)) steps per digit.
+def _gd_speed(A, lam, *, ridge=True, per_n=True, exact=True, eta_factor=2.0, log=np.log(10.0)):
+    A = np.asarray(A, float)
+    H = A.T @ A / (A.shape[0] if per_n else 1.0)
+    if ridge:
+        H = H + lam * np.eye(A.shape[1])
+    ev = np.linalg.eigvalsh(H)
+    kappa = ev.max() / ev.min()
+    steps = log / -np.log1p(-1.0 / kappa) if exact else kappa * log
+    return eta_factor / ev.max(), kappa, steps
+
+
+def _cases_gd_speed(rng):
+    N, k = int(rng.integers(8, 40)), int(rng.integers(2, 5))
+    scales = 10.0 ** rng.uniform(-1, 1, size=k)                 # features of different sizes
+    A = rng.normal(size=(N, k)) * scales + rng.uniform(0, 2, size=k)
+    return {"A": A, "lam": float(10.0 ** rng.uniform(-2, 0))}
+
+
+_r = np.random.default_rng(15)
+exercise(
+    "05.gd_speed",
+    reference=lambda A, lam: _gd_speed(A, lam),
+    visible=[{"A": np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0], [2.0, -1.0]]), "lam": 0.1},
+             _cases_gd_speed(_r)],
+    hidden=_cases_gd_speed,
+    n_hidden=6,
+    variants=[
+        variant("λI missing from the Hessian",
+                lambda A, lam: _gd_speed(A, lam, ridge=False),
+                "the penalty (λ/2)‖p‖² adds λ to the second derivative in every direction: H = AᵀA/N + λI."),
+        variant("Hessian without 1/N",
+                lambda A, lam: _gd_speed(A, lam, per_n=False),
+                "C averages over the N rows: the data part of the Hessian is AᵀA/N."),
+        variant("κ·ln 10 instead of the exact count",
+                lambda A, lam: _gd_speed(A, lam, exact=False),
+                "κ·ln 10 is the large-κ approximation; the exact count solves (1 − 1/κ)^k = 1/10."),
+        variant("η_max = 1/λ_max",
+                lambda A, lam: _gd_speed(A, lam, eta_factor=1.0),
+                "1/λ_max is the step that removes the steepest direction in one step; GD still converges "
+                "up to (not including) 2/λ_max, where the factor 1 − ηλ_max reaches −1."),
+        variant("steps to shrink by e, not by 10",
+                lambda A, lam: _gd_speed(A, lam, log=1.0),
+                "one digit is a factor 10: (1 − 1/κ)^k = 1/10, so k = ln 10 / (−ln(1 − 1/κ))."),
+    ],
+    what="(η_max, κ, steps per digit) for gradient descent on ridge least squares",
+)
+
+
+# ---------------------------------------------------------------- momentum's stability limit (reasoning)
+# w_{k+1} = w_k − ηλ w_k + β (w_k − w_{k−1}); r² − (1 + β − ηλ) r + β = 0 has both roots inside the
+# unit circle iff 0 < ηλ < 2(1 + β).
+def _cases_stable(rng):
+    return {"lam": float(10.0 ** rng.uniform(-1, 2)), "beta": round(float(rng.uniform(0.0, 0.99)), 3)}
+
 
 exercise(
-    "05.xavier_init",
-    reference=_xavier,
-    visible=_VIS_INIT,
-    hidden=_cases_init,
-    n_hidden=5,
+    "05.max_stable_eta",
+    reference=lambda lam, beta: 2.0 * (1.0 + beta) / lam,
+    visible=[{"lam": 4.0, "beta": 0.0}, {"lam": 25.0, "beta": 0.9}],
+    hidden=_cases_stable,
+    n_hidden=6,
     variants=[
-        variant("He instead of Xavier", _he,
-                "that spread is He's √(2/n_in) (for relu); Xavier/Glorot averages fan-in and fan-out: "
-                "√(2/(n_in+n_out))."),
-        variant("LeCun √(1/n_in) instead of Glorot",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, np.sqrt(1.0 / n_in)),
-                "√(1/n_in) keeps only the forward pass in mind (LeCun); Glorot's Xavier uses the average "
-                "of fan-in and fan-out: Var = 2/(n_in+n_out)."),
-        variant("variance used as standard deviation",
-                lambda n_out, n_in, rng: _normal_std(n_out, n_in, rng, 2.0 / (n_in + n_out)),
-                "rng.normal's scale is the standard deviation: pass √(2/(n_in+n_out))."),
-        variant("uniform instead of normal",
-                lambda n_out, n_in, rng: _uniform_std(n_out, n_in, rng, np.sqrt(2.0 / (n_in + n_out))),
-                "the seed asks for a scaled NORMAL distribution: rng.normal(0, √(2/(n_in+n_out)), size)."),
+        variant("plain GD's limit 2/λ (momentum ignored)",
+                lambda lam, beta: 2.0 / lam,
+                "2/λ is right for β = 0 only. With momentum the iteration has two roots, "
+                "r² − (1 + β − ηλ) r + β = 0; find the η where one of them reaches −1."),
+        variant("effective step η/(1 − β) (the steady-state argument)",
+                lambda lam, beta: 2.0 * (1.0 - beta) / lam,
+                "η/(1 − β) is momentum's step on a CONSTANT gradient; stability is about the oscillating "
+                "mode: the root r = −1 of r² − (1 + β − ηλ) r + β gives ηλ = 2(1 + β)."),
+        variant("(1 + β)/λ (the factor 2 lost)",
+                lambda lam, beta: (1.0 + beta) / lam,
+                "at β = 0 your answer must reduce to gradient descent's limit 2/λ."),
     ],
-    protect=["bpkit.init.xavier", "bpkit.init.uniform"],
-    what="W ~ N(0, 2/(n_in+n_out)) of shape (n_out, n_in), drawn with the given rng",
+    what="the largest stable η of classic momentum on C(w) = ½λw²",
 )
-
-
-# ---------------------------------------------------------------- diagnosis from measured norms
-def _diagnose(norms, threshold=100.0):
-    norms = np.asarray(norms, dtype=float)
-    ratio = norms[0] / norms[-1]               # first weight layer (next to the input) / last one
-    if ratio < 1.0 / threshold:
-        verdict = VANISHING
-    elif ratio > threshold:
-        verdict = EXPLODING
-    else:
-        verdict = HEALTHY
-    return ratio, verdict
-
-
-def _cases_diagnose(rng):
-    n = int(rng.integers(4, 15))
-    threshold = float(rng.choice([10.0, 100.0, 1000.0]))
-    t = np.log10(threshold)                     # keep 0.5 decades away from the decision boundaries
-    log10_ratio = [rng.uniform(-12, -t - 0.5), rng.uniform(-t + 0.5, t - 0.5),
-                   rng.uniform(t + 0.5, 12)][int(rng.integers(3))]
-    # a noisy geometric profile from layer 2 to layer L, with its end points pinned
-    profile = np.linspace(log10_ratio, 0.0, n) + np.r_[0, rng.normal(0, 0.3, n - 2), 0]
-    profile += rng.uniform(-3, 1)               # absolute scale does not matter
-    # a dip after the first layer and a bump before the last: the extremes are not the end points,
-    # so first/last, last/first and max/min all differ
-    profile[1], profile[-2] = profile[0] - 0.5, profile[-1] + 0.5
-    return {"norms": list(10.0 ** profile), "threshold": threshold}
-
-
-exercise(
-    "05.diagnose_gradients",
-    reference=_diagnose,
-    visible=[{"norms": [1.5e-06, 4.0e-07, 6.1e-04, 1.1e-02, 0.19, 5.2, 3.1], "threshold": 100.0},
-             {"norms": [0.84, 0.5, 2.0, 3.1, 9.5, 8.3], "threshold": 100.0},
-             {"norms": [1.3e14, 1.1e13, 9.7e11, 1.3e11, 1.6e10], "threshold": 100.0}],
-    hidden=_cases_diagnose,
-    n_hidden=8,
-    variants=[
-        variant("ratio upside down",
-                lambda norms, threshold=100.0: _flip(_diagnose(norms, threshold)),
-                "the ratio is ‖∂C/∂W^[2]‖ / ‖∂C/∂W^[L]‖: first layer (next to the input) over the last. "
-                "Vanishing gradients are SMALL near the input, so the ratio is < 1/threshold."),
-        variant("max / min instead of first / last",
-                lambda norms, threshold=100.0: _verdict(max(norms) / min(norms), threshold),
-                "max/min is always ≥ 1, so it can never say 'vanishing'; compare the first layer with the last."),
-        variant("neighbouring layers only",
-                lambda norms, threshold=100.0: _verdict(norms[0] / norms[1], threshold),
-                "one step of the product D^[l](W^[l+1])ᵀ may be small; what matters is the whole product "
-                "from the output back to the first layer: norms[0] / norms[-1]."),
-    ],
-    what="(ratio, verdict) from per-layer gradient norms",
-)
-
-
-def _verdict(ratio, threshold):
-    return ratio, (VANISHING if ratio < 1 / threshold else EXPLODING if ratio > threshold else HEALTHY)
-
-
-def _flip(rv):
-    ratio, verdict = rv
-    return 1.0 / ratio, -verdict
