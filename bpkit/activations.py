@@ -32,7 +32,7 @@ def _float(z):
 
 def _sigmoid(z):
     """σ(z) for a float array z (no checks): 1/(1 + e^{−z}), one new array, same dtype."""
-    a = np.negative(z)
+    a = np.negative(z, out=np.empty_like(z))  # out=: a 0-d z stays an array (in-place below)
     with _errstate(over="ignore"):            # e^{−z} = inf for z ≪ 0: 1/(1 + inf) = 0, exact
         np.exp(a, out=a)
     a += 1
@@ -48,7 +48,7 @@ def sigmoid(z):
 def sigmoid_prime(z):
     """σ′(z) = σ(z)(1 − σ(z)), computed as e^{−|z|}/(1 + e^{−|z|})² (accurate in both tails)."""
     z = _float(z)
-    e = np.abs(z)
+    e = np.abs(z, out=np.empty_like(z))
     np.negative(e, out=e)
     np.exp(e, out=e)                           # e^{−|z|} ≤ 1: never overflows
     d = e + 1
@@ -65,7 +65,7 @@ def tanh(z):
 def tanh_prime(z):
     """tanh′(z) = 1 − tanh(z)², computed as 4e^{−2|z|}/(1 + e^{−2|z|})² (accurate in the tails)."""
     z = _float(z)
-    e = np.abs(z)
+    e = np.abs(z, out=np.empty_like(z))
     e *= -2
     np.exp(e, out=e)
     d = e + 1
