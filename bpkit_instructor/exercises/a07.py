@@ -42,7 +42,7 @@ def _away_from_kink(rng, W, a):
 
 
 # ---------------------------------------------------------------- residual block with a projection
-def residual_proj_backward(dout, a, W, b, P):
+def key_residual_proj_backward(dout, a, W, b, P):
     z = W @ a + b
     delta = dout * _relu_prime(z)                   # δ of the inner layer (22)
     da = P.T @ dout + W.T @ delta                   # skip path + inner path
@@ -50,12 +50,12 @@ def residual_proj_backward(dout, a, W, b, P):
 
 
 def _proj_da_inner_only(dout, a, W, b, P):
-    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    da, dW, db, dP = key_residual_proj_backward(dout, a, W, b, P)
     return W.T @ (dout * _relu_prime(W @ a + b)), dW, db, dP
 
 
 def _proj_dP_through_relu(dout, a, W, b, P):
-    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    da, dW, db, dP = key_residual_proj_backward(dout, a, W, b, P)
     return da, dW, db, (dout * _relu_prime(W @ a + b)) @ a.T
 
 
@@ -64,12 +64,12 @@ def _proj_no_relu_prime(dout, a, W, b, P):
 
 
 def _proj_dP_transposed(dout, a, W, b, P):
-    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    da, dW, db, dP = key_residual_proj_backward(dout, a, W, b, P)
     return da, dW, db, a @ dout.T
 
 
 def _proj_db_mean(dout, a, W, b, P):
-    da, dW, db, dP = residual_proj_backward(dout, a, W, b, P)
+    da, dW, db, dP = key_residual_proj_backward(dout, a, W, b, P)
     return da, dW, db / a.shape[1], dP
 
 
@@ -86,7 +86,7 @@ def _proj_case(rng, n=None, m=None, B=None):
 _r = np.random.default_rng(701)
 exercise(
     "07.residual_proj_backward",
-    reference=residual_proj_backward,
+    reference=key_residual_proj_backward,
     visible=[_proj_case(_r, n=3, m=2, B=4), _proj_case(_r, n=2, m=4, B=3)],
     hidden=_proj_case,
     n_hidden=6,
@@ -112,14 +112,14 @@ exercise(
 
 
 # ---------------------------------------------------------------- a stack of two dense blocks
-def dense_stack_forward(a, W1, b1, W2, b2):
+def key_dense_stack_forward(a, W1, b1, W2, b2):
     h1 = _relu(W1 @ a + b1)
     c1 = np.concatenate([a, h1], axis=0)
     h2 = _relu(W2 @ c1 + b2)
     return np.concatenate([c1, h2], axis=0)
 
 
-def dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=True, a_via_block2=True, c1_input=True,
+def key_dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=True, a_via_block2=True, c1_input=True,
                          relu_prime=True):
     n = a.shape[0]
     z1 = W1 @ a + b1
@@ -176,7 +176,7 @@ def _stack_pre_activation(a, W1, b1, W2, b2):
 
 exercise(
     "07.dense_stack_forward",
-    reference=dense_stack_forward,
+    reference=key_dense_stack_forward,
     visible=[_stack_case(_r, n=2, k=3, B=3)],
     hidden=_stack_case,
     n_hidden=6,
@@ -199,25 +199,25 @@ exercise(
 
 exercise(
     "07.dense_stack_backward",
-    reference=dense_stack_backward,
+    reference=key_dense_stack_backward,
     visible=[_stackb_case(_r, n=2, k=3, B=3), _stackb_case(_r, n=3, k=2, B=2)],
     hidden=_stackb_case,
     n_hidden=6,
     variants=[
         variant("block 2's gradient not sent back to its input",
-                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=False),
+                lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=False),
                 "block 2 reads c1 = [a ; h1], so a and h1 each reach the output twice: directly (their "
                 "rows of dout) and through block 2 (W2ᵀ δ2). Add W2ᵀ δ2 to the rows of c1 before going "
                 "into block 1."),
         variant("a's path through block 2 missing",
-                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, a_via_block2=False),
+                lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, a_via_block2=False),
                 "feature reuse: block 2 reads a too, so ∂C/∂a gets three contributions — its own rows of "
                 "dout, the first n rows of W2ᵀ δ2, and W1ᵀ δ1. Yours misses the one through block 2."),
         variant("∂C/∂W2 with h1 instead of [a ; h1]",
-                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, c1_input=False),
+                lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, c1_input=False),
                 "block 2's input is the concatenation c1 = [a ; h1], so ∂C/∂W2 = δ2 c1ᵀ has shape (k, n + k)."),
         variant("relu′ missing",
-                lambda dout, a, W1, b1, W2, b2: dense_stack_backward(dout, a, W1, b1, W2, b2, relu_prime=False),
+                lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, relu_prime=False),
                 "each block's δ = (its rows of the gradient) ∘ relu′(z) with z its weighted input."),
     ],
     protect=["bpkit.layers.DenseConnection"],
@@ -236,7 +236,7 @@ def _deep_forward(Ws, bs, X, residual):
     return zs, acts
 
 
-def forward_signal(Ws, bs, X, norm=False, use_z=False, skip_input=False):
+def key_forward_signal(Ws, bs, X, norm=False, use_z=False, skip_input=False):
     rows = []
     for residual in (False, True):
         zs, acts = _deep_forward(Ws, bs, X, residual)
@@ -264,7 +264,7 @@ def _deep_loss_and_grads(Ws, bs, X, Y, residual, drop_identity=False):
     return loss, dWs, dbs
 
 
-def grad_norms(Ws, bs, X, Y, drop_identity=False, scale=1.0):
+def key_grad_norms(Ws, bs, X, Y, drop_identity=False, scale=1.0):
     rows = []
     for residual in (False, True):
         _, dWs, _ = _deep_loss_and_grads(Ws, bs, X, Y, residual, drop_identity)
@@ -272,7 +272,7 @@ def grad_norms(Ws, bs, X, Y, drop_identity=False, scale=1.0):
     return np.array(rows)
 
 
-def train_deep(Ws, bs, X, Y, eta, n_iter, drop_identity=False, sign=1.0, after=False):
+def key_train_deep(Ws, bs, X, Y, eta, n_iter, drop_identity=False, sign=1.0, after=False):
     out = []
     for residual in (False, True):
         W_, b_ = [W.copy() for W in Ws], [b.copy() for b in bs]
@@ -312,21 +312,21 @@ def _train_case(rng, **kw):
 
 exercise(
     "07.forward_signal",
-    reference=forward_signal,
+    reference=key_forward_signal,
     visible=[_signal_case(_r, L=4, n=3, N=5)],
     hidden=_signal_case,
     n_hidden=5,
     variants=[
         variant("Frobenius norm instead of the root mean square",
-                lambda Ws, bs, X: forward_signal(Ws, bs, X, norm=True),
+                lambda Ws, bs, X: key_forward_signal(Ws, bs, X, norm=True),
                 "the root mean square is √(mean of the squared entries) = ‖a‖_F / √(n·N): it does not "
                 "grow with the batch size."),
         variant("weighted inputs z instead of activations a",
-                lambda Ws, bs, X: forward_signal(Ws, bs, X, use_z=True),
+                lambda Ws, bs, X: key_forward_signal(Ws, bs, X, use_z=True),
                 "measure the signal each layer hands on, a^[l] (for the residual network a^[l-1] + "
                 "tanh(z^[l])), not z^[l]."),
         variant("input a^[1] = x left out",
-                lambda Ws, bs, X: forward_signal(Ws, bs, X, skip_input=True),
+                lambda Ws, bs, X: key_forward_signal(Ws, bs, X, skip_input=True),
                 "include layer 1, the input a^[1] = x: each row has len(Ws) + 1 entries, so the "
                 "collapse can be read against where the signal started."),
     ],
@@ -335,17 +335,17 @@ exercise(
 
 exercise(
     "07.grad_norms",
-    reference=lambda Ws, bs, X, Y: grad_norms(Ws, bs, X, Y),
+    reference=lambda Ws, bs, X, Y: key_grad_norms(Ws, bs, X, Y),
     visible=[_deep_case(_r, L=4, n=3, N=5)],
     hidden=_deep_case,
     n_hidden=5,
     variants=[
         variant("identity term dropped in the residual backward",
-                lambda Ws, bs, X, Y: grad_norms(Ws, bs, X, Y, drop_identity=True),
+                lambda Ws, bs, X, Y: key_grad_norms(Ws, bs, X, Y, drop_identity=True),
                 "in the residual network ∂C/∂a^[l-1] = ∂C/∂a^[l] + (W^[l])ᵀ δ^[l]: the skip carries the "
                 "gradient down unchanged. Your residual row looks like the plain backward."),
         variant("cost not divided by N",
-                lambda Ws, bs, X, Y: grad_norms(Ws, bs, X, Y, scale=X.shape[1]),
+                lambda Ws, bs, X, Y: key_grad_norms(Ws, bs, X, Y, scale=X.shape[1]),
                 "the cost (9) averages over the N columns, so ∂C/∂a^[L] = (a^[L] − y)/N."),
     ],
     what="per-layer ‖∂C/∂W^[l]‖, plain (row 0) and residual (row 1)",
@@ -353,22 +353,22 @@ exercise(
 
 exercise(
     "07.train_deep",
-    reference=lambda Ws, bs, X, Y, eta, n_iter: train_deep(Ws, bs, X, Y, eta, n_iter),
+    reference=lambda Ws, bs, X, Y, eta, n_iter: key_train_deep(Ws, bs, X, Y, eta, n_iter),
     visible=[_train_case(_r, L=4, n=3, N=5)],
     hidden=_train_case,
     n_hidden=5,
     rtol=1e-6, atol=1e-9,
     variants=[
         variant("loss recorded after the update",
-                lambda Ws, bs, X, Y, eta, n_iter: train_deep(Ws, bs, X, Y, eta, n_iter, after=True),
+                lambda Ws, bs, X, Y, eta, n_iter: key_train_deep(Ws, bs, X, Y, eta, n_iter, after=True),
                 "record the loss of the weights you take the gradient at, before the update: "
                 "losses[k] is the cost before step k (losses[0] is the cost at the initial weights)."),
         variant("identity term dropped in the residual backward",
-                lambda Ws, bs, X, Y, eta, n_iter: train_deep(Ws, bs, X, Y, eta, n_iter, drop_identity=True),
+                lambda Ws, bs, X, Y, eta, n_iter: key_train_deep(Ws, bs, X, Y, eta, n_iter, drop_identity=True),
                 "your residual row trains with the wrong gradient: the skip adds ∂C/∂a^[l] to "
                 "∂C/∂a^[l-1] (the identity term)."),
         variant("gradient ascent",
-                lambda Ws, bs, X, Y, eta, n_iter: train_deep(Ws, bs, X, Y, eta, n_iter, sign=-1.0),
+                lambda Ws, bs, X, Y, eta, n_iter: key_train_deep(Ws, bs, X, Y, eta, n_iter, sign=-1.0),
                 "gradient descent moves against the gradient: W ← W − η ∂C/∂W."),
     ],
     what="full-batch gradient-descent loss curves, plain (row 0) and residual (row 1)",

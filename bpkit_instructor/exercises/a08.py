@@ -25,7 +25,7 @@ def _relu_prime(z):
 
 
 # ---------------------------------------------------------------- L2 in a network
-def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=False, per_example=False,
+def key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=False, per_example=False,
                       half=True, penalty_in_cost=True):
     N = X.shape[1]
     z2 = W2 @ X + b2
@@ -59,29 +59,29 @@ def _l2_case(rng, n=None, h=None, m=None, N=None):
 _r = np.random.default_rng(801)
 exercise(
     "08.l2_loss_and_grads",
-    reference=l2_loss_and_grads,
+    reference=key_l2_loss_and_grads,
     visible=[_l2_case(_r, n=2, h=3, m=1, N=4), _l2_case(_r, n=1, h=4, m=2, N=5)],
     hidden=_l2_case,
     n_hidden=6,
     variants=[
         variant("biases penalised too",
-                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=True),
+                lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=True),
                 "weight decay penalises the weights only: the biases' gradients are the plain data "
                 "gradients, and (λ/2)‖b‖² is not part of C_reg."),
         variant("penalty divided by N",
-                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, per_example=True),
+                lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, per_example=True),
                 "the 1/N averages the data term over the examples; the penalty (λ/2)Σ‖W‖² is added once "
                 "to the averaged cost, so its gradient is λW, not λW/N."),
         variant("½ missing (λ‖W‖², gradient 2λW)",
-                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, half=False),
+                lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, half=False),
                 "this course's penalty is (λ/2)Σ_l‖W^[l]‖²: with the ½ the derivative of the square "
                 "leaves exactly λ."),
         variant("penalty missing from the cost",
-                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalty_in_cost=False),
+                lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalty_in_cost=False),
                 "the gradients include the decay but the returned cost does not: C_reg = C + "
                 "(λ/2)(‖W2‖² + ‖W3‖²)."),
         variant("no L2 at all",
-                lambda W2, b2, W3, b3, X, Y, lam: l2_loss_and_grads(W2, b2, W3, b3, X, Y, 0.0),
+                lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, 0.0),
                 "this is the unregularised cost and gradient: add the penalty to C and its gradient "
                 "to each ∂C/∂W."),
     ],
@@ -91,7 +91,7 @@ exercise(
 
 
 # ---------------------------------------------------------------- dropout inside a network
-def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True, scale="1-p", keep=True, eval_mode="off"):
+def key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True, scale="1-p", keep=True, eval_mode="off"):
     a2 = _relu(W2 @ X + b2)
     if train:
         m = mask if keep else 1.0 - mask
@@ -104,7 +104,7 @@ def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True, scale="1-p", kee
     return W3 @ a2 + b3
 
 
-def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=True, scale_back=True,
+def key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=True, scale_back=True,
                          undropped=False, relu_prime=True):
     N = X.shape[1]
     z2 = W2 @ X + b2
@@ -157,20 +157,20 @@ def _dropb_case(rng, **kw):
 
 exercise(
     "08.dropout_net_train",
-    reference=dropout_net_forward,
+    reference=key_dropout_net_forward,
     visible=[_drop_case(_r, n=2, h=3, m=1, N=4, p=0.25), _drop_case(_r)],
     hidden=_drop_case,
     n_hidden=6,
     variants=[
         variant("no rescaling",
-                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="none"),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="none"),
                 "inverted dropout divides the kept units by the keep probability 1 − p, so the expected "
                 "input of layer 3 stays a^[2] and nothing has to change at evaluation time."),
         variant("rescaled by 1/p",
-                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="p"),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="p"),
                 "p is the DROP probability; the kept units survive with probability 1 − p, divide by 1 − p."),
         variant("mask inverted (kept the dropped units)",
-                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, keep=False),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, keep=False),
                 "your output is what the network gives when exactly the DROPPED units are kept: mask == 1 "
                 "means keep, so multiply a^[2] by mask, not by 1 − mask."),
     ],
@@ -180,17 +180,17 @@ exercise(
 
 exercise(
     "08.dropout_net_eval",
-    reference=dropout_net_forward,
+    reference=key_dropout_net_forward,
     visible=[_drop_case(_r, train=False, n=2, h=3, m=1, N=4, p=0.25), _drop_case(_r, train=False)],
     hidden=lambda rng: _drop_case(rng, train=False),
     n_hidden=6,
     variants=[
         variant("mask applied in eval mode",
-                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="mask"),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="mask"),
                 "at evaluation (train=False) dropout is switched off: layer 3 sees a^[2] unchanged, the "
                 "mask is ignored."),
         variant("scaled by 1 − p in eval mode",
-                lambda X, W2, b2, W3, b3, p, mask, train=True: dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="scaled"),
+                lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="scaled"),
                 "that is the old, non-inverted dropout; with inverted dropout the scaling already happened "
                 "in training, so evaluation uses a^[2] as it is."),
     ],
@@ -200,25 +200,25 @@ exercise(
 
 exercise(
     "08.dropout_net_backward",
-    reference=dropout_net_backward,
+    reference=key_dropout_net_backward,
     visible=[_dropb_case(_r, n=2, h=3, m=1, N=4, p=0.25), _dropb_case(_r, n=1, h=4, m=2, N=3)],
     hidden=_dropb_case,
     n_hidden=6,
     variants=[
         variant("mask forgotten in the backward pass",
-                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=False),
+                lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=False),
                 "a dropped unit did not reach layer 3, so no gradient comes back to it: multiply "
                 "∂C/∂ã^[2] by the same mask/(1 − p) the forward pass used."),
         variant("no rescaling in the backward pass",
-                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, scale_back=False),
+                lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, scale_back=False),
                 "the forward pass multiplied a^[2] by mask/(1 − p); its derivative is that same factor, "
                 "1/(1 − p) included."),
         variant("∂C/∂W3 with the undropped activations",
-                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, undropped=True),
+                lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, undropped=True),
                 "layer 3's input in training was ã^[2] = a^[2] ∘ mask/(1 − p), so ∂C/∂W3 = δ^[3] (ã^[2])ᵀ / N "
                 "(25) uses what layer 3 actually saw."),
         variant("relu′ missing",
-                lambda X, Y, W2, b2, W3, b3, p, mask: dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, relu_prime=False),
+                lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, relu_prime=False),
                 "after the dropout comes the activation: δ^[2] = ∂C/∂a^[2] ∘ relu′(z^[2]) (23)."),
     ],
     protect=["bpkit.layers.Dropout"],
@@ -227,7 +227,7 @@ exercise(
 
 
 # ---------------------------------------------------------------- early stopping
-def early_stopping(val_losses, patience, mode="right"):
+def key_early_stopping(val_losses, patience, mode="right"):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, v in enumerate(val_losses, start=1):
         improved = v <= best if mode == "ties" else v < best
@@ -286,7 +286,7 @@ def _es_case(rng):
 
 exercise(
     "08.early_stopping",
-    reference=lambda val_losses, patience: early_stopping(val_losses, patience),
+    reference=lambda val_losses, patience: key_early_stopping(val_losses, patience),
     visible=[{"val_losses": np.array([1.0, 0.8, 0.7, 0.75, 0.7, 0.65, 0.66, 0.68, 0.69, 0.6, 0.62, 0.55,
                                       0.58, 0.6, 0.57, 0.56, 0.5]), "patience": 3},
              {"val_losses": np.array([2.0, 1.5, 1.6, 1.4, 1.3, 1.35, 1.3, 1.2, 1.25, 1.3, 1.28, 1.15]),
@@ -295,25 +295,25 @@ exercise(
     n_hidden=6,
     variants=[
         variant("stops one epoch late",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="late"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="late"),
                 "you stop after patience + 1 bad epochs (`wait > patience`); stop as soon as `patience` "
                 "epochs in a row brought no improvement (`wait >= patience`)."),
         variant("stops one epoch early",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="early"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="early"),
                 "you stop after patience − 1 bad epochs; wait for `patience` epochs in a row without "
                 "improvement — an improvement may still come at the last one."),
         variant("never stops (best over all epochs)",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="never"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="never"),
                 "early stopping must STOP: once `patience` epochs in a row brought no improvement, the "
                 "later epochs are never trained, so their losses cannot choose the best epoch."),
         variant("counter not reset on improvement",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="noreset"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="noreset"),
                 "patience counts bad epochs IN A ROW: set the counter back to 0 at every improvement."),
         variant("a tie counted as an improvement",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="ties"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="ties"),
                 "only a strictly lower validation loss is an improvement; a tie counts as a bad epoch."),
         variant("epochs counted from 0",
-                lambda val_losses, patience: early_stopping(val_losses, patience, mode="zero"),
+                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="zero"),
                 "epochs are counted from 1: val_losses[0] is the loss after epoch 1."),
     ],
     protect=["bpkit.optim.EarlyStopping"],
