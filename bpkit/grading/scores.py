@@ -181,3 +181,99 @@ def leaky_init(case, output):
                        "Derive Var(w) from Var z^[l] = n_in Var(w) E[(a^[l−1])²].")
     return True, (f"{dist} entries, mean ≈ 0, and n_in · Var(w) · E[a²]/Var z = {gain:.3f} "
                   f"(1 within {Z_MAX * sd_rel:.2f}): the variance is kept from layer to layer.")
+
+
+
+# --- 10.topological_order ------------------------------------------------------------------
+
+def topological_order(case, output):
+    """A valid order lists every node reachable from the root exactly once, each AFTER all its
+    children (micrograd's order; backward() walks it in reverse)."""
+    children, root = case["children"], int(case["root"])
+    order = np.asarray(output, dtype=float).ravel()
+    if order.size and not np.all(order == np.round(order)):
+        return False, "return a list of node indices (integers)."
+    order = [int(v) for v in order]
+    reachable, stack = set(), [root]
+    while stack:
+        v = stack.pop()
+        if v not in reachable:
+            reachable.add(v)
+            stack.extend(children[v])
+    if len(order) != len(set(order)):
+        dup = sorted({v for v in order if order.count(v) > 1})
+        return False, (f"node(s) {dup[:5]} appear more than once: a node reachable by several paths "
+                       "must be visited once (keep a set of visited nodes).")
+    if set(order) != reachable:
+        missing, extra = sorted(reachable - set(order)), sorted(set(order) - reachable)
+        if missing:
+            return False, f"{len(missing)} node(s) reachable from the root are missing (e.g. {missing[:3]})."
+        return False, f"node(s) {extra[:3]} are not reachable from the root: start the search at the root."
+    position = {v: i for i, v in enumerate(order)}
+    for v in order:
+        for c in children[v]:
+            if position[c] > position[v]:
+                return False, (f"node {v} comes before its child {c}: list a node only after all its "
+                               "children (append it after the recursive calls).")
+    return True, f"a valid topological order of the {len(order)} nodes reachable from the root."
+
+
+
+# --- 11.accuracy (the capstone) ------------------------------------------------------------
+# The data set: two interleaved spirals of two turns (bpkit.data.spirals), generated offline from
+# a seed. The bar is set where the reference (residual blocks + batch norm + dropout, momentum,
+# step decay, the budget below) clears it with margin, and the same widths without batch norm and
+# skips, trained on the same budget, do not (tests/test_capstone.py measures both).
+CAPSTONE_BUDGET = {"n_train": 1200, "hidden": 16, "blocks": 6, "epochs": 20, "batch_size": 32,
+                   "eta0": 0.05, "beta": 0.9, "drop": 0.5, "every": 8, "p": 0.1}
+CAPSTONE_BAR = 0.85
+CAPSTONE_N_TEST = 4000
+_CAPSTONE_TEST_SALT = 911
+
+
+def capstone_data(n, rng):
+    """(X (2, n), y (n,)) of the capstone's data set: spirals with 2 turns, no noise."""
+    from bpkit.data import spirals
+    return spirals(n, noise=0.0, turns=2.0, rng=rng)
+
+
+def capstone_scores(params, X, eps=1e-5):
+    """Eval-mode scores of the capstone architecture (running statistics, no dropout)."""
+    K = sum(1 for k in params if str(k).startswith("V"))
+
+    def bn(u, i):
+        return (params[f"gamma{i}"] * (u - params[f"mean{i}"]) / np.sqrt(params[f"var{i}"] + eps)
+                + params[f"beta{i}"])
+
+    h = np.maximum(bn(params["W0"] @ X, 0), 0)
+    for k in range(1, K + 1):
+        h = h + params[f"V{k}"] @ np.maximum(bn(params[f"W{k}"] @ h, k), 0) + params[f"c{k}"]
+    return params["Wout"] @ h + params["bout"]
+
+
+def capstone_accuracy(case, output):
+    """Accuracy of the returned parameters on CAPSTONE_N_TEST held-out points drawn from the
+    case's data seed and a salt: the same answer always gets the same grade."""
+    if not isinstance(output, dict) or "W0" not in output:
+        return False, 'return the trained parameters as a dict {"W0": ..., "gamma0": ..., ...}.'
+    K = sum(1 for k in output if str(k).startswith("V"))
+    need = {"W0", "gamma0", "beta0", "mean0", "var0", "Wout", "bout"} | {
+        f"{p}{k}" for k in range(1, K + 1) for p in ("W", "gamma", "beta", "mean", "var", "V", "c")}
+    if set(map(str, output)) != need:
+        missing, extra = sorted(need - set(map(str, output))), sorted(set(map(str, output)) - need)
+        return False, f"parameter keys: missing {missing[:6]}, unexpected {extra[:6]}."
+    rng = np.random.default_rng([_CAPSTONE_TEST_SALT, int(case["data_seed"])])
+    X, y = capstone_data(CAPSTONE_N_TEST, rng)
+    try:
+        with np.errstate(all="ignore"):
+            S = capstone_scores(output, X)
+    except Exception as err:                       # shapes that do not chain
+        return False, f"could not run the network on held-out points: {type(err).__name__}: {err}"
+    if S.shape != (2, CAPSTONE_N_TEST):
+        return False, f"the network outputs shape {S.shape} on held-out points, expected {(2, CAPSTONE_N_TEST)}."
+    acc = float(np.mean(S.argmax(axis=0) == y))
+    if not acc >= CAPSTONE_BAR:
+        return False, (f"accuracy {acc:.1%} on {CAPSTONE_N_TEST} held-out points; needs at least "
+                       f"{CAPSTONE_BAR:.0%}. Check the gradients (11.model_gradients), that the running "
+                       "statistics are stored, and the budget.")
+    return True, f"accuracy {acc:.1%} on {CAPSTONE_N_TEST} held-out points (≥ {CAPSTONE_BAR:.0%})."

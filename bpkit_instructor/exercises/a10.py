@@ -1,0 +1,385 @@
+"""Assignment 10 — reverse-mode automatic differentiation from scratch (the answer key).
+
+Programs are plain strings, one statement `name = expression` per line; the last line assigns
+`out`. Expressions use the inputs (a dict name -> float), earlier names, numbers, + − * / ** (a
+number as exponent), unary −, and tanh(·), exp(·), log(·), relu(·). The student's
+`gradients(program, values)` runs the program on their own Value class and returns
+(out.data, {input name: ∂out/∂input}).
+
+The references here are functional (an AST walk that records a tape, then a reverse sweep), so
+that a variant's source pasted into a notebook needs nothing but numpy and these functions.
+
+Graphs for the topological order are plain data: children[i] lists the nodes node i was computed
+from (micrograd's `_prev`); an order is valid when every node comes AFTER all its children and
+each node reachable from the root appears once (scored key-free: bpkit.grading.scores).
+
+The memory exercise counts the nodes of a micrograd MLP's graph (one example, outputs only):
+a neuron with n inputs is built as act = b; act = act + w_i * x_i (i = 1..n); out = act.tanh().
+"""
+import ast
+
+import numpy as np
+
+from bpkit.grading import scores
+from bpkit.grading.registry import exercise, variant
+
+_FUNCS = ("tanh", "exp", "log", "relu")
+
+
+# ============================================================ the reference: a tape
+def _run(program, values, bugs=(), kinks=None):
+    """Evaluate the program, recording a tape [(value, [(parent, local derivative), ...])]; then
+    sweep it in reverse. Returns (out value, {input: gradient})."""
+    tape, env = [], {}
+
+    def leaf(v):
+        tape.append((float(v), []))
+        return len(tape) - 1
+
+    def node(v, parents):
+        tape.append((float(v), parents))
+        return len(tape) - 1
+
+    def val(i):
+        return tape[i][0] if isinstance(i, int) else i[1]
+
+    def ev(e):
+        # returns an int (a tape node) or ("const", number)
+        if isinstance(e, ast.Constant):
+            return ("const", float(e.value))
+        if isinstance(e, ast.Name):
+            return env[e.id]
+        if isinstance(e, ast.UnaryOp) and isinstance(e.op, ast.USub):
+            a = ev(e.operand)
+            if not isinstance(a, int):
+                return ("const", -a[1])
+            return node(-val(a), [(a, -1.0)])
+        if isinstance(e, ast.Call):
+            a = ev(e.args[0])
+            x = val(a)
+            f = e.func.id
+            if f == "tanh":
+                t = np.tanh(x)
+                d = (1 - t) if "tanh-no-square" in bugs else (1 - t * t)
+                return node(t, [(a, d)])
+            if f == "exp":
+                y = np.exp(x)
+                return node(y, [(a, x if "exp-input" in bugs else y)])
+            if f == "log":
+                return node(np.log(x), [(a, np.log(x) if "log-as-log" in bugs else 1.0 / x)])
+            if f == "relu":
+                if kinks is not None:
+                    kinks.append(abs(x))
+                y = max(x, 0.0)
+                return node(y, [(a, 1.0 if "relu-always-one" in bugs else float(x > 0))])
+            raise ValueError(f"unknown function {f}")
+        if isinstance(e, ast.BinOp):
+            a, b = ev(e.left), ev(e.right)
+            x, y = val(a), val(b)
+            op = type(e.op)
+            if op is ast.Pow:
+                k = y
+                d = k * x ** k if "pow-no-minus-one" in bugs else k * x ** (k - 1)
+                return node(x ** k, [(a, d)])
+            if op is ast.Sub and not isinstance(a, int) and "rsub-swapped" in bugs:
+                return node(y - x, [(b, 1.0)])
+            if op is ast.Div and not isinstance(a, int) and "rdiv-swapped" in bugs:
+                return node(y / x, [(b, 1.0 / x)])
+            if op is ast.Add:
+                v, da, db = x + y, 1.0, 1.0
+            elif op is ast.Sub:
+                v, da, db = x - y, 1.0, -1.0
+            elif op is ast.Mult:
+                v, da, db = x * y, y, x
+            elif op is ast.Div:
+                v, da, db = x / y, 1.0 / y, (x / y ** 2 if "div-sign" in bugs else -x / y ** 2)
+            else:
+                raise ValueError(f"unknown operator {op.__name__}")
+            parents = [(p, d) for p, d in ((a, da), (b, db)) if isinstance(p, int)]
+            return node(v, parents) if parents else ("const", v)
+        raise ValueError(f"unsupported expression {ast.dump(e)}")
+
+    for name, v in values.items():
+        env[name] = leaf(v)
+    inputs = dict(env)
+    for stmt in ast.parse(program).body:
+        env[stmt.targets[0].id] = ev(stmt.value)
+    out = env["out"]
+    grad = [0.0] * len(tape)
+    if not isinstance(out, int):
+        return float(out[1]), {k: 0.0 for k in inputs}
+    grad[out] = 0.0 if "no-seed" in bugs else 1.0
+    if "recursive" in bugs:
+        def push(i):
+            for p, d in tape[i][1]:
+                grad[p] += grad[i] * d
+            for p, _ in tape[i][1]:
+                push(p)
+        push(out)
+    else:
+        for i in range(out, -1, -1):        # the tape is in creation order: a topological order
+            for p, d in tape[i][1]:
+                if "overwrite" in bugs:
+                    grad[p] = grad[i] * d
+                else:
+                    grad[p] += grad[i] * d
+    return float(tape[out][0]), {k: float(grad[i]) for k, i in inputs.items()}
+
+
+# ------------------------------------------------------------------ random programs
+_BASIC = ["{a} + {b}", "{a} * {b}", "tanh({a})", "{c} * {a}", "{a} + {c}", "{a} * {a}", "tanh({a}) * {b}"]
+_NEW = ["{a} - {b}", "{c} - {a}", "{a} / ({b} * {b} + 1.0)", "{c} / ({a} * {a} + 1.0)", "{a} ** {k}",
+        "exp(0.5 * {a})", "log({a} * {a} + 1.0)", "relu({a})", "-{a}", "relu({a} - {b})"]
+
+
+def _program(rng, patterns, required=(), n_extra=2):
+    """Random inputs, one line per pattern (every `required` one, plus `n_extra` drawn from
+    `patterns`), operands drawn from the inputs and earlier lines; every line reaches `out`."""
+    names = ["x", "y", "z", "w"][: int(rng.integers(2, 5))]
+    values = {n: round(float(rng.uniform(-1.5, 1.5)), 4) for n in names}
+    pats = list(required) + [patterns[int(i)] for i in rng.integers(0, len(patterns), size=n_extra)]
+    pats = [pats[int(i)] for i in rng.permutation(len(pats))]
+    lines, avail = [], list(names)
+    for i, pat in enumerate(pats):
+        a, b = rng.choice(avail, size=2)
+        expr = pat.format(a=a, b=b, c=round(float(rng.uniform(-2, 2)), 2) or 0.5,
+                          k=int(rng.integers(2, 4)))
+        lines.append(f"h{i} = {expr}")
+        avail.append(f"h{i}")
+    n = len(lines)
+    rest = " + ".join(f"h{i}" for i in range(n - 2)) or "x"
+    # the last two lines multiply; all the others reach out through one tanh (shared: fan-out)
+    lines.append(f"out = h{n - 1} * h{n - 2} + tanh(0.5 * ({rest}))")
+    return {"program": "\n".join(lines), "values": values}
+
+
+def _differs(a, b):
+    va = np.array([a[0], *[a[1][k] for k in sorted(a[1])]])
+    vb = np.array([b[0], *[b[1][k] for k in sorted(b[1])]])
+    return not np.allclose(va, vb, rtol=1e-6, atol=1e-9)
+
+
+def _safe(case, bugs_to_see):
+    """Keep a drawn program? Finite and moderate values, no relu input within 1e-3 of its kink,
+    and every listed mistake changes the answer."""
+    kinks = []
+    try:
+        with np.errstate(all="raise"):
+            ref = _run(**case, kinks=kinks)
+    except (FloatingPointError, OverflowError, ValueError, ZeroDivisionError):
+        return False
+    if not np.all(np.isfinite([ref[0], *ref[1].values()])) or abs(ref[0]) > 1e4:
+        return False
+    if kinks and min(kinks) < 1e-3:
+        return False
+    return all(_differs(_run(**case, bugs=(b,)), ref) for b in bugs_to_see)
+
+
+_BASIC_BUGS = ("overwrite", "recursive", "no-seed", "tanh-no-square")
+_NEW_BUGS = ("pow-no-minus-one", "rsub-swapped", "rdiv-swapped", "div-sign", "exp-input", "relu-always-one")
+
+
+def _basic_case(rng):
+    while True:
+        case = _program(rng, _BASIC, n_extra=int(rng.integers(3, 6)))
+        if _safe(case, _BASIC_BUGS):
+            return case
+
+
+_NEW_REQUIRED = ["{c} - {a}", "{c} / ({a} * {a} + 1.0)", "{a} ** {k}", "exp(0.5 * {a})",
+                 "relu({a} - {b})", "log({a} * {a} + 1.0)"]
+
+
+def _new_case(rng):
+    while True:
+        case = _program(rng, _NEW + _BASIC[:3], required=_NEW_REQUIRED, n_extra=int(rng.integers(1, 3)))
+        if _safe(case, _NEW_BUGS):
+            return case
+
+
+_VIS_BASIC = [
+    {"program": "h = x * w + b\nout = tanh(h) * h", "values": {"x": 0.5, "w": -1.5, "b": 0.25}},
+    {"program": "h0 = x * x\nh1 = h0 + y\nh2 = tanh(h1)\nout = h2 * h1 + h0 * y",
+     "values": {"x": 0.8, "y": -0.3}},
+    _basic_case(np.random.default_rng(101)),
+]
+_VIS_NEW = [
+    {"program": "h0 = 2.0 - x\nh1 = 1.0 / (h0 * h0 + 1.0)\nout = h1 ** 3 + exp(0.5 * x) * h0",
+     "values": {"x": 0.7}},
+    {"program": "h0 = x / (y * y + 1.0)\nh1 = log(h0 * h0 + 1.0)\nh2 = relu(y - h0)\nh3 = relu(h0 - y)\nout = h1 * (h2 + h3) - x",
+     "values": {"x": 1.3, "y": -0.4}},
+    _new_case(np.random.default_rng(102)),
+]
+
+
+exercise(
+    "10.value_basic",
+    reference=_run,
+    visible=_VIS_BASIC,
+    hidden=_basic_case,
+    n_hidden=6,
+    variants=[
+        variant("gradients overwritten (= instead of +=)",
+                lambda program, values: _run(program, values, bugs=("overwrite",)),
+                "a node used twice (x * x, or an intermediate that feeds two nodes) receives a gradient "
+                "from EACH use: accumulate with +=, as the multivariable chain rule sums over paths."),
+        variant("recursive backward instead of a topological order",
+                lambda program, values: _run(program, values, bugs=("recursive",)),
+                "calling _backward on a node before ALL its parents have added their share pushes an "
+                "incomplete gradient (and pushes it again later): sort the graph topologically, then "
+                "call _backward once per node, in reverse order."),
+        variant("out.grad not seeded with 1",
+                lambda program, values: _run(program, values, bugs=("no-seed",)),
+                "backward() starts with ∂out/∂out = 1: set self.grad = 1.0 before the reverse sweep."),
+        variant("tanh′ written as 1 − tanh(x)",
+                lambda program, values: _run(program, values, bugs=("tanh-no-square",)),
+                "d tanh(x)/dx = 1 − tanh²(x): square the output t."),
+    ],
+    what="(out, {input: ∂out/∂input}) of programs with +, *, tanh and shared intermediates",
+)
+
+exercise(
+    "10.value_ops",
+    reference=_run,
+    visible=_VIS_NEW,
+    hidden=_new_case,
+    n_hidden=6,
+    variants=[
+        variant("power rule without the − 1",
+                lambda program, values: _run(program, values, bugs=("pow-no-minus-one",)),
+                "d(xᵏ)/dx = k·x^(k−1)."),
+        variant("reflected subtraction with its operands swapped",
+                lambda program, values: _run(program, values, bugs=("rsub-swapped",)),
+                "2.0 - x calls x.__rsub__(2.0), which must return 2.0 − x (other − self), not x − 2.0."),
+        variant("reflected division with its operands swapped",
+                lambda program, values: _run(program, values, bugs=("rdiv-swapped",)),
+                "1.0 / x calls x.__rtruediv__(1.0), which must return 1.0 / x (other / self)."),
+        variant("quotient rule with the wrong sign",
+                lambda program, values: _run(program, values, bugs=("div-sign",)),
+                "∂(a/b)/∂b = −a/b²: the derivative of 1/b is −1/b²."),
+        variant("exp′ from the input",
+                lambda program, values: _run(program, values, bugs=("exp-input",)),
+                "d eˣ/dx = eˣ: the local derivative is the OUTPUT of the node, not its input."),
+        variant("relu′ always 1",
+                lambda program, values: _run(program, values, bugs=("relu-always-one",)),
+                "relu′(x) = 1 if x > 0, else 0: no gradient flows where the unit was off."),
+    ],
+    what="(out, {input: ∂out/∂input}) of programs with −, /, **, exp, log, relu",
+)
+
+
+# ============================================================ the topological order
+def _topo(children, root, *, visited=True, reverse=False, direct=False):
+    order, seen = [], set()
+
+    def build(v):
+        if visited and v in seen:
+            return
+        seen.add(v)
+        for c in children[v]:
+            if not direct or v == root:
+                if direct:
+                    order.append(c)
+                else:
+                    build(c)
+        if not direct:
+            order.append(v)
+    build(root)
+    if direct:
+        order.append(root)
+    return order[::-1] if reverse else order
+
+
+def _graph_case(rng):
+    """A random DAG in creation order (children have smaller indices), with shared nodes; the
+    root is the last node; some nodes are not reachable from it."""
+    n = int(rng.integers(6, 14))
+    children = [[] for _ in range(n)]
+    first_ops = int(rng.integers(2, 4))              # nodes 0..first_ops-1 are leaves
+    for v in range(first_ops, n):
+        k = int(rng.integers(1, 3))
+        children[v] = sorted({int(c) for c in rng.integers(0, v, size=k)})
+    children[n - 1] = sorted(set(children[n - 1]) | {n - 2, n - 3})
+    perm = rng.permutation(n)                       # hide the creation order in the numbering
+    inv = np.argsort(perm)
+    shuffled = [[int(perm[c]) for c in children[int(inv[v])]] for v in range(n)]
+    return {"children": shuffled, "root": int(perm[n - 1])}
+
+
+_VIS_TOPO = [
+    {"children": [[], [], [0, 1], [2, 0], [3, 2], []], "root": 4},
+    {"children": [[3, 5], [], [1], [2, 1], [], [4, 2]], "root": 0},
+    _graph_case(np.random.default_rng(103)),
+]
+
+exercise(
+    "10.topological_order",
+    reference=_topo,
+    score=scores.topological_order,
+    visible=_VIS_TOPO,
+    hidden=_graph_case,
+    n_hidden=6,
+    variants=[
+        variant("no visited set (shared nodes repeated)",
+                lambda children, root: _topo(children, root, visited=False),
+                "a node reachable by two paths is visited twice: keep a set of visited nodes and skip "
+                "those already in it, so each node appears once."),
+        variant("order reversed (root first)",
+                lambda children, root: _topo(children, root, reverse=True),
+                "the order this function returns lists every node AFTER its children (append a node "
+                "once all its children are in); backward() then walks it in reverse, root first."),
+        variant("only the root's direct children",
+                lambda children, root: _topo(children, root, direct=True),
+                "recurse: the children of the children are part of the graph too (depth-first search)."),
+    ],
+    what="a topological order (children before parents, each reachable node once) of random graphs",
+)
+
+
+# ============================================================ what reverse mode keeps in memory
+def _graph_size(sizes, *, leaves=True, bias=True, paths=False):
+    sizes = [int(s) for s in sizes]
+    if paths:
+        # a depth-first search without a visited set, from every output: count the visits.
+        # From a neuron's tanh with n inputs: 1 (tanh) + 1 (b) + n·(1 add + 1 mul + 1 w + X),
+        # X the visits below one input: 1 for an input leaf, else the previous layer's count.
+        visits = 1
+        for l in range(1, len(sizes)):
+            visits = 2 + sizes[l - 1] * (3 + visits)
+        return int(sizes[-1] * visits)
+    total = sizes[0] if leaves else 0
+    for l in range(1, len(sizes)):
+        n, m = sizes[l - 1], sizes[l]
+        ops = 2 * n + 1                                 # n products, n sums, one tanh
+        lv = (n + (1 if bias else 0)) if leaves else 0  # weights and the bias
+        total += m * (ops + lv - (0 if bias else 1))
+    return int(total)
+
+
+def _size_case(rng):
+    depth = int(rng.integers(2, 5))
+    return {"sizes": [int(v) for v in rng.integers(1, 5, size=depth)]}
+
+
+exercise(
+    "10.graph_size",
+    reference=_graph_size,
+    visible=[{"sizes": [2, 3, 1]}, {"sizes": [3, 4, 4, 2]}],
+    hidden=_size_case,
+    n_hidden=6,
+    variants=[
+        variant("leaves not counted",
+                lambda sizes: _graph_size(sizes, leaves=False),
+                "inputs, weights and biases are Value nodes too, and the graph keeps them: count every "
+                "node your topological order visits, leaves included."),
+        variant("nodes counted once per path (no visited set)",
+                lambda sizes: _graph_size(sizes, paths=True),
+                "a neuron of layer l − 1 feeds every neuron of layer l: counted once per path it is "
+                "visited many times. Count DISTINCT nodes (a set, or the length of a topological order)."),
+        variant("bias left out",
+                lambda sizes: _graph_size(sizes, bias=False),
+                "the neuron starts from its bias, act = b, then adds the products w_i·x_i: each "
+                "neuron has n + 1 parameter leaves, n products, n sums and one tanh."),
+    ],
+    what="the number of distinct Value nodes in the graph of a micrograd MLP's forward pass",
+)
