@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 # jupyter refuses to run as root without --allow-root
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
-.PHONY: lab test test-browser release grade-demo bench venv clean
+.PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,16 @@ $(VENV)/.installed-browser: $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
+# grading kernels run in a bubblewrap sandbox (bpkit/course/sandbox.py): Debian's `bubblewrap`
+sandbox:
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = "0" ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) \
+	  || echo "make: install bubblewrap (apt-get install -y bubblewrap) to grade in the sandbox"; }
+
 lab: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=. lectures/01-chain-rule.ipynb
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q
 
 test-browser: $(VENV)/.installed-browser
@@ -34,7 +40,7 @@ test-browser: $(VENV)/.installed-browser
 release: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli release
 
-grade-demo: $(VENV)/.installed
+grade-demo: $(VENV)/.installed sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli grade-demo
 
 # PyTorch is the reference of the engine benchmarks, never a dependency: a separate venv,
@@ -45,6 +51,10 @@ $(TORCH_VENV)/bin/python:
 
 bench: $(VENV)/.installed $(TORCH_VENV)/bin/python
 	BPKIT_TORCH_PYTHON="$(abspath $(TORCH_VENV))/bin/python" PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.run
+
+# the student distribution: lectures, exercises, a wheel of bpkit's student part (no answer key)
+bundle: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli bundle
 
 clean:
 	rm -rf submitted autograded feedback gradebook.db reports

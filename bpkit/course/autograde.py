@@ -201,14 +201,14 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     result["blank"] = fingerprint.is_blank(assignment, student, root)
     cells = grade_cells(assignment, root)
     result["max_score"] = sum(c["points"] for c in cells.values())
-    (autograded / ".bpkit-sandbox.json").unlink(missing_ok=True)  # a note of an earlier run
+    from bpkit.course import sandbox
+    sandbox.note_path(autograded).unlink(missing_ok=True)  # a note of an earlier run
     code, stderr = run_nbgrader(assignment, student, root, timeout)
     graded_nb = autograded / f"{assignment}.ipynb"
-    if (code != 0 or not graded_nb.exists()) and \
+    if (code != 0 or not graded_nb.exists()) and not sandbox.limits_hit(autograded) and \
             not name_error(stderr, submitted, assignment).startswith(DETERMINISTIC):
         # once more: a kernel that did not start on a loaded machine is not the student's fault
         code, stderr = run_nbgrader(assignment, student, root, timeout)
-    from bpkit.course import sandbox
     if code != 0 or not graded_nb.exists():
         limits = sandbox.limits_hit(autograded)
         result["error"] = limits[0] if limits else name_error(stderr, submitted, assignment)

@@ -10,6 +10,7 @@
   publish       release an assignment to the students through nbgrader's exchange (hub)
   collect       collect the newest submission of each student from the exchange
   return        write leak-free feedback and release it to the students
+  bundle        write the student distribution into dist/student/ (no answer key in it)
 """
 from __future__ import annotations
 
@@ -107,6 +108,10 @@ def main(argv=None):
     g.add_argument("--student", action="append", default=None, metavar="ID",
                    help="regrade only this student, whatever is stored; repeat for several "
                         "(default: every student who needs it)")
+    g.add_argument("--no-sandbox", action="store_true",
+                   help="run the students' kernels without the bubblewrap sandbox, with read "
+                        "access to the answer key and your files (default: sandboxed; autograde "
+                        "refuses, and says how to fix it, where no sandbox can be had)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="grade on a Dask cluster (e.g. tcp://10.0.0.5:8786) instead of local "
                         "processes (default: local processes)")
@@ -139,7 +144,16 @@ def main(argv=None):
                    help="grading processes run at once (default: cores + 1)")
     d.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                    help=f"{ids}; default: every assignment")
+    d.add_argument("--no-sandbox", action="store_true",
+                   help="grade without the bubblewrap sandbox (default: sandboxed)")
+    b = sub.add_parser("bundle", help="write the student distribution (lectures, exercises, "
+                       "a wheel of bpkit's student part) into dist/student/")
+    b.add_argument("--out", default=None, metavar="FOLDER",
+                   help="where to write it (default: dist/student under the course root)")
     args = p.parse_args(argv)
+    if getattr(args, "no_sandbox", False):
+        from bpkit.course.autograde import SANDBOX_ENV
+        os.environ[SANDBOX_ENV] = "off"
     try:
         for a in ([args.assignment] if isinstance(getattr(args, "assignment", None), str)
                   else getattr(args, "assignment", None) or []) + \
@@ -159,6 +173,10 @@ def _run(args) -> int:
         for a in args.assignments or paths.assignments():
             print(released.write(a.split("-", 1)[0]))
     elif args.cmd == "simulate":
+        for a in args.assignments or paths.assignments():
+            if not paths.notebook("exercises", a).exists():
+                raise CourseError(f"{a} is not released yet: run `bpkit release {a}` first "
+                                  "(the synthetic class starts from exercises/)")
         roster = simulate.simulate(args.students, args.seed, assignments=args.assignments or None)
         for row in roster:
             print(f"{row['student']}\t{row['assignment']}\t{row['note']}")
@@ -208,6 +226,9 @@ def _run(args) -> int:
             return 2
     elif args.cmd == "grade-demo":
         grade_demo(args.students, args.seed, args.workers, args.assignments or None)
+    elif args.cmd == "bundle":
+        from bpkit.course import bundle
+        print(bundle.bundle(out=args.out))
     return 0
 
 

@@ -15,7 +15,7 @@ runs the real ipykernel inside ``bwrap``:
 * limits per kernel: address space (memory), CPU time, size of any file written, number of
   processes and threads (a pids cgroup where the machine offers one), bytes of output, and the
   size of the answers folder (watched; the kernel is stopped past it). A kernel that hits a limit
-  leaves a note (``.bpkit-sandbox.json``) that autograde turns into a named flag.
+  leaves a note (``.bpkit-sandbox-ASSIGNMENT.json`` beside its folder) that autograde turns into a named flag.
 
 The re-judge runs outside the sandbox, with the key, in bpkit.grading.judge.
 """
@@ -143,9 +143,12 @@ def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
     return argv
 
 
-def _set_limits():
-    """In the child, before bwrap: rlimits that bubblewrap and the kernel inherit."""
+def _set_limits(cgroup=None):
+    """In the child, before bwrap: rlimits (and the pids cgroup) that bwrap and the kernel
+    inherit."""
     os.setsid()
+    if cgroup is not None:
+        cgroup.join()
     for lim, value in ((resource.RLIMIT_AS, LIMITS["memory_bytes"]),
                        (resource.RLIMIT_CPU, LIMITS["cpu_seconds"]),
                        (resource.RLIMIT_FSIZE, LIMITS["file_bytes"]),
@@ -175,10 +178,11 @@ class _PidsCgroup:
                 except OSError:
                     pass
 
-    def add(self, pid):
+    def join(self):
+        """Move the calling process into the cgroup (its children follow)."""
         if self.path:
             with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
-                f.write(str(pid))
+                f.write(str(os.getpid()))
 
     def close(self):
         if self.path:
@@ -201,9 +205,16 @@ def _folder_bytes(path) -> int:
     return total
 
 
+def note_path(folder) -> Path:
+    """Where a kernel's limit note goes: beside the autograded folder, which nbgrader removes
+    when grading fails."""
+    folder = Path(folder)
+    return folder.parent / f"{NOTE[:-5]}-{folder.name}.json"
+
+
 def _note(cwd, limit, detail):
     try:
-        with open(os.path.join(cwd, NOTE), "w") as f:
+        with open(note_path(cwd), "w") as f:
             json.dump({"limit": limit, "detail": detail}, f)
     except OSError:
         pass
@@ -224,9 +235,8 @@ def launch(connection_file: str) -> int:
     inner = os.path.join(ipc_dir, "connection.json")
     shutil.copyfile(connection_file, inner)
     cgroup = _PidsCgroup()
-    child = subprocess.Popen(_bwrap_argv(inner, cwd, answers), preexec_fn=_set_limits,
-                             stdin=subprocess.DEVNULL)
-    cgroup.add(child.pid)
+    child = subprocess.Popen(_bwrap_argv(inner, cwd, answers),
+                             preexec_fn=lambda: _set_limits(cgroup), stdin=subprocess.DEVNULL)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, lambda s, _f: _forward(child, s))
     stop = threading.Event()
@@ -236,15 +246,15 @@ def launch(connection_file: str) -> int:
             if _folder_bytes(answers) > LIMITS["answers_bytes"]:
                 _note(cwd, "disk", f"more than {LIMITS['answers_bytes'] >> 20} MiB written")
                 _forward(child, signal.SIGKILL)
+                child.wait()
+                shutil.rmtree(answers, ignore_errors=True)  # the junk goes; the answers were void
                 return
 
     threading.Thread(target=watch, daemon=True).start()
     code = child.wait()
     stop.set()
-    if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU, -signal.SIGKILL) and not os.path.exists(
-            os.path.join(cwd, NOTE)):
-        if code != -signal.SIGKILL:
-            _note(cwd, "cpu", f"more than {LIMITS['cpu_seconds']} s of CPU time")
+    if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU) and not note_path(cwd).exists():
+        _note(cwd, "cpu", f"more than {LIMITS['cpu_seconds']} s of CPU time")
     cgroup.close()
     return code if code >= 0 else 128 - code
 
@@ -302,7 +312,7 @@ if __name__ == "__main__":
 def limits_hit(folder, nb=None) -> list[str]:
     """Named flags for the limits a grading kernel ran into (its note, and its outputs)."""
     flags = []
-    note = Path(folder) / NOTE
+    note = note_path(folder)
     if note.exists():
         try:
             info = json.loads(note.read_text())

@@ -140,8 +140,11 @@ def _lock_down(protect, fd):
 
 def _secret_paths():
     """The instructor's files: the key, the nbgrader source and state, other students' work."""
-    from bpkit.course import paths
-    root = str(paths.course_root())
+    try:
+        from bpkit.course import paths  # the instructor's side; a student's bpkit has no course
+        root = str(paths.course_root())
+    except ImportError:
+        root = os.getcwd()
     found = [os.path.join(root, d) for d in ("solutions", "submitted", "autograded", "feedback",
                                              "reports", "source", "release", ".git",
                                              "bpkit_instructor", "gradebook.db")]
