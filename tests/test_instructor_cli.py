@@ -141,6 +141,10 @@ def test_changed_points_refused_until_released_then_every_grade_redone(copy, mon
                    f"bpkit release {A}")
     code, _, err = bpkit(copy, monkeypatch, capsys, "export")
     one_line_error(code, err, "test_square", f"bpkit release {A}")
+    code, _, err = bpkit(copy, monkeypatch, capsys, "feedback", A)
+    one_line_error(code, err, "5 grade(s) of 00-selftest are stale", f"bpkit autograde {A}")
+    code, out, _ = bpkit(copy, monkeypatch, capsys, "report", A)
+    assert code == 0 and "5 stale grade(s)" in Path(out.strip()).read_text(encoding="utf-8")
     assert bpkit(copy, monkeypatch, capsys, "release", A)[0] == 0
     code, out, _ = bpkit(copy, monkeypatch, capsys, "autograde", A, "--workers", "2",
                          "--timeout", "30")

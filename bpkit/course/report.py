@@ -21,7 +21,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bpkit.course import autograde, exports, paths
+from bpkit.course import autograde, batch, exports, fingerprint, paths
 from bpkit.course.errors import CourseError, known_assignment
 
 # what each flag means, in the instructor's words (the key is the flag's first word)
@@ -118,6 +118,13 @@ def gather(assignment: str, root=None) -> dict:
         if reasons:
             flagged.append({"student": r["student"], "flags": reasons, "error": r.get("error")})
     status = {r["student"]: exports.record_status(r) for r in results}
+    if paths.notebook("solutions", assignment, root).exists():  # grades that no longer hold
+        release = fingerprint.release(assignment, root)
+        for r in results:
+            if (root / "submitted" / r["student"] / assignment).is_dir():
+                why = batch.why_regrade(assignment, r["student"], root, release)
+                if why:
+                    status[r["student"]] = ("stale", why)
     return {"assignment": assignment, "root": root, "results": results, "cells": cells,
             "scores": dict(scores), "misconceptions": misconceptions.most_common(),
             "who": dict(who), "flagged": flagged, "status": status}
@@ -207,6 +214,10 @@ def render(data: dict) -> str:
     parts = [f"<h1>Class report — {_e(a)}</h1>",
              f'<p class="sub">{n} submission(s), generated {_e(time.strftime("%Y-%m-%d %H:%M"))} '
              f"from nbgrader's gradebook and bpkit's re-judged results.</p>",
+             *([f'<p><span class=flag>{stale} stale grade(s)</span> graded from an older '
+                f"release or submission: run <code>bpkit autograde {_e(a)}</code> and write "
+                "this report again.</p>"] if (stale := sum(
+                    st == "stale" for st, _ in data["status"].values())) else []),
              '<div class="cards">'
              f"<div class=card>submissions<b>{n}</b></div>"
              f"<div class=card>median score<b>{statistics.median(totals) if totals else 0:g} / "
