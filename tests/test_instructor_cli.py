@@ -13,7 +13,6 @@ tiny assignment, graded by real nbgrader through ``bpkit``'s CLI entry point:
 * CLI: one-line errors with exit status 2, unknown ids listed, --help with defaults.
 """
 import csv
-import json
 import os
 import random
 import re

@@ -13,7 +13,7 @@ import csv
 import tempfile
 from pathlib import Path
 
-from bpkit.course import autograde, batch, fingerprint, paths
+from bpkit.course import batch, fingerprint, paths
 from bpkit.course.errors import CourseError, known_assignment
 
 # status -> meaning (the README's instructor section repeats this table)
@@ -126,10 +126,3 @@ def export(root=None, to="grades.csv", assignments=None) -> tuple[Path, dict]:
         writer.writerows(out_rows)
     return out, counts
 
-
-def load_status_counts(assignment: str, root=None) -> dict:
-    """{status: [students]} of the submissions with a result record (for the report)."""
-    out: dict = {}
-    for r in autograde.load_results(assignment, root):
-        out.setdefault(record_status(r)[0], []).append(r["student"])
-    return out
