@@ -2,9 +2,9 @@
 
   release       regenerate exercises/ from solutions/ (nbgrader generate_assignment --force)
   simulate      write a synthetic class into submitted/
-  autograde     grade every submission of an assignment (N workers, resumable)
+  autograde     grade new, changed and stale submissions (N workers; says what and why)
   feedback      write leak-free feedback into feedback/
-  export        write grades.csv from the gradebook (nbgrader export)
+  export        write grades.csv from the gradebook, with a status per row
   report        write reports/ASSIGNMENT.html (score histograms, misconceptions, flags, timings)
   grade-demo    all of the above for a synthetic class, then print the class table
   publish       release an assignment to the students through nbgrader's exchange (hub)
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
