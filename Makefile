@@ -7,6 +7,7 @@ PY     := $(BIN)/python
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
+.PHONY: hub hub-stop test-hub
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,25 @@ test: $(VENV)/.installed sandbox
 
 test-browser: $(VENV)/.installed-browser
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m browser tests/browser tests/test_report.py
+
+# The course on a JupyterHub on this machine (as root): system users, exchange, student and
+# instructor environments, JupyterHub behind configurable-http-proxy (README "Running a course")
+$(VENV)/.installed-hub: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test,browser,hub]'
+	touch $@
+
+.hub/node_modules/.bin/configurable-http-proxy:
+	npm install --silent --prefix .hub configurable-http-proxy
+
+hub: $(VENV)/.installed-hub .hub/node_modules/.bin/configurable-http-proxy sandbox
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) hub/setup.py start
+
+hub-stop:
+	$(PY) hub/setup.py stop
+
+# the whole class in a real browser, on its own hub (own port, exchange and course folder)
+test-hub: $(VENV)/.installed-hub .hub/node_modules/.bin/configurable-http-proxy sandbox
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m hub tests/hub
 
 release: $(VENV)/.installed
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli release

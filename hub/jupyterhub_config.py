@@ -1,0 +1,62 @@
+"""JupyterHub for the bpkit course (started by `make hub`, i.e. `python hub/setup.py start`).
+
+Everything machine-specific comes from STATE/hub.json, which hub/setup.py writes (STATE is the
+environment variable BPKIT_HUB_STATE, `.hub/` by default): ports, users, the two Python
+environments and the course folder.
+
+- Logins: the system's PAM (real local users, real passwords), only the course's users.
+- Proxy: configurable-http-proxy from npm (installed by the Makefile into .hub/node_modules).
+- Spawner: LocalProcessSpawner, each user's JupyterLab running as that system user.
+  The instructor runs the course venv (bpkit with its instructor part, nbgrader's Formgrader,
+  Create Assignment and course list, BPKIT_COURSE = the course folder); the students run the
+  student venv, which holds only the student part of bpkit and in which nbgrader's instructor
+  extensions are disabled: they see the Assignments tab and Validate.
+"""
+import json
+import os
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+STATE = Path(os.environ.get("BPKIT_HUB_STATE", Path(__file__).resolve().parents[1] / ".hub"))
+cfg = json.loads((STATE / "hub.json").read_text())
+
+c.JupyterHub.bind_url = f"http://{cfg['ip']}:{cfg['port']}"
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{cfg['port'] + 1}"
+c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(STATE / "jupyterhub.pid")
+
+c.ConfigurableHTTPProxy.command = [cfg["proxy"]]
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{cfg['port'] + 2}"
+c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
+
+c.JupyterHub.authenticator_class = "pam"
+c.PAMAuthenticator.open_sessions = False
+c.Authenticator.allowed_users = set([cfg["instructor"], *cfg["students"]])
+
+c.JupyterHub.spawner_class = "localprocess"
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 180           # 2 shared cores: a cold JupyterLab can take a while
+c.Spawner.http_timeout = 180
+c.Spawner.environment = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                         "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def per_user(spawner):
+    """The instructor's environment or the students' one, chosen by login name."""
+    name = spawner.user.name
+    if name == cfg["instructor"]:
+        venv, extra = cfg["instructor_venv"], {"BPKIT_COURSE": cfg["course"]}
+        spawner.notebook_dir = cfg["course"]
+    else:
+        venv, extra = cfg["student_venv"], {}
+        spawner.notebook_dir = "~"
+    spawner.cmd = [f"{venv}/bin/jupyterhub-singleuser"]
+    spawner.environment = dict(spawner.environment, **extra,
+                               PATH=f"{venv}/bin:/usr/local/bin:/usr/bin:/bin",
+                               # this user's nbgrader_config.py (exchange, course id)
+                               JUPYTER_CONFIG_PATH=f"{cfg['users_config']}/{name}")
+
+
+c.Spawner.pre_spawn_hook = per_user
