@@ -29,7 +29,7 @@ import zipfile  # noqa: F401 - np.savez needs it; imported before the lock-down
 
 import numpy as np
 
-from bpkit.grading import compare, registry
+from bpkit.grading import compare, diagnose, registry
 
 _MEMORY_LIMIT = 4 << 30
 
@@ -184,13 +184,27 @@ def _run_child(answer_path, cases, protect, fd):
             if hasattr(out, "__next__") or (hasattr(out, "__iter__") and
                                              not isinstance(out, (np.ndarray, tuple, list, dict))):
                 out = list(out)
+        except BaseException as err:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
+            _send(fd, b"E", json.dumps({"case": i, "error": _error_text(err)}).encode())
+            continue
+        try:
             flat = compare.flatten(out)
             buf = io.BytesIO()
             np.savez(buf, **{k.replace("/", "|"): v for k, v in flat.items()})
             _send(fd, b"R", buf.getvalue())
-        except BaseException as err:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
-            _send(fd, b"E", json.dumps({"case": i, "error": _error_text(err)}).encode())
+        except BaseException:  # noqa: BLE001 - what came back is not numbers
+            _send(fd, b"E", json.dumps({"case": i, "returned": _kind_of(out)}).encode())
     os._exit(0)
+
+
+def _kind_of(out):
+    """What a non-numeric answer is, in words (no values)."""
+    if isinstance(out, (list, tuple)):
+        inner = sorted({type(v).__name__ for v in out})[:3]
+        return f"a {type(out).__name__} of {', '.join(inner) or 'nothing'}"
+    if isinstance(out, dict):
+        return f"a dict of {', '.join(sorted({type(v).__name__ for v in out.values()})[:3])}"
+    return f"a {type(out).__name__}"
 
 
 def _error_text(err):
@@ -252,7 +266,8 @@ def run_answer(answer_path, cases, protect, timeout):
                 load_error = info["error"]
                 break
             if n < len(cases):
-                results[n] = info["error"]
+                results[n] = (info["error"] if "error" in info else
+                              ("returned", info["returned"]))
                 n += 1
         elif kind == b"T":
             flags.append("reference-called: " + payload.decode())
@@ -297,7 +312,7 @@ def judge(name, answer_path, hidden=False, seed=None):
         return _finish(verdict, start)
     first_failure = None
     for i, (case, got) in enumerate(zip(cases, results)):
-        ok, msg, variant = _grade_case(ex, i, case, got, show_values=not hidden,
+        ok, msg, variant = _grade_case(ex, i, case, got, hidden,
                                        form_only=getattr(ex, "value", False) and not hidden)
         if ok:
             verdict["n_passed"] += 1
@@ -315,7 +330,7 @@ def judge(name, answer_path, hidden=False, seed=None):
     i, case, msg, variant = first_failure
     lines = [f"{name}: {kind} case {i + 1} of {len(cases)} failed "
              f"({verdict['n_passed']} passed).",
-             f"  inputs: {compare.describe_inputs(case)}" if isinstance(case, dict) and case else "",
+             f"  inputs: {diagnose.describe_inputs(case, hidden)}" if isinstance(case, dict) and case else "",
              f"  {msg}"]
     if variant is not None:
         verdict["misconception"], verdict["hint"] = variant.name, variant.hint
@@ -325,12 +340,15 @@ def judge(name, answer_path, hidden=False, seed=None):
     return _finish(verdict, start)
 
 
-def _grade_case(ex, i, case, got, show_values, form_only=False):
+def _grade_case(ex, i, case, got, hidden, form_only=False):
     """(ok, message, matching variant or None) for case `i`."""
     if got is None:
         return False, "no answer (the process was stopped)", None
     if isinstance(got, str):
         return False, f"your function raised {got}", None
+    if isinstance(got, tuple):
+        return False, (f"your function returned {got[1]}, not numbers: return arrays (or numbers) "
+                       "as the contract says"), None
     if form_only:
         return _check_form(ex, i, case, got)
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
@@ -342,7 +360,7 @@ def _grade_case(ex, i, case, got, show_values, form_only=False):
         expected = ex.expected(i, case)
         if compare.same(got, expected, rtol, atol):
             return True, "", None
-        msg = compare.explain(got, expected, rtol, atol, show_values)
+        msg = diagnose.explain(got, expected, case, rtol, atol, hidden)
     for v, wrong in ex.variant_outputs(i, case):
         if wrong is not None and compare.same(got, wrong, rtol, atol):
             return False, msg, v
