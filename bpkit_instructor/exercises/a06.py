@@ -1,7 +1,9 @@
-"""Assignment 06 — batch normalization: forward (train, eval), backward (graph, closed form), training.
+"""Assignment 06 — batch normalization: PyTorch's forward convention, the backward pass derived from
+the computational graph, layer norm (a normalisation the lecture did not solve), what BN changes
+about the scale of the weights, and training with and without BN.
 
-Conventions (SPEC): examples are columns, statistics over axis=1, biased variance, ε inside the
-root, running = (1 − m)·running + m·batch with m = momentum (0.1 by default).
+Conventions (SPEC): examples are columns, BN statistics over axis=1, biased variance v, ε inside the
+root, s = √(v + ε), running = (1 − m)·running + m·batch with m = momentum (0.1 by default).
 References are self-contained numpy (they never call student-editable code).
 """
 import numpy as np
@@ -9,133 +11,92 @@ import numpy as np
 from bpkit.grading.registry import exercise, variant
 
 
-# ---------------------------------------------------------------- forward, train mode
-def _fwd_train(u, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, *,
-               ddof_norm=0, ddof_run=0, axis=1, eps_out=False, swap_m=False):
-    mu = u.mean(axis=axis, keepdims=True)
-    var = u.var(axis=axis, keepdims=True, ddof=ddof_norm)
-    xhat = (u - mu) / (np.sqrt(var) + eps if eps_out else np.sqrt(var + eps))
+# ---------------------------------------------------------------- forward, PyTorch's layout and running variance
+# x: (B, n), rows are examples; γ, β, running statistics: (n,). Normalise with the biased variance,
+# update running_var with the UNBIASED one (÷ (B − 1)), as torch.nn.BatchNorm1d does in train mode.
+def _fwd_rows(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, *,
+              ddof_norm=0, ddof_run=1, eps_out=False, swap_m=False):
+    mu = x.mean(axis=0, keepdims=True)
+    var = x.var(axis=0, keepdims=True, ddof=ddof_norm)
+    xhat = (x - mu) / (np.sqrt(var) + eps if eps_out else np.sqrt(var + eps))
     out = gamma * xhat + beta
-    var_run = u.var(axis=axis, keepdims=True, ddof=ddof_run)
     m = 1 - momentum if swap_m else momentum
-    return out, (1 - m) * running_mean + m * mu, (1 - m) * running_var + m * var_run
+    mu_b = x.mean(axis=0)
+    var_b = x.var(axis=0, ddof=ddof_run)
+    return out, (1 - m) * running_mean + m * mu_b, (1 - m) * running_var + m * var_b
 
 
-def _cases_fwd(rng):
-    n, B = int(rng.integers(1, 6)), int(rng.integers(2, 9))
-    return {"u": rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), size=(n, B)),
-            "gamma": rng.normal(1, 0.5, size=(n, 1)), "beta": rng.normal(0, 1, size=(n, 1)),
-            "running_mean": rng.normal(size=(n, 1)), "running_var": rng.uniform(0.5, 2, size=(n, 1)),
+def _cases_rows(rng):
+    n, B = int(rng.integers(2, 6)), int(rng.integers(3, 9))
+    return {"x": rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), size=(B, n)),
+            "gamma": rng.normal(1, 0.5, size=n), "beta": rng.normal(0, 1, size=n),
+            "running_mean": rng.normal(size=n), "running_var": rng.uniform(0.5, 2, size=n),
             "momentum": float(rng.uniform(0.05, 0.4)), "eps": float(rng.uniform(0.01, 0.3))}
 
 
 _r = np.random.default_rng(6)
-_VIS_FWD = [
-    {"u": np.array([[1.0, 2.0, 3.0, 6.0], [0.0, -1.0, 1.0, 0.0]]),
-     "gamma": np.array([[1.0], [2.0]]), "beta": np.array([[0.0], [0.5]]),
-     "running_mean": np.zeros((2, 1)), "running_var": np.ones((2, 1)), "momentum": 0.1, "eps": 1e-5},
-    {"u": _r.normal(1, 2, size=(3, 5)), "gamma": _r.normal(1, 0.3, size=(3, 1)),
-     "beta": _r.normal(size=(3, 1)), "running_mean": _r.normal(size=(3, 1)),
-     "running_var": _r.uniform(0.5, 2, size=(3, 1)), "momentum": 0.2, "eps": 0.1},
+_VIS_ROWS = [
+    {"x": np.array([[1.0, 0.0], [2.0, -1.0], [3.0, 1.0], [6.0, 0.0]]),
+     "gamma": np.array([1.0, 2.0]), "beta": np.array([0.0, 0.5]),
+     "running_mean": np.zeros(2), "running_var": np.ones(2), "momentum": 0.1, "eps": 1e-5},
+    _cases_rows(_r),
 ]
 
 exercise(
-    "06.bn_forward_train",
-    reference=lambda u, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5:
-        _fwd_train(u, gamma, beta, running_mean, running_var, momentum, eps),
-    visible=_VIS_FWD,
-    hidden=_cases_fwd,
+    "06.torch_bn_forward",
+    reference=lambda x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5:
+        _fwd_rows(x, gamma, beta, running_mean, running_var, momentum, eps),
+    visible=_VIS_ROWS,
+    hidden=_cases_rows,
     n_hidden=5,
     variants=[
-        variant("Bessel's correction (B − 1) in the variance",
-                lambda **k: _fwd_train(**k, ddof_norm=1, ddof_run=1),
-                "σ² is the BIASED variance over the minibatch: divide by B, not B − 1 (np.var's default "
-                "ddof=0). Karpathy's makemore uses B − 1; this course, CS231n and PyTorch's "
-                "normalisation use B."),
-        variant("PyTorch's unbiased running variance",
-                lambda **k: _fwd_train(**k, ddof_run=1),
-                "normalising is right; the running variance must store the same biased σ² (PyTorch "
-                "stores the unbiased one, this course does not)."),
+        variant("this course's biased running variance",
+                lambda **k: _fwd_rows(**k, ddof_run=0),
+                "normalising is right; PyTorch's running_var stores the UNBIASED batch variance "
+                "(÷ (B − 1)), where this course stores the biased one (÷ B)."),
+        variant("Bessel's correction (B − 1) in the normalisation too",
+                lambda **k: _fwd_rows(**k, ddof_norm=1),
+                "PyTorch normalises with the BIASED variance (÷ B); only the running estimate uses B − 1."),
         variant("momentum on the old value (CS231n's 0.9 convention)",
-                lambda **k: _fwd_train(**k, swap_m=True),
-                "running = (1 − m)·running + m·batch: the momentum m weighs the NEW batch statistic "
-                "(CS231n writes 0.9·running + 0.1·batch, i.e. the same with m = 0.1)."),
+                lambda **k: _fwd_rows(**k, swap_m=True),
+                "PyTorch's momentum weighs the NEW batch statistic: running ← (1 − m)·running + m·batch."),
         variant("ε outside the square root",
-                lambda **k: _fwd_train(**k, eps_out=True),
-                "ε goes inside the root: (u − μ)/√(σ² + ε), not (u − μ)/(√σ² + ε)."),
-        variant("statistics over the wrong axis",
-                lambda **k: _fwd_train(**k, axis=0),
-                "examples are the COLUMNS: μ and σ² are per unit, averaged over the batch, axis=1 "
-                "with keepdims=True."),
+                lambda **k: _fwd_rows(**k, eps_out=True),
+                "ε goes inside the root: (x − μ)/√(v + ε), not (x − μ)/(√v + ε)."),
+        variant("running statistics not updated",
+                lambda x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5:
+                    (_fwd_rows(x, gamma, beta, running_mean, running_var, momentum, eps)[0],
+                     running_mean.copy(), running_var.copy()),
+                "in train mode BN also moves its running averages towards the batch statistics: "
+                "running ← (1 − m)·running + m·batch (they are what eval mode uses)."),
     ],
     protect=["bpkit.layers.BatchNorm"],
-    what="(out, new running_mean, new running_var) in train mode",
+    what="(out, running_mean, running_var) of torch.nn.BatchNorm1d in train mode, rows as examples",
 )
 
 
-# ---------------------------------------------------------------- forward, eval mode
-def _fwd_eval(u, gamma, beta, running_mean, running_var, eps=1e-5):
-    return gamma * (u - running_mean) / np.sqrt(running_var + eps) + beta
-
-
-def _eval_batch_stats(u, gamma, beta, running_mean, running_var, eps=1e-5):
-    return _fwd_train(u, gamma, beta, running_mean, running_var, 0.1, eps)[0]
-
-
-def _eval_var_as_std(u, gamma, beta, running_mean, running_var, eps=1e-5):
-    return gamma * (u - running_mean) / (running_var + eps) + beta
-
-
-def _eval_no_affine(u, gamma, beta, running_mean, running_var, eps=1e-5):
-    return (u - running_mean) / np.sqrt(running_var + eps)
-
-
-def _cases_eval(rng):
-    c = _cases_fwd(rng)
-    c.pop("momentum")
-    return c
-
-
-exercise(
-    "06.bn_forward_eval",
-    reference=_fwd_eval,
-    visible=[{k: v for k, v in c.items() if k != "momentum"} for c in _VIS_FWD],
-    hidden=_cases_eval,
-    n_hidden=5,
-    variants=[
-        variant("batch statistics in eval mode", _eval_batch_stats,
-                "in eval mode the output of one example must not depend on the others: use the running "
-                "mean and variance, not the batch's."),
-        variant("running variance used as a standard deviation", _eval_var_as_std,
-                "running_var is a variance: divide by √(running_var + ε)."),
-        variant("γ and β left out", _eval_no_affine,
-                "after normalising, scale and shift: γ x̂ + β (eval mode keeps the learned γ, β)."),
-    ],
-    protect=["bpkit.layers.BatchNorm"],
-    what="γ (u − running_mean)/√(running_var + ε) + β",
-)
-
-
-# ---------------------------------------------------------------- backward
+# ---------------------------------------------------------------- BN backward, node by node through the graph
+# u → μ → (u − μ) → v → s = √(v + ε) → x̂ = (u − μ)/s → out = γ x̂ + β. The lecture derives the output
+# node and the mean path; the variance node and the full ∂C/∂u are the student's derivation.
 def _bwd_steps(dout, u, gamma, eps=1e-5, *, mean_path=True, var_path=True, ddof=0,
-               dgamma_xhat=True):
-    """Backward through the graph u → μ → σ² → x̂ → out, one node at a time."""
+               dgamma_xhat=True, half=True):
+    """Backward through the graph, one node at a time (statistics over the batch, axis=1)."""
     B = u.shape[1]
     Bv = B - ddof
     mu = u.mean(axis=1, keepdims=True)
-    var = ((u - mu) ** 2).sum(axis=1, keepdims=True) / Bv
-    std = np.sqrt(var + eps)
-    xhat = (u - mu) / std
+    var = ((u - mu) ** 2).sum(axis=1, keepdims=True) / Bv        # v
+    s = np.sqrt(var + eps)
+    xhat = (u - mu) / s
     dbeta = dout.sum(axis=1, keepdims=True)
     dgamma = (dout * xhat).sum(axis=1, keepdims=True) if dgamma_xhat else dbeta.copy()
     dxhat = dout * gamma
-    dvar = (dxhat * (u - mu)).sum(axis=1, keepdims=True) * -0.5 * std ** -3
+    dvar = (dxhat * (u - mu)).sum(axis=1, keepdims=True) * (-0.5 if half else -1.0) * s ** -3
     if not var_path:
         dvar = np.zeros_like(dvar)
-    dmu = -dxhat.sum(axis=1, keepdims=True) / std + dvar * (-2.0 / Bv) * (u - mu).sum(axis=1, keepdims=True)
+    dmu = -dxhat.sum(axis=1, keepdims=True) / s + dvar * (-2.0 / Bv) * (u - mu).sum(axis=1, keepdims=True)
     if not mean_path:
         dmu = np.zeros_like(dmu)
-    du = dxhat / std + dvar * 2.0 * (u - mu) / Bv + dmu / B
+    du = dxhat / s + dvar * 2.0 * (u - mu) / Bv + dmu / B
     return {"dbeta": dbeta, "dgamma": dgamma, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
 
 
@@ -145,10 +106,10 @@ def _bwd(dout, u, gamma, eps=1e-5, **kw):
 
 
 def _cases_bwd(rng):
-    n, B = int(rng.integers(1, 6)), int(rng.integers(2, 9))
+    n, B = int(rng.integers(2, 6)), int(rng.integers(3, 9))
     return {"dout": rng.normal(size=(n, B)),                      # random upstream: never all ones
             "u": rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), size=(n, B)),
-            "gamma": rng.normal(1, 0.5, size=(n, 1)), "eps": float(rng.uniform(1e-5, 0.1))}
+            "gamma": rng.normal(1, 0.5, size=(n, 1)), "eps": float(rng.uniform(1e-3, 0.1))}
 
 
 _VIS_BWD = [
@@ -161,66 +122,135 @@ _VIS_BWD = [
 
 
 exercise(
-    "06.bn_backward_steps",
+    "06.bn_backward_graph",
     reference=_bwd_steps,
     visible=_VIS_BWD,
     hidden=_cases_bwd,
     n_hidden=5,
     variants=[
+        variant("no variance path (v treated as a constant)",
+                lambda **k: _bwd_steps(**k, var_path=False),
+                "u also reaches x̂ through the variance node v: ∂C/∂v = Σ_j ∂C/∂x̂_j ∘ (u_j − μ) · ∂(1/s)/∂v, "
+                "and every column of u feeds v."),
         variant("no mean path (μ treated as a constant)",
                 lambda **k: _bwd_steps(**k, mean_path=False),
-                "u reaches the loss also through μ: add ∂C/∂μ / B to every column; in the closed form "
-                "this is the − mean(∂C/∂x̂) term."),
-        variant("no variance path (σ² treated as a constant)",
-                lambda **k: _bwd_steps(**k, var_path=False),
-                "u also reaches the loss through σ²: ∂C/∂σ² = Σ ∂C/∂x̂ ∘ (u − μ) · (−½)(σ² + ε)^(−3/2); "
-                "in the closed form this is the − x̂ ∘ mean(∂C/∂x̂ ∘ x̂) term."),
-        variant("μ and σ² both treated as constants",
+                "u reaches the loss also through μ (lecture 06, section 3): ∂C/∂μ / B goes to every column."),
+        variant("μ and v both treated as constants",
                 lambda **k: _bwd_steps(**k, mean_path=False, var_path=False),
-                "γ ∂C/∂out / √(σ² + ε) is only the direct path; μ and σ² depend on u too."),
+                "γ ∂C/∂out / s is only the direct path; μ and v depend on u too."),
+        variant("∂(v + ε)^(−1/2)/∂v without the ½",
+                lambda **k: _bwd_steps(**k, half=False),
+                "d/dv (v + ε)^(−1/2) = −½ (v + ε)^(−3/2): the power rule brings down the exponent −½."),
         variant("Bessel's correction (B − 1)",
                 lambda **k: _bwd_steps(**k, ddof=1),
-                "the forward pass uses the biased variance (÷ B), so its derivative has 2(u − μ)/B."),
+                "the forward pass uses the biased variance (÷ B), so ∂v/∂u_j = 2(u_j − μ)/B."),
         variant("∂C/∂γ without x̂",
                 lambda **k: _bwd_steps(**k, dgamma_xhat=False),
                 "out = γ x̂ + β, so ∂C/∂γ = Σ_columns ∂C/∂out ∘ x̂ (and ∂C/∂β = Σ_columns ∂C/∂out)."),
     ],
     protect=["bpkit.layers.BatchNorm"],
-    what="dict of ∂C/∂β, ∂C/∂γ, ∂C/∂x̂, ∂C/∂σ², ∂C/∂μ, ∂C/∂u node by node",
+    what="dict of ∂C/∂β, ∂C/∂γ, ∂C/∂x̂, ∂C/∂v, ∂C/∂μ, ∂C/∂u node by node",
 )
 
+
+# ---------------------------------------------------------------- layer norm backward (closed form)
+# Layer norm normalises each EXAMPLE over its units: μ, v, s of shape (1, B) (axis=0); γ, β stay per
+# unit, (n, 1). Since γ varies along the normalised axis it cannot leave the means:
+#   ∂C/∂u = (1/s) (g − mean_units(g) − x̂ ∘ mean_units(g ∘ x̂)),  g = γ ∘ dout.
+def _ln_bwd(dout, u, gamma, eps=1e-5, *, axis=0, gamma_out=False, mean_path=True, var_path=True,
+            ddof=0):
+    n = u.shape[axis] - ddof
+    mu = u.mean(axis=axis, keepdims=True)
+    var = ((u - mu) ** 2).sum(axis=axis, keepdims=True) / n
+    s = np.sqrt(var + eps)
+    xhat = (u - mu) / s
+    g = dout if gamma_out else gamma * dout
+    du = g
+    if mean_path:
+        du = du - g.mean(axis=axis, keepdims=True)
+    if var_path:
+        du = du - xhat * (g * xhat).sum(axis=axis, keepdims=True) / n
+    du = du / s
+    if gamma_out:
+        du = gamma * du
+    return du, (dout * xhat).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+
+
+def _cases_ln(rng):
+    n, B = int(rng.integers(3, 7)), int(rng.integers(2, 7))
+    return {"dout": rng.normal(size=(n, B)),
+            "u": rng.normal(0, 1, size=(n, B)) * rng.uniform(0.5, 3, size=(1, B)) + rng.normal(0, 2, size=(1, B)),
+            "gamma": rng.normal(1, 0.5, size=(n, 1)), "eps": float(rng.uniform(1e-3, 0.1))}
+
+
 exercise(
-    "06.bn_backward",
-    reference=_bwd,
-    visible=_VIS_BWD,
-    hidden=_cases_bwd,
+    "06.layernorm_backward",
+    reference=lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps),
+    visible=[{"dout": np.array([[1.0, -1.0], [0.5, 2.0], [0.0, 1.0], [-2.0, 1.0]]),
+              "u": np.array([[1.0, 0.0], [2.0, -1.0], [3.0, 1.0], [6.0, 0.0]]),
+              "gamma": np.array([[1.0], [2.0], [0.5], [-1.0]]), "eps": 1e-5},
+             _cases_ln(np.random.default_rng(16))],
+    hidden=_cases_ln,
     n_hidden=5,
     variants=[
-        variant("no mean path (μ treated as a constant)",
-                lambda **k: _bwd(**k, mean_path=False),
-                "u reaches the loss also through μ: add ∂C/∂μ / B to every column; in the closed form "
-                "this is the − mean(∂C/∂x̂) term."),
-        variant("no variance path (σ² treated as a constant)",
-                lambda **k: _bwd(**k, var_path=False),
-                "u also reaches the loss through σ²: ∂C/∂σ² = Σ ∂C/∂x̂ ∘ (u − μ) · (−½)(σ² + ε)^(−3/2); "
-                "in the closed form this is the − x̂ ∘ mean(∂C/∂x̂ ∘ x̂) term."),
-        variant("μ and σ² both treated as constants",
-                lambda **k: _bwd(**k, mean_path=False, var_path=False),
-                "γ ∂C/∂out / √(σ² + ε) is only the direct path; μ and σ² depend on u too."),
-        variant("Bessel's correction (B − 1)",
-                lambda **k: _bwd(**k, ddof=1),
-                "the forward pass uses the biased variance (÷ B), so its derivative has 2(u − μ)/B."),
-        variant("∂C/∂γ without x̂",
-                lambda **k: _bwd(**k, dgamma_xhat=False),
-                "out = γ x̂ + β, so ∂C/∂γ = Σ_columns ∂C/∂out ∘ x̂ (and ∂C/∂β = Σ_columns ∂C/∂out)."),
+        variant("γ taken out of the means (batch norm's closed form)",
+                lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, gamma_out=True),
+                "in batch norm γ is constant along the normalised axis and factors out; in layer norm "
+                "the mean runs over the units and γ differs from unit to unit: keep g = γ ∘ dout inside "
+                "both means."),
+        variant("batch norm's statistics (over the batch, axis=1)",
+                lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, axis=1),
+                "layer norm normalises each example (column) over its n units: μ, v and the means of the "
+                "backward pass run over axis=0."),
+        variant("no variance path",
+                lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, var_path=False),
+                "each column's variance depends on every unit of that column: the − x̂ ∘ mean(g ∘ x̂) term."),
+        variant("no mean path",
+                lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, mean_path=False),
+                "each column's mean depends on every unit of that column: the − mean(g) term."),
+        variant("Bessel's correction (n − 1)",
+                lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, ddof=1),
+                "layer norm uses the biased variance over the n units (÷ n), like batch norm over B."),
     ],
-    protect=["bpkit.layers.BatchNorm"],
-    what="(∂C/∂u, ∂C/∂γ, ∂C/∂β) in closed form",
+    what="(∂C/∂u, ∂C/∂γ, ∂C/∂β) of layer norm (statistics per example, over the units)",
+)
+
+
+# ---------------------------------------------------------------- what BN changes: the scale of W (reasoning)
+# BN(c u) = BN(u) for c > 0 (ε → 0): the output does not change; ∂C/∂(cW) = (1/c) ∂C/∂W; the relative
+# step η‖∂C/∂W‖/‖W‖ therefore scales by 1/c².
+def _cases_scale(rng):
+    return {"c": round(float(10.0 ** rng.uniform(-1, 1)), 4)}
+
+
+exercise(
+    "06.bn_scale_effects",
+    reference=lambda c: (1.0, 1.0 / c, 1.0 / c ** 2),
+    visible=[{"c": 2.0}, {"c": 0.5}],
+    hidden=_cases_scale,
+    n_hidden=5,
+    variants=[
+        variant("BN makes everything scale-free (1, 1, 1)",
+                lambda c: (1.0, 1.0, 1.0),
+                "the output does not change, but the gradient does: C(cW) = C(W) for every c, so "
+                "differentiate both sides with respect to W — the chain rule brings a factor c."),
+        variant("gradient grows with the weights (1, c, c²)",
+                lambda c: (1.0, c, c ** 2),
+                "C(cW) = C(W): by the chain rule c·∂C/∂W evaluated at cW equals ∂C/∂W at W, so the gradient "
+                "at cW is 1/c times smaller."),
+        variant("relative step scales like the gradient (1, 1/c, 1/c)",
+                lambda c: (1.0, 1.0 / c, 1.0 / c),
+                "the relative step divides ‖η ∂C/∂W‖ by ‖W‖, which is c times larger too: 1/c · 1/c."),
+        variant("output scales with W (c, 1/c, 1/c²)",
+                lambda c: (c, 1.0 / c, 1.0 / c ** 2),
+                "BN divides by the batch standard deviation, which scales with c: BN(c u) = BN(u)."),
+    ],
+    what="(output factor, gradient factor, relative-step factor) when W before BN is scaled by c",
 )
 
 
 # ---------------------------------------------------------------- does BN train faster? (deterministic GD)
-def _train(X, Y, Ws, eta, n_steps, bn, eps, *, train_bn_params=True, record_after=False):
+def _train(X, Y, Ws, eta, n_steps, bn, eps, *, train_bn_params=True, record_after=False, var_path=True):
     Ws = [np.array(W, dtype=float, copy=True) for W in Ws]
     gammas = [np.ones((W.shape[0], 1)) for W in Ws[:-1]]
     betas = [np.zeros((W.shape[0], 1)) for W in Ws[:-1]]
@@ -254,7 +284,7 @@ def _train(X, Y, Ws, eta, n_steps, bn, eps, *, train_bn_params=True, record_afte
             a_prev, u, z = caches[i]
             dz = (z > 0) * da                                    # (23)
             if bn:
-                du, dgs[i], dbs[i] = _bwd(dz, u, gammas[i], eps)
+                du, dgs[i], dbs[i] = _bwd(dz, u, gammas[i], eps, var_path=var_path)
             else:
                 du = dz
             dWs[i] = du @ a_prev.T                               # (25)
@@ -291,6 +321,10 @@ _TRAIN_VARIANTS = [
             lambda **k: _compare(**k, record_after=True),
             "record the loss of the current parameters BEFORE the update: losses[0] is the loss at "
             "the initial weights."),
+    variant("BN backward without the variance path",
+            lambda **k: _compare(**k, var_path=False),
+            "the plain curve is right; the BN curve drifts: ∂C/∂u must include the path through the "
+            "batch variance v (your batchnorm_backward_graph's du does)."),
     variant("γ and β never updated",
             lambda **k: _compare(**k, train_bn_params=False),
             "γ and β are parameters too: after backward, γ ← γ − η ∂C/∂γ and β ← β − η ∂C/∂β."),
