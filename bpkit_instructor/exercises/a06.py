@@ -212,6 +212,8 @@ exercise(
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, ddof=1),
                 "layer norm uses the biased variance over the n units (÷ n), like batch norm over B."),
     ],
+    # layer norm is batch norm of uᵀ with ∂C/∂x̂ = γ ∘ dout: calling the library's layer is not the answer
+    protect=["bpkit.layers.BatchNorm"],
     what="(∂C/∂u, ∂C/∂γ, ∂C/∂β) of layer norm (statistics per example, over the units)",
 )
 
