@@ -87,7 +87,7 @@ def generate(assignment: str, root=None, students=None) -> dict:
     import shutil
     import subprocess
 
-    from bpkit.course import autograde, batch, paths
+    from bpkit.course import autograde, batch, fingerprint, paths
     from bpkit.course.errors import CourseError, known_assignment
     root = paths.course_root(root)
     known_assignment(assignment, root)
@@ -97,7 +97,8 @@ def generate(assignment: str, root=None, students=None) -> dict:
                           f"`bpkit autograde {assignment}` first")
     everyone = batch.students(assignment, root)
     wanted = list(students or everyone)
-    stale = [s for s in wanted if s in records and batch.why_regrade(assignment, s, root)]
+    release = fingerprint.release(assignment, root)
+    stale = [s for s in wanted if s in records and batch.why_regrade(assignment, s, root, release)]
     if stale:
         raise CourseError(f"{len(stale)} grade(s) of {assignment} are stale ({', '.join(stale[:5])}"
                           f"{', ...' if len(stale) > 5 else ''}): run `bpkit autograde "
