@@ -90,7 +90,7 @@ FACTOR_WORDS = {
     "1/(2B)": "divided by 2B: a ½ and a 1/B too many",
     "n_L": "a factor n_L (the number of output units) too many",
     "1/n_L": "divided by n_L: averaged over every entry instead of over the examples",
-    "2": "a factor 2 too many: the ½ of the cost cancels the 2 of the derivative",
+    "2": "twice the expected value: a factor 2 too many (a ½ dropped, or a 2 that should cancel)",
     "½": "half the expected value: a factor ½ too many (or a missing 2)",
     "−1": "the negative of the expected value: a sign flip",
 }
@@ -252,3 +252,76 @@ def _few(a):
 
 def _shapes(d):
     return ", ".join(str(v.shape) for v in d.values())
+
+
+# --------------------------------------------------------------------------------- probes
+PROBES = {
+    "one-example": ("right for one example (B = 1) but not for a batch: look at how you sum or "
+                    "average over the examples (the 1/B appears once, in the parameter gradients; "
+                    "δ^[L] is per example)"),
+    "zero-bias": ("right when the biases are zero: look at how you use b^[l] (added to every "
+                  "column, eq. 19; ∂C/∂b^[l] sums δ^[l] over the examples, eq. 24)"),
+    "large-logits": ("not finite for large logits: exp overflows; subtract each column's maximum "
+                     "before exp (softmax does not change)"),
+}
+_BIAS = re.compile(r"^(b\d*|bias|bL|db\d*)$")
+_LOGITS = ("Z", "z", "zL", "ZL", "logits", "scores")
+
+
+def _batch_size(case):
+    cols = set()
+    for k, v in case.items():
+        for kk, a in (v.items() if isinstance(v, dict) else [(k, v)]):
+            if isinstance(a, np.ndarray) and a.ndim == 2 and not str(kk).startswith("W"):
+                cols.add(a.shape[1])
+    cols.discard(1)
+    return cols.pop() if len(cols) == 1 else None
+
+
+def probe_cases(case) -> list[tuple[str, dict]]:
+    """Designed variations of a case that localise a mistake: (kind, case)."""
+    out = []
+    B = _batch_size(case)
+    if B:
+        def one(k, v):
+            if isinstance(v, dict):
+                return {kk: one(kk, vv) for kk, vv in v.items()}
+            if isinstance(v, np.ndarray) and v.ndim == 2 and v.shape[1] == B and not str(k).startswith("W"):
+                return v[:, :1].copy()
+            return v
+        out.append(("one-example", {k: one(k, v) for k, v in case.items()}))
+    def zero(k, v):
+        if isinstance(v, dict):
+            return {kk: zero(kk, vv) for kk, vv in v.items()}
+        if isinstance(v, np.ndarray) and _BIAS.match(str(k)):
+            return np.zeros_like(v)
+        return v
+    zeroed = {k: zero(k, v) for k, v in case.items()}
+    if any(_differs(case[k], zeroed[k]) for k in case):
+        out.append(("zero-bias", zeroed))
+    if any(k in _LOGITS and isinstance(v, np.ndarray) for k, v in case.items()):
+        out.append(("large-logits", {k: (v * 400.0 if k in _LOGITS and isinstance(v, np.ndarray)
+                                         else v) for k, v in case.items()}))
+    return out
+
+
+def _differs(a, b):
+    if isinstance(a, dict):
+        return any(_differs(a[k], b[k]) for k in a)
+    return isinstance(a, np.ndarray) and not np.array_equal(a, b)
+
+
+def probe_verdict(results, rtol, atol) -> str | None:
+    """results: [(kind, got flat or error, expected flat)]; the property that breaks the answer."""
+    by_kind = {kind: (got, exp) for kind, got, exp in results}
+    got, exp = by_kind.get("large-logits", (None, None))
+    if isinstance(got, dict) and exp is not None and any(
+            not np.all(np.isfinite(got[k])) for k in got) and all(
+            np.all(np.isfinite(v)) for v in exp.values()):
+        return PROBES["large-logits"]
+    for kind in ("one-example", "zero-bias"):
+        got, exp = by_kind.get(kind, (None, None))
+        if isinstance(got, dict) and exp is not None and set(got) == set(exp) and all(
+                _close(got[k], exp[k], rtol, atol) for k in exp):
+            return PROBES[kind]
+    return None

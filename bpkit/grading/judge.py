@@ -328,11 +328,16 @@ def judge(name, answer_path, hidden=False, seed=None):
         verdict["message"] = "no cases to check"
         return _finish(verdict, start)
     i, case, msg, variant = first_failure
+    if variant is None and isinstance(results[i], dict) and not flags:
+        msg += _probe(ex, i, case, answer_path)
     lines = [f"{name}: {kind} case {i + 1} of {len(cases)} failed "
              f"({verdict['n_passed']} passed).",
              f"  inputs: {diagnose.describe_inputs(case, hidden)}" if isinstance(case, dict) and case else "",
              f"  {msg}"]
-    if variant is not None:
+    if variant is not None and variant.name.startswith("looks like: "):
+        verdict["misconception"], verdict["hint"] = variant.name, variant.hint
+        lines.append(f"  It behaves exactly as if {variant.hint}.")
+    elif variant is not None:
         verdict["misconception"], verdict["hint"] = variant.name, variant.hint
         lines.append(f"  This looks like a known mistake — {variant.name}: {variant.hint}")
     lines.extend(f"  note: {f}" for f in flags)
@@ -364,7 +369,24 @@ def _grade_case(ex, i, case, got, hidden, form_only=False):
     for v, wrong in ex.variant_outputs(i, case):
         if wrong is not None and compare.same(got, wrong, rtol, atol):
             return False, msg, v
+    for what, wrong in ex.mutant_outputs(i, case):  # nobody listed it: a one-change mutant?
+        if compare.same(got, wrong, rtol, atol):
+            return False, msg, registry.Variant(f"looks like: {what}", None, what)
     return False, msg, None
+
+
+def _probe(ex, i, case, answer_path) -> str:
+    """Run the answer on designed variations of the failing case; the property that breaks it."""
+    probes = ex.probes(i, case)
+    if not probes:
+        return ""
+    got, flags, load_error = run_answer(answer_path, [p for _, p, _ in probes], ex.protect,
+                                        ex.timeout)
+    if flags or load_error:
+        return ""
+    rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
+    found = diagnose.probe_verdict([(k, g, e) for (k, _, e), g in zip(probes, got)], rtol, atol)
+    return f"\n  Probing: your answer is {found}." if found else ""
 
 
 def _check_form(ex, i, case, got):

@@ -74,6 +74,42 @@ class Exercise:
             except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
                 yield v, None
 
+    def probes(self, i, case):
+        """[(kind, probe case, the reference's flattened output)] (bpkit.grading.diagnose)."""
+        from bpkit.grading import compare, diagnose
+        if self.reference is None or self.score is not None or getattr(self, "value", False):
+            return []
+        out = []
+        for kind, probe in diagnose.probe_cases(case):
+            try:
+                out.append((kind, probe, compare.flatten(self.reference(**copy.deepcopy(probe)))))
+            except Exception:  # noqa: BLE001 - a probe the reference does not take is no probe
+                continue
+        return out
+
+    def mutant_outputs(self, i, case):
+        """(description, flattened output) of each automatic mutant of the reference that
+        differs from it on this case (bpkit.grading.mutants)."""
+        import sys
+
+        from bpkit.grading import compare, mutants
+        if self.reference is None or self.score is not None or getattr(self, "value", False):
+            return
+        if "_mutants" not in self.__dict__:
+            module = sys.modules.get(getattr(self.reference, "__module__", ""), None)
+            self.__dict__["_mutants"] = mutants.mutants(self.reference, module) if module else []
+        expected = self.expected(i, case)
+        for what, fn in self.__dict__["_mutants"]:
+            out = mutants.run(fn, case)
+            if out is None:
+                continue
+            try:
+                flat = compare.flatten(out)
+            except Exception:  # noqa: BLE001 - not numbers: not a match for anything
+                continue
+            if not compare.same(flat, expected, self.rtol, self.atol):
+                yield what, flat
+
 
 def variant(name: str, fn: Callable, hint: str) -> Variant:
     return Variant(name, fn, hint)

@@ -85,6 +85,10 @@ def _flat(value):
     return {k: v.tolist() for k, v in compare.flatten(value).items()} if value is not None else None
 
 
+def _flat_dict(flat):
+    return {k: v.tolist() for k, v in flat.items()}
+
+
 def _unflat(data):
     return None if data is None else {k: np.array(v, dtype=np.float64) for k, v in data.items()}
 
@@ -130,7 +134,31 @@ def build(ex) -> dict:
             except Exception:  # noqa: BLE001 - a variant that cannot run here cannot match here
                 outs.append(None)
         record["variants"].append({"name": v.name, "hint": v.hint, "outputs": outs})
+    record["mutants"] = _mutants(ex, cases, record)
+    record["probes"] = [[{"kind": kind, "case": encode(probe), "expected": _flat_dict(exp)}
+                         for kind, probe, exp in ex.probes(i, case)] for i, case in enumerate(cases)]
     return record
+
+
+def _mutants(ex, cases, record) -> list[dict]:
+    """The automatic mutants' outputs on the visible cases, for the ones that differ from the
+    reference and from every catalogued variant on some case (at most 40)."""
+    if getattr(ex, "value", False) or ex.score is not None or ex.reference is None:
+        return []
+    table: dict[str, list] = {}
+    for i, case in enumerate(cases):
+        for what, flat in ex.mutant_outputs(i, case):
+            outs = table.setdefault(what, [None] * len(cases))
+            if outs[i] is None:
+                outs[i] = {k: v.tolist() for k, v in flat.items()}
+    seen = {json.dumps(v["outputs"], sort_keys=True) for v in record["variants"]}
+    kept = []
+    for what, outs in table.items():
+        key = json.dumps(outs, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            kept.append({"what": what, "outputs": outs})
+    return kept[:40]
 
 
 def dumps(records: list[dict]) -> str:
@@ -191,6 +219,8 @@ class Released:
         self._cases = record["cases"]
         self._expected = record["expected"]
         self._variants = record["variants"]
+        self._mutants = record.get("mutants", [])
+        self._probes = record.get("probes", [])
         self.score = None
         if record["score"]:
             mod, _, qual = record["score"].partition(":")
@@ -204,6 +234,16 @@ class Released:
 
     def expected(self, i, case):
         return _unflat(self._expected[i])
+
+    def probes(self, i, case):
+        if i >= len(self._probes):
+            return []
+        return [(p["kind"], decode(p["case"]), _unflat(p["expected"])) for p in self._probes[i]]
+
+    def mutant_outputs(self, i, case):
+        for m in self._mutants:
+            if m["outputs"][i] is not None:
+                yield m["what"], _unflat(m["outputs"][i])
 
     def variant_outputs(self, i, case):
         for v in self._variants:
