@@ -165,7 +165,7 @@ exercise(
     ],
     protect=["bpkit.network.mlp_forward", "bpkit.activations.softmax"],
     what="forward pass with tanh hidden layers and a softmax output, storing a^[1], z^[l], a^[l] "
-         "(eqs. 19–20), on 3 visible and 6 random networks (some with logits in the hundreds)",
+         "(eqs. 19–20), on 3 visible and 6 random networks (some with logits in the thousands)",
 )
 
 
@@ -258,7 +258,7 @@ exercise(
     protect=["bpkit.losses.softmax_cross_entropy_grad", "bpkit.losses.SoftmaxCrossEntropy",
              "bpkit.activations.softmax"],
     what="δ^[L] = ∂C_i/∂z^[L] of softmax + cross-entropy, per example, on 2 visible and 6 random "
-         "batches (some with logits in the hundreds)",
+         "batches (some with logits in the thousands)",
 )
 
 
