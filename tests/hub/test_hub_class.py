@@ -1,0 +1,290 @@
+"""A real class on the course hub, in a real browser with real logins (make test-hub).
+
+The instructor publishes 03-backprop. Student A fetches it in nbgrader's Assignments tab, types a
+correct solution for one function and a catalogued mistake for another, presses Validate and sees
+the misconception named, submits. Student B submits the blank notebook. Student C submits twice
+(blank, then all correct: the later counts). The hub restarts (stopped and started by PID)
+before the instructor collects: nothing is lost. The instructor collects, autogrades, returns
+feedback, exports grades.csv and opens the class report; student A fetches the feedback and
+sees which cell lost points and why, without any hidden test's source.
+
+The two functions are chosen from the current solutions notebook and exercise catalogue (a graded
+function whose answer cell stands alone, and another with a catalogued variant), and their code
+comes from bpkit/course/simulate.py, so the test follows the course as it changes.
+Screenshots of every step: artifacts/hub/NN-step.png.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bpkit.course import autograde, simulate
+from bpkit.grading import registry
+from conftest import ROOT
+
+pytestmark = pytest.mark.hub
+
+ASSIGNMENT = "03-backprop"
+SPAWN_TIMEOUT = 240_000        # ms: a user's JupyterLab started by the hub on a loaded machine
+VALIDATE_TIMEOUT = 420_000     # ms: nbgrader validate runs the whole notebook and the checks
+
+
+# ----------------------------------------------------------------------------- the exercises
+def choose_exercises(assignment=ASSIGNMENT):
+    """(correct, mistaken): two graded functions whose answer cells stand alone (no other
+    graded function named in them) and whose test cells check only them; the second has a
+    catalogued variant. Returns dicts with the cell source to type."""
+    sol = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    funcs = simulate.graded_functions(sol)
+    cells = autograde.grade_cells(assignment, ROOT)
+    by_gid = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in sol.cells}
+    names = {fn for fn, _ in funcs.values()}
+    picks = []
+    for ex, (fn, gid) in funcs.items():
+        source = simulate.strip_markers(by_gid[gid].source)
+        others = {n for n in names - {fn} if re.search(rf"\b{n}\b", source)}
+        own = [g for g, info in cells.items() if info["checks"] == [ex]]
+        if others or not own or any(ex in info["checks"] for g, info in cells.items()
+                                    if g not in own):
+            continue
+        picks.append({"exercise": ex, "fn": fn, "gid": gid, "solution": source,
+                      "points": sum(cells[g]["points"] for g in own), "test_cells": own})
+    assert len(picks) >= 2, f"{assignment}: need two stand-alone graded functions, got {picks}"
+    correct = picks[0]
+    mistaken = next(p for p in picks[1:] if registry.get(p["exercise"]).variants)
+    variant = registry.get(mistaken["exercise"]).variants[0]
+    mistaken["variant"] = variant.name
+    mistaken["typed"] = simulate.variant_source(mistaken["exercise"], variant.name, mistaken["fn"])
+    return correct, mistaken, {ex: (fn, gid) for ex, (fn, gid) in funcs.items()}, sol, cells
+
+
+# ------------------------------------------------------------------------------ the browser
+class Step:
+    def __init__(self, artifacts):
+        self.n, self.artifacts, self.times = 0, artifacts, []
+        self.t0 = time.perf_counter()
+
+    def shot(self, page, name):
+        self.n += 1
+        page.screenshot(path=str(self.artifacts / f"{self.n:02d}-{name}.png"))
+        self.times.append((name, round(time.perf_counter() - self.t0, 1)))
+
+
+def login(browser, hub, user):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.password)
+    page.click("#login_submit")
+    page.wait_for_selector("#jp-main-dock-panel", timeout=SPAWN_TIMEOUT)
+    assert f"/user/{user}/" in page.url, page.url
+    return ctx, page
+
+
+def nbgrader_menu(page) -> list[str]:
+    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    page.wait_for_selector(".lm-Menu-itemLabel")
+    items = [t.strip() for t in page.locator(".lm-Menu-item:not(.lm-mod-hidden) .lm-Menu-itemLabel")
+             .all_text_contents() if t.strip()]
+    page.keyboard.press("Escape")
+    return items
+
+
+def assignment_list(page):
+    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+    page.click(".lm-Menu-itemLabel:text-is('Assignment List')")
+    page.wait_for_selector("#nbgrader-assignment-list #released_assignments_list")
+    for part in ("released", "fetched", "submitted"):
+        page.wait_for_selector(f"#{part}_assignments_list_loading", state="hidden")
+
+
+def fetch(page, assignment=ASSIGNMENT):
+    assignment_list(page)
+    page.click(f"#released_assignments_list .list_item:has-text('{assignment}') button:text-is('Fetch')")
+    page.wait_for_selector(f"#fetched_assignments_list .list_item:has-text('{assignment}')")
+
+
+def submit(page, n_expected, assignment=ASSIGNMENT):
+    assignment_list(page)
+    page.click(f"#fetched_assignments_list .list_item:has-text('{assignment}') "
+               "button:text-is('Submit')")
+    page.wait_for_function(
+        """([a, n]) => [...document.querySelectorAll('#submitted_assignments_list .list_item')]
+                        .filter(e => e.textContent.includes(a)).length >= n""",
+        arg=[assignment, n_expected])
+
+
+def open_notebook(page, hub, user, assignment=ASSIGNMENT):
+    page.goto(f"{hub.url}/user/{user}/lab/tree/{assignment}/{assignment}.ipynb?reset")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=SPAWN_TIMEOUT)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
+                           timeout=SPAWN_TIMEOUT)
+
+
+def type_into_cell(page, marker: str, text: str):
+    """Replace the source of the code cell containing `marker` by `text`, as a student would
+    (click into the cell's editor, select all, type)."""
+    cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").filter(
+        has_text=marker).first
+    editor = cell.locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(text)
+
+
+def save_and_wait(page, path: Path, expected: list[str], timeout=60):
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            nb = nbformat.read(path, as_version=4)
+            text = "\n".join(c.source for c in nb.cells)
+            if all(e in text for e in expected):
+                return nb
+        except Exception:  # noqa: BLE001 - the file is being written
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{path} was not saved with the typed answers")
+
+
+def first_line(src: str) -> str:
+    return next(ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#"))
+
+
+# ---------------------------------------------------------------------------------- the test
+def test_a_class_on_the_hub(hub, browser, artifacts):
+    step = Step(artifacts)
+    correct, mistaken, funcs, sol, cells = choose_exercises()
+    max_score = sum(c["points"] for c in cells.values())
+
+    # the instructor publishes (what they type in their JupyterLab terminal); due in an hour
+    due = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + 3600))
+    out = hub.bpkit("publish", ASSIGNMENT, "--due", due).stdout
+    assert "published" in out and (hub.exchange / "bpkit" / "outbound" / ASSIGNMENT).is_dir()
+
+    ictx, ipage = login(browser, hub, hub.instructor)
+    menu = nbgrader_menu(ipage)
+    assert "Formgrader" in menu and "Assignment List" in menu, menu
+    ipage.goto(f"{hub.url}/user/{hub.instructor}/formgrader")
+    ipage.wait_for_selector(f"text={ASSIGNMENT}")
+    step.shot(ipage, "instructor-formgrader-published")
+    ictx.close()
+
+    # ---- student A: fetch, a correct answer and a catalogued mistake, Validate, submit
+    a = hub.students[0]
+    actx, apage = login(browser, hub, a)
+    menu = nbgrader_menu(apage)
+    assert "Assignment List" in menu and "Formgrader" not in menu, menu   # students: no formgrader
+    assert apage.request.get(f"{hub.url}/user/{a}/formgrader").status == 404
+    fetch(apage)
+    step.shot(apage, "student-a-fetched")
+    open_notebook(apage, hub, a)
+    type_into_cell(apage, f"def {correct['fn']}(", correct["solution"])
+    type_into_cell(apage, f"def {mistaken['fn']}(", mistaken["typed"])
+    nb_path = hub.home(a) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    save_and_wait(apage, nb_path, [first_line(correct["solution"].split("### BEGIN")[0]),
+                                   "simulated misconception: " + mistaken["variant"]])
+    step.shot(apage, "student-a-typed")
+    apage.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
+    dialog = apage.wait_for_selector(".jp-Dialog #validation-message", timeout=VALIDATE_TIMEOUT)
+    report = dialog.text_content()
+    step.shot(apage, "student-a-validate")
+    assert mistaken["variant"] in report, report[:3000]          # the misconception, named
+    assert "hidden" not in report.lower() or "hidden=True" not in report
+    apage.keyboard.press("Escape")
+    submit(apage, 1)
+    step.shot(apage, "student-a-submitted")
+    actx.close()
+
+    # ---- student B: the blank notebook
+    b = hub.students[1]
+    bctx, bpage = login(browser, hub, b)
+    fetch(bpage)
+    submit(bpage, 1)
+    step.shot(bpage, "student-b-submitted-blank")
+    bctx.close()
+
+    # ---- student C: blank first, then every answer: the later one counts
+    c = hub.students[2]
+    cctx, cpage = login(browser, hub, c)
+    fetch(cpage)
+    submit(cpage, 1)
+    open_notebook(cpage, hub, c)
+    answers = {gid: simulate.strip_markers(cell.source) for cell in sol.cells
+               if (gid := cell.metadata.get("nbgrader", {}).get("grade_id"))
+               and cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code"}
+    for ex, (fn, gid) in funcs.items():
+        type_into_cell(cpage, f"def {fn}(", answers[gid])
+    save_and_wait(cpage, hub.home(c) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+                  [first_line(src.split("### BEGIN")[0]) for src in answers.values()])
+    submit(cpage, 2)
+    step.shot(cpage, "student-c-submitted-twice")
+    cctx.close()
+
+    # ---- the hub restarts between submit and collect (by PID): nothing is lost
+    before, after = hub.restart()
+    assert before != after and all(after), (before, after)
+
+    # ---- the instructor collects, grades, returns feedback, exports, writes the report
+    collected = hub.bpkit("collect", ASSIGNMENT).stdout
+    for s in (a, b, c):
+        assert s in collected, collected
+    assert "NOT ON THE ROSTER" not in collected and "late:" not in collected, collected
+    stamps = sorted((hub.exchange / "bpkit" / "inbound").glob(f"{c}+{ASSIGNMENT}+*"))
+    assert len(stamps) == 2                                   # both of C's submissions kept
+    assert (hub.course / "submitted" / c / ASSIGNMENT / "timestamp.txt").read_text().strip() \
+        == stamps[-1].name.split("+")[2]    # the later one was collected
+    hub.bpkit("autograde", ASSIGNMENT)
+    returned = hub.bpkit("return", ASSIGNMENT).stdout
+    assert all(s in returned for s in (a, b, c)), returned
+    hub.bpkit("export")
+    report_path = hub.bpkit("report", ASSIGNMENT).stdout.strip().splitlines()[-1]
+
+    ictx, ipage = login(browser, hub, hub.instructor)
+    rel = Path(report_path).resolve().relative_to(hub.course)
+    ipage.goto(f"{hub.url}/user/{hub.instructor}/files/{rel}")
+    ipage.wait_for_selector(f"text={ASSIGNMENT}")
+    step.shot(ipage, "instructor-class-report")
+    ipage.goto(f"{hub.url}/user/{hub.instructor}/formgrader/gradebook/{ASSIGNMENT}/{ASSIGNMENT}")
+    ipage.wait_for_selector(f"text={a}")
+    step.shot(ipage, "instructor-gradebook")
+    ictx.close()
+
+    # ---- grades.csv: the three students with the right scores
+    rows = {r["student_id"]: r for r in csv.DictReader(open(hub.course / "grades.csv"))
+            if r["assignment"] == ASSIGNMENT}
+    assert set(rows) >= {a, b, c}, rows
+    assert float(rows[a]["score"]) == correct["points"], (rows[a], correct)
+    assert float(rows[b]["score"]) == 0.0, rows[b]
+    assert float(rows[c]["score"]) == max_score, rows[c]
+    assert float(rows[a]["max_score"]) == max_score
+
+    # ---- student A fetches the feedback: which cell lost points and why, no hidden test
+    actx, apage = login(browser, hub, a)
+    assignment_list(apage)
+    apage.click(f"#submitted_assignments_list .list_item:has-text('{ASSIGNMENT}') "
+                "button:text-is('Fetch Feedback')")
+    apage.wait_for_selector("#submitted_assignments_list :text('view feedback')")
+    step.shot(apage, "student-a-feedback-fetched")
+    html = sorted((hub.home(a) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+    assert html, "no feedback in student A's folder"
+    rel = html[-1].relative_to(hub.home(a))
+    apage.goto(f"{hub.url}/user/{a}/files/{rel}")
+    apage.wait_for_selector(f"text={mistaken['variant']}")
+    step.shot(apage, "student-a-feedback")
+    text = apage.inner_text("body")
+    assert mistaken["variant"] in text                          # why the cell lost its points
+    for gid in mistaken["test_cells"]:
+        assert gid in text
+    assert re.search(r"Score:\s*0(\.0)?\s*/\s*" + f"{cells[mistaken['test_cells'][0]]['points']:g}",
+                     text) or "0.0 / " in text, text[:2000]
+    assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text   # no hidden source
+    actx.close()
+    print("\nsteps (s since start): " + ", ".join(f"{n} {t}" for n, t in step.times))
