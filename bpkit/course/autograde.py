@@ -268,8 +268,27 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
         gb.db.commit()
 
     _with_gradebook(db_url, write_overrides)
+    _show_judge_verdicts(graded_nb, graded, result)
     result["score"] = sum(c["final"] for c in result["cells"].values())
     return _store(result, autograded, start)
+
+
+def _show_judge_verdicts(path: Path, graded, result) -> None:
+    """A test cell that passed in the kernel but not in the re-judge (hidden cases are judged
+    only here; a value answer's visible check looks at its form only) gets the judge's words as
+    an output, so that the feedback says why the cell earned nothing."""
+    changed = False
+    for cell in graded.cells:
+        entry = result["cells"].get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        if not entry or not entry.get("nbgrader") or entry["final"] >= entry["points"]:
+            continue
+        failed = [v["message"] for v in entry["checks"] if not v.get("passed") and v.get("message")]
+        if failed:
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="CheckFailed", evalue="\n" + "\n".join(failed), traceback=[]))
+            changed = True
+    if changed:
+        nbformat.write(graded, str(path))
 
 
 def _auto_score(gb, grade_id, assignment, student):
