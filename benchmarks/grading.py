@@ -12,7 +12,8 @@ point are graded:
 * ours: ``batch.grade_all(workers=N)`` — nbgrader per student + isolated re-judge of every
   recorded answer in fresh processes;
 * nbgrader-only: the same N workers running only the per-student nbgrader step (ours without
-  the re-judge), to separate the parallel speedup from the extra security work.
+  the re-judge), to separate the parallel speedup from the extra security work;
+* no sandbox: ours with BPKIT_SANDBOX_MODE=off (``--no-sandbox``), for the sandbox's cost.
 """
 from __future__ import annotations
 
@@ -148,7 +149,7 @@ def rows(students=60, workers=2, quick=False):
         base = Path(tmp)
         pristine = build_class(base, students)
         copies = {}
-        for name in ("plain", "ours", "nbonly", "ours+1"):
+        for name in ("plain", "ours", "nbonly", "ours+1", "nosandbox"):
             copies[name] = base / name
             shutil.copytree(pristine, copies[name])
         t_plain, c_plain, _ = timed(plain_nbgrader, copies["plain"])
@@ -156,6 +157,12 @@ def rows(students=60, workers=2, quick=False):
         t_nb, c_nb, _ = timed(nbgrader_only, copies["nbonly"], workers)
         # kernels wait on I/O part of the time: one worker more than cores keeps both busy
         t_more, _, _ = timed(ours, copies["ours+1"], workers + 1)
+        # the same batch with the students' kernels outside the bubblewrap sandbox
+        os.environ["BPKIT_SANDBOX_MODE"] = "off"
+        try:
+            t_open, _, _ = timed(ours, copies["nosandbox"], workers)
+        finally:
+            os.environ.pop("BPKIT_SANDBOX_MODE", None)
     errors = sum(1 for r in results if r["error"])
     per = statistics.median(r["seconds"] for r in results)
     what = f"{students} submissions, self-test course (2 graded cells, 4 checks each)"
@@ -165,6 +172,11 @@ def rows(students=60, workers=2, quick=False):
     out.append(row(f"{what}: ours, {workers + 1} workers on the same {cores} cores (the CLI default: "
                    "cores + 1), wall", fmt_time(t_more), plain_ref,
                    f"{t_plain / t_more:.2f}× faster", "≥ 1.8×"))
+    out.append(row(f"{what}: sandboxed kernels (the default) vs the same batch with --no-sandbox, "
+                   f"{workers} workers, throughput", f"{students / t_ours * 60:.1f}/min",
+                   f"{students / t_open * 60:.1f}/min (no sandbox, {fmt_time(t_open)})",
+                   f"{t_open / t_ours:.2f}× (cost {max(0.0, 1 - t_open / t_ours):.0%})",
+                   "cost ≤ 15 %"))
     out.append(row(f"{what}: nbgrader step only, {workers} workers (ours without re-judge), wall",
                    fmt_time(t_nb), plain_ref, f"{t_plain / t_nb:.2f}× faster", "≥ 1.8×"))
     out.append(row("CPU time per submission, all processes: ours (nbgrader + re-judge)",

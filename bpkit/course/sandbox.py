@@ -90,7 +90,7 @@ def _kernel_manager():
             from jupyter_core.paths import jupyter_runtime_dir
             os.makedirs(jupyter_runtime_dir(), exist_ok=True)
             # a folder of its own: the only host folder the sandbox may write besides the answers
-            return os.path.join(tempfile.mkdtemp(prefix="bpkit-", dir=jupyter_runtime_dir()), "ipc")
+            return os.path.join(tempfile.mkdtemp(prefix="k", dir=jupyter_runtime_dir()), "ipc")
 
         def cleanup_ipc_files(self):
             super().cleanup_ipc_files()
@@ -113,9 +113,12 @@ def configure(cfg) -> None:
 
 def grading_env(root) -> dict:
     """Environment variables that make nbgrader's kernels start in the sandbox."""
+    import tempfile
     jpath = kernelspec_path(root)
-    runtime = jpath / "runtime"
-    runtime.mkdir(exist_ok=True)
+    # ipc socket paths must stay under ~107 bytes: a short folder of our own in /tmp, not the
+    # course folder (whose path can be long)
+    runtime = Path(tempfile.gettempdir()) / f"bpkit-rt-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
     return {"JUPYTER_PATH": str(jpath), "JUPYTER_RUNTIME_DIR": str(runtime)}
 
 
@@ -138,7 +141,9 @@ def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
              "--bind", answers, answers, "--bind", runtime, runtime, "--chdir", cwd,
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
              "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "BPKIT_SANDBOX", "1",
-             "--unsetenv", "JPY_PARENT_PID",  # a kernel in its own pid namespace sees ppid 0
+             # in its own pid namespace the kernel must not poll its parent (it would see pid 0
+             # and exit); "1" means "no parent to watch" to ipykernel, and keeps it quiet
+             "--setenv", "JPY_PARENT_PID", "1",
              sys.executable, "-m", "bpkit.course.sandbox", "kernel", "-f", connection_file]
     return argv
 
