@@ -6,8 +6,9 @@ over axis 0 (one column per example).
 
 Stable and accurate for every finite or infinite z, with no overflow warnings:
   σ(z) = 1/(1 + e^{−z}); for z ≪ 0, e^{−z} overflows to inf and 1/(1 + inf) = 0 is the right
-  limit (the overflow warning is silenced for that one step). Unlike 0.5·tanh(z/2) + 0.5 it keeps
-  full *relative* accuracy for z ≪ 0, where σ(z) ≈ e^{z} is tiny (tanh's form rounds it to 0).
+  limit (the overflow warning is silenced for that one step, when it can happen). Unlike
+  0.5·tanh(z/2) + 0.5 it keeps full *relative* accuracy for z ≪ 0, where σ(z) ≈ e^{z} is tiny
+  (tanh's form rounds it to 0). Tiny arrays use exp(−log(1 + e^{−z})) (fewer numpy calls).
   σ′(z) = e^{−|z|}/(1 + e^{−|z|})² and tanh′(z) = 4e^{−2|z|}/(1 + e^{−2|z|})²: no 1 − s
   cancellation, so the derivatives stay accurate in the tails too.
 Each function allocates one output array and works in place on it.
@@ -19,6 +20,16 @@ __all__ = ["sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "relu", "relu_prime
            "log_softmax", "ACTIVATIONS"]
 
 _errstate = np.errstate
+_max = np.fmax.reduce                         # fmax: a NaN does not hide a huge entry
+_SMALL = 64                                  # arrays up to this size: the low-overhead formula
+_EXP_MAX = {}                                # dtype -> largest x with e^x finite (log of max float)
+
+
+def _exp_max(dtype):
+    m = _EXP_MAX.get(dtype)
+    if m is None:
+        m = _EXP_MAX[dtype] = float(np.log(np.finfo(dtype).max))
+    return m
 
 
 def _float(z):
@@ -31,9 +42,17 @@ def _float(z):
 
 
 def _sigmoid(z):
-    """σ(z) for a float array z (no checks): 1/(1 + e^{−z}), one new array, same dtype."""
-    a = np.negative(z, out=np.empty_like(z))  # out=: a 0-d z stays an array (in-place below)
-    with _errstate(over="ignore"):            # e^{−z} = inf for z ≪ 0: 1/(1 + inf) = 0, exact
+    """σ(z) for a float array z with ndim ≥ 1 (no checks; the Activation layer's hot path),
+    same dtype. Up to _SMALL entries: exp(−log(1 + e^{−z})) (4 ufunc calls, ~2 µs); beyond:
+    1/(1 + e^{−z}) in place (one array; ~25x less time per entry, one more call to rule out
+    the overflow). Both are accurate to a few ulps (tested) and give exact 0 and 1 at ∓inf."""
+    if z.size <= _SMALL:
+        return np.exp(-np.logaddexp(0.0, -z))
+    a = np.negative(z)
+    if _max(a, None) > _exp_max(a.dtype):
+        with _errstate(over="ignore"):        # e^{−z} = inf for z ≪ 0: 1/(1 + inf) = 0, exact
+            np.exp(a, out=a)
+    else:                                     # the common case: no errstate (it costs ~2 µs)
         np.exp(a, out=a)
     a += 1
     np.reciprocal(a, out=a)
@@ -42,7 +61,10 @@ def _sigmoid(z):
 
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^{−z}) (20); accurate to a few ulps, no overflow for any z."""
-    return _sigmoid(_float(z))
+    z = _float(z)
+    if z.ndim == 0:                           # a Python float or 0-d array: −z would be a scalar
+        return _sigmoid(z.reshape(1)).reshape(())
+    return _sigmoid(z)
 
 
 def sigmoid_prime(z):

@@ -8,6 +8,8 @@ Every cost checks both arguments: shapes (named in the error) and values — the
 logits) and the targets must be finite, so a diverged network gives a clear error instead of a
 NaN cost.
 """
+import math
+
 import numpy as np
 
 from .activations import softmax, log_softmax
@@ -31,29 +33,43 @@ def _float2d(a, who, what):
 
 
 def _check_pair(a, y, who):
+    """a, y as float (n, N) arrays of one shape, or raise naming who (values: _check_values)."""
     a_shape, y_shape = np.shape(a), np.shape(y)
     a = _float2d(a, who, "the output")
     y = _float2d(y, who, "the targets")
     if a.shape != y.shape:
         raise ValueError(f"{who}: expected targets with the output's shape {a_shape}, got shape {y_shape}")
+    return a, y
+
+
+def _check_values(a, y, who):
+    """Raise if the output a or the targets y hold NaN/inf (called when the cost is not finite:
+    NaN and inf always reach it, so finite inputs cost no extra pass)."""
     if not _all_finite(a):
-        raise ValueError(f"{who}: the output of shape {a_shape} contains NaN or inf "
+        raise ValueError(f"{who}: the output of shape {a.shape} contains NaN or inf "
                          f"(if it comes from a network: did training diverge? try a smaller learning rate)")
     if not _all_finite(y):
-        raise ValueError(f"{who}: targets of shape {y_shape} contain NaN or inf")
-    return a, y
+        raise ValueError(f"{who}: targets of shape {y.shape} contain NaN or inf")
+
+
+def _quadratic(a, y, who):
+    a, y = _check_pair(a, y, who)
+    d = a - y
+    C = float(0.5 * np.vdot(d, d) / a.shape[1])
+    if not math.isfinite(C):
+        _check_values(a, y, who)              # else: finite inputs whose squares overflowed
+    return C, d, a
 
 
 def quadratic_cost(a, y):
     """C = (1/N) Σ ½‖y − a‖² over the N columns  (9). a, y: (n_L, N) (a 1-D vector is one column)."""
-    a, y = _check_pair(a, y, "quadratic_cost")
-    d = a - y
-    return float(0.5 * np.vdot(d, d) / a.shape[1])
+    return _quadratic(a, y, "quadratic_cost")[0]
 
 
 def quadratic_cost_grad(a, y):
     """∂C/∂a = (a − y)/N, shape (n_L, N)."""
     a, y = _check_pair(a, y, "quadratic_cost_grad")
+    _check_values(a, y, "quadratic_cost_grad")
     return (a - y) / a.dtype.type(a.shape[1])
 
 
@@ -110,9 +126,8 @@ class QuadraticCost:
     name = "quadratic"
 
     def forward(self, a, y):
-        a, y = _check_pair(a, y, "QuadraticCost")
-        d = a - y
-        return float(0.5 * np.vdot(d, d) / a.shape[1]), (d, a.shape[1])
+        C, d, a = _quadratic(a, y, "QuadraticCost")
+        return C, (d, a.shape[1])
 
     def backward(self, cache):
         d, n = cache

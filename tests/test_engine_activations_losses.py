@@ -76,6 +76,7 @@ _HP = {   # the exact functions, evaluated in 60-digit decimal arithmetic
 # the old exp(−logaddexp(0, −z)) reached 4.6 (float32) / 8.3 (float64) ulps, and
 # 0.5·tanh(z/2) + 0.5 loses all relative accuracy for z ≪ 0)
 _ULPS = {"sigmoid": 2, "sigmoid_prime": 3, "tanh": 2, "tanh_prime": 3}
+_ULPS_SMALL = {"sigmoid": 9}   # arrays of ≤ 64 entries: σ uses exp(−logaddexp(0, −z)) (fewer calls)
 
 
 def _grid(dtype):
@@ -90,29 +91,39 @@ def _grid(dtype):
 @pytest.mark.parametrize("name", sorted(_HP))
 def test_activation_accuracy_against_high_precision(name, dtype):
     z = _grid(dtype)
-    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
-        warnings.simplefilter("error")
-        out = getattr(A, name)(z)
-    assert out.dtype == dtype
     ref = np.array([float(_HP[name](decimal.Decimal(float(v)))) for v in z])
     fi = np.finfo(dtype)
     normal = np.abs(ref) >= fi.tiny
-    ulps = np.abs(out.astype(np.float64) - ref)[normal] / np.abs(ref[normal]) / fi.eps
-    assert ulps.max() <= _ULPS[name], (name, float(ulps.max()), z[normal][np.argmax(ulps)])
-    # where the exact value is below the smallest normal number, within that number
-    assert np.all(np.abs(out.astype(np.float64) - ref)[~normal] <= fi.tiny)
+    f = getattr(A, name)
+    for size, bound in ((z.size, _ULPS[name]), (50, _ULPS_SMALL.get(name, _ULPS[name]))):
+        with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+            warnings.simplefilter("error")
+            out = np.concatenate([f(z[i:i + size]) for i in range(0, z.size, size)])
+        assert out.dtype == dtype
+        ulps = np.abs(out.astype(np.float64) - ref)[normal] / np.abs(ref[normal]) / fi.eps
+        assert ulps.max() <= bound, (name, size, float(ulps.max()), z[normal][np.argmax(ulps)])
+        # where the exact value is below the smallest normal number, within that number
+        assert np.all(np.abs(out.astype(np.float64) - ref)[~normal] <= fi.tiny)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_activations_at_infinity_and_nan(dtype):
-    z = np.array([-np.inf, np.inf, np.nan], dtype)
+@pytest.mark.parametrize("n", [1, 100])           # both of sigmoid's paths (≤ 64 entries and more)
+def test_activations_at_infinity_and_nan(dtype, n):
+    z = np.repeat(np.array([-np.inf, np.inf, -1000, 1000], dtype), n)
+    cases = ((A.sigmoid, [0, 1, 0, 1]), (A.sigmoid_prime, [0, 0, 0, 0]), (A.tanh, [-1, 1, -1, 1]),
+             (A.tanh_prime, [0, 0, 0, 0]), (A.relu, [0, np.inf, 0, 1000]))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        np.testing.assert_array_equal(A.sigmoid(z), np.array([0, 1, np.nan], dtype))
-        np.testing.assert_array_equal(A.sigmoid_prime(z), np.array([0, 0, np.nan], dtype))
-        np.testing.assert_array_equal(A.tanh(z), np.array([-1, 1, np.nan], dtype))
-        np.testing.assert_array_equal(A.tanh_prime(z), np.array([0, 0, np.nan], dtype))
-        np.testing.assert_array_equal(A.relu(z), np.array([0, np.inf, np.nan], dtype))
+        for f, want in cases:
+            np.testing.assert_array_equal(f(z), np.repeat(np.array(want, dtype), n))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # numpy may say "invalid value" for a NaN input
+        for f, want in cases:                    # a NaN stays a NaN and does not disturb the rest
+            out = f(np.concatenate([[np.nan], z]).astype(dtype))
+            assert np.isnan(out[0])
+            np.testing.assert_array_equal(out[1:], np.repeat(np.array(want, dtype), n))
+    assert A.sigmoid(0.5) == pytest.approx(1 / (1 + np.exp(-0.5)), rel=1e-15)   # scalars work
+    assert A.sigmoid_prime(2) == pytest.approx(np.exp(-2) / (1 + np.exp(-2)) ** 2, rel=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
