@@ -1,0 +1,50 @@
+"""The capstone's accuracy bar (assignment 11) means something: the reference clears it with
+margin, and the same widths without batch norm and residual connections, trained on the same budget
+with the same optimiser, miss it. Grading is repeatable: same answer, same grade."""
+import numpy as np
+
+from bpkit.grading import scores
+from bpkit_instructor.exercises import a11
+
+MARGIN = 0.05            # the reference must clear the bar by this much (≈ 15 standard errors)
+
+
+def held_out(data_seed):
+    """The held-out set capstone_accuracy draws for this data seed."""
+    rng = np.random.default_rng([scores._CAPSTONE_TEST_SALT, data_seed])
+    return scores.capstone_data(scores.CAPSTONE_N_TEST, rng)
+
+
+def test_reference_clears_the_bar_with_margin_and_a_plain_network_misses_it():
+    measured = []
+    for data_seed, seed in [(2026, 0), (7, 1)]:             # the visible case, and another draw
+        X, y = held_out(data_seed)
+        reference = a11._train(data_seed, seed)
+        ref_acc = float(np.mean(scores.capstone_scores(reference, X).argmax(axis=0) == y))
+        plain_acc = a11.plain_accuracy(a11._train(data_seed, seed, bn=False, residual=False), X, y)
+        measured.append((data_seed, ref_acc, plain_acc))
+        ok, message = scores.capstone_accuracy({"data_seed": data_seed, "seed": seed}, reference)
+        assert ok, message
+    print(f"\nbar {scores.CAPSTONE_BAR:.0%}; (data seed, reference, plain): {measured}")
+    for _, ref_acc, plain_acc in measured:
+        assert ref_acc >= scores.CAPSTONE_BAR + MARGIN, measured
+        assert plain_acc < scores.CAPSTONE_BAR, measured
+
+
+def test_grading_is_repeatable():
+    case = a11._epoch_case(np.random.default_rng(5))
+    first, second = a11._epoch(**case), a11._epoch(**case)
+    for k in first[0]:
+        assert np.array_equal(first[0][k], second[0][k])
+    params = a11._random_params(np.random.default_rng(6), 2, 5)
+    verdicts = {scores.capstone_accuracy({"data_seed": 3}, params) for _ in range(2)}
+    assert len(verdicts) == 1 and not next(iter(verdicts))[0]      # an untrained net fails, twice alike
+
+
+def test_scorer_explains_wrong_answers():
+    ok, msg = scores.capstone_accuracy({"data_seed": 1}, [1, 2, 3])
+    assert not ok and "dict" in msg
+    params = a11._random_params(np.random.default_rng(6), 1, 4)
+    del params["gamma1"]
+    ok, msg = scores.capstone_accuracy({"data_seed": 1}, params)
+    assert not ok and "gamma1" in msg
