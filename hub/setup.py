@@ -187,6 +187,17 @@ def _make_venv(venv: Path, deps: str, part: str, install_deps, install_part) -> 
         say(f"{venv.name} ready in {time.perf_counter() - t0:.0f} s")
 
 
+LAB_OVERRIDES = {   # a class needs no "news from Jupyter" or update pop-ups
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def write_lab_overrides(venv: Path) -> None:
+    folder = venv / "share" / "jupyter" / "lab" / "settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1))
+
+
 def ensure_instructor_venv() -> Path:
     """bpkit with its instructor part (editable: the repository's code), nbgrader's instructor
     extensions, jupyterhub-singleuser."""
@@ -232,6 +243,8 @@ def ensure_student_venv() -> Path:
 HUB_CONFIG = '''
 # --- the course on this machine's JupyterHub (written by hub/setup.py) ---
 c.Exchange.root = {exchange!r}
+# absolute: the instructor's JupyterLab (Formgrader) runs from the home folder, not from here
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 # nbgrader's late penalty: a submission after the due date (`bpkit publish A --due ...`) scores 0
 c.LateSubmissionPlugin.penalty_method = "zero"
 '''
@@ -274,6 +287,7 @@ def write_user_configs(state: Path, exchange: Path, course: Path) -> None:
                  f"c.CourseDirectory.course_id = {COURSE_ID!r}"]
         if name == INSTRUCTOR:
             lines.append(f"c.CourseDirectory.root = {str(course)!r}")
+            lines.append(f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}")
         (folder / "nbgrader_config.py").write_text("\n".join(lines) + "\n")
         os.chmod(folder / "nbgrader_config.py", 0o644)
 
@@ -388,8 +402,8 @@ def start(args) -> dict:
     ensure_users(password, [INSTRUCTOR, *STUDENTS])
     exchange = Path(args.exchange).resolve()
     ensure_exchange(exchange)
-    ensure_student_venv()
-    ensure_instructor_venv()
+    for venv in (ensure_student_venv(), ensure_instructor_venv()):
+        write_lab_overrides(venv)
     cfg = hub_config(args, state)
     ensure_course(Path(cfg["course"]), exchange, args.fresh)
     write_user_configs(state, exchange, Path(cfg["course"]))

@@ -1,0 +1,99 @@
+"""What goes wrong in a real class, on the course hub's exchange, with clear messages
+(make test-hub; no browser needed: these are the commands the Assignments tab and the
+instructor's terminal run, as the real system users).
+
+- the exchange is not writable: `bpkit publish` says so and how to fix it; a student's fetch
+  gets nbgrader's own "contact your instructor";
+- a submission after the due date: `bpkit collect` names it late, and nbgrader's late penalty
+  (c.LateSubmissionPlugin.penalty_method = "zero", set by hub/setup.py) takes its score to 0 in
+  grades.csv while raw_score keeps what it earned;
+- a student not on the roster: `bpkit collect` sets the submission aside (unrostered/), says how
+  to add the student, and nobody grades it.
+(The hub restarted between submit and collect is part of tests/hub/test_hub_class.py.)
+"""
+from __future__ import annotations
+
+import csv
+import pwd
+import random
+import subprocess
+import time
+
+import nbformat
+import pytest
+
+from bpkit.course import simulate
+from conftest import ROOT
+
+pytestmark = pytest.mark.hub
+
+ASSIGNMENT = "01-chain-rule"
+VISITOR = "bpkit-visitor"          # a real user of the machine, not on the course's roster
+
+
+def ensure_visitor(hub):
+    try:
+        pwd.getpwnam(VISITOR)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", "--user-group",
+                        VISITOR], check=True)
+    folder = hub.state / "users" / VISITOR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.Exchange.root = {str(hub.exchange)!r}\n"
+        "c.CourseDirectory.course_id = 'bpkit'\n")
+    home = hub.home(VISITOR)
+    subprocess.run(["rm", "-rf", str(home / ASSIGNMENT),
+                    str(home / ".local/share/jupyter/nbgrader_cache")], check=True)
+
+
+def test_exchange_not_writable(hub):
+    student = hub.students[0]
+    hub.exchange.chmod(0o755)
+    try:
+        p = hub.bpkit("publish", ASSIGNMENT, check=False)
+        assert p.returncode == 2, p.stdout + p.stderr
+        assert f"not writable by {hub.instructor}" in p.stderr, p.stderr
+        assert "chmod 777" in p.stderr, p.stderr
+        s = hub.run_as(student, "nbgrader", "fetch_assignment", ASSIGNMENT, check=False)
+        assert s.returncode != 0
+        assert "Unwritable directory, please contact your instructor" in s.stdout + s.stderr
+    finally:
+        hub.exchange.chmod(0o777)
+
+
+def test_late_submission_and_a_student_not_on_the_roster(hub):
+    late, home = hub.students[1], hub.home(hub.students[1])
+    ensure_visitor(hub)
+    due = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() - 60))
+    hub.bpkit("publish", ASSIGNMENT, "--due", due)           # the deadline has passed already
+
+    # student B hands in a fully correct notebook, after the deadline
+    subprocess.run(["rm", "-rf", str(home / ASSIGNMENT)], check=True)
+    hub.run_as(late, "nbgrader", "fetch_assignment", ASSIGNMENT)
+    nb, _ = simulate.make_submission(ASSIGNMENT, "correct", random.Random(0), ROOT)
+    target = home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nbformat.write(nb, str(target))
+    subprocess.run(["chown", f"{late}:{late}", str(target)], check=True)
+    hub.run_as(late, "nbgrader", "submit", ASSIGNMENT)
+    # someone who is not in the class hands in too
+    hub.run_as(VISITOR, "nbgrader", "fetch_assignment", ASSIGNMENT)
+    hub.run_as(VISITOR, "nbgrader", "submit", ASSIGNMENT)
+
+    out = hub.bpkit("collect", ASSIGNMENT).stdout
+    assert f"late: {late} submitted" in out, out
+    assert f"NOT ON THE ROSTER: {VISITOR}" in out and "nbgrader db student add" in out, out
+    assert not (hub.course / "submitted" / VISITOR).exists()
+    assert (hub.course / "unrostered" / VISITOR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    assert any((hub.exchange / "bpkit" / "inbound").glob(f"{VISITOR}+{ASSIGNMENT}+*"))  # kept
+
+    graded = hub.bpkit("autograde", ASSIGNMENT).stdout
+    assert late in graded and VISITOR not in graded, graded
+    hub.bpkit("export")
+    rows = [r for r in csv.DictReader(open(hub.course / "grades.csv"))
+            if r["assignment"] == ASSIGNMENT]
+    assert VISITOR not in {r["student_id"] for r in rows}
+    row = next(r for r in rows if r["student_id"] == late)
+    raw, penalty = float(row["raw_score"]), float(row["late_submission_penalty"])
+    assert raw == float(row["max_score"]) > 0, row             # it earned every point...
+    assert penalty == raw and float(row["score"]) == 0.0, row   # ...and the late penalty took them
