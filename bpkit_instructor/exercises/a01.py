@@ -219,7 +219,7 @@ exercise(
 
 
 # ---------------------------------------------------------------- reasoning: multiple choice
-# Q1 (h = 1e-11 on eˣ: round-off) -> 2;  Q2 (ReLU net, 3e-6 in one layer: a kink) -> 3
+# Q1 (h = 1e-12 on eˣ: round-off) -> 2;  Q2 (ReLU net, 3e-6 in one layer: a kink) -> 3
 _Q = (2, 3)
 exercise(
     "01.q_gradcheck",
@@ -231,10 +231,10 @@ exercise(
     choices=(1, 2, 3, 4),
     variants=[
         variant("Q1: a bug in the derivative", (1, 3),
-                "eˣ′ = eˣ is right; with h = 10⁻¹¹ the round-off term ε|f|/h ≈ 6·10⁻⁵ alone "
+                "eˣ′ = eˣ is right; with h = 10⁻¹² the round-off term ε|f|/h ≈ 6·10⁻⁴ alone "
                 "explains the error (lecture 01, section 6). Retry with h ≈ 10⁻⁵ before suspecting a bug."),
         variant("Q1: truncation error", (3, 3),
-                "truncation error is h²|f‴|/6 ≈ 10⁻²² at h = 10⁻¹¹; it is the round-off ε|f|/h "
+                "truncation error is h²|f‴|/6 ≈ 5·10⁻²⁵ at h = 10⁻¹²; it is the round-off ε|f|/h "
                 "that grows as h shrinks."),
         variant("Q2: a bug in W^[2]'s gradient", (2, 1),
                 "3·10⁻⁶ is in the table's 'suspect' band, not 'wrong'; a ReLU network with some "
