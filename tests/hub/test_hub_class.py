@@ -129,14 +129,18 @@ def fetch(page, assignment=ASSIGNMENT):
     page.wait_for_selector(f"#fetched_assignments_list .list_item:has-text('{assignment}')")
 
 
-def submit(page, n_expected, assignment=ASSIGNMENT):
+def submit(page, assignment=ASSIGNMENT):
+    """Press Submit in the Assignments tab; wait until the submitted list shows the new one
+    (nbgrader lists the newest submission of an assignment with its timestamp)."""
     assignment_list(page)
+    before = page.inner_text("#submitted_assignments_list")
     page.click(f"#fetched_assignments_list .list_item:has-text('{assignment}') "
                "button:text-is('Submit')")
     page.wait_for_function(
-        """([a, n]) => [...document.querySelectorAll('#submitted_assignments_list .list_item')]
-                        .filter(e => e.textContent.includes(a)).length >= n""",
-        arg=[assignment, n_expected])
+        """([a, before]) => {
+             const t = document.querySelector('#submitted_assignments_list').innerText;
+             return t.includes(a) && t !== before; }""",
+        arg=[assignment, before])
 
 
 def open_notebook(page, hub, user, assignment=ASSIGNMENT):
@@ -225,7 +229,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     assert mistaken["variant"] in report, report[:3000]          # the misconception, named
     assert "hidden" not in report.lower() or "hidden=True" not in report
     apage.keyboard.press("Escape")
-    submit(apage, 1)
+    submit(apage)
     step.shot(apage, "student-a-submitted")
     actx.close()
 
@@ -233,7 +237,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     b = hub.students[1]
     bctx, bpage = login(browser, hub, b)
     fetch(bpage)
-    submit(bpage, 1)
+    submit(bpage)
     step.shot(bpage, "student-b-submitted-blank")
     bctx.close()
 
@@ -241,7 +245,8 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     c = hub.students[2]
     cctx, cpage = login(browser, hub, c)
     fetch(cpage)
-    submit(cpage, 1)
+    submit(cpage)
+    step.shot(cpage, "student-c-submitted-once")
     open_notebook(cpage, hub, c)
     answers = {gid: simulate.strip_markers(cell.source) for cell in sol.cells
                if (gid := cell.metadata.get("nbgrader", {}).get("grade_id"))
@@ -250,7 +255,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     for gid, src in answers.items():                 # every answer cell, functions or values
         type_into_cell(cpage, cell_index(c_path, gid), src)
     save_and_wait(cpage, c_path, [key_line(src) for src in answers.values()])
-    submit(cpage, 2)
+    submit(cpage)
     step.shot(cpage, "student-c-submitted-twice")
     cctx.close()
 
