@@ -75,8 +75,8 @@ exercise(
                 "η ∇C is the step (to subtract); return the updated parameters p − η ∇C, for every key."),
     ],
     protect=["bpkit.optim.sgd_step", "bpkit.optim.SGD"],
-    what="p → p − η ∇C for every W^[l] and b^[l] (eq. 15), returned as a new dict without changing "
-         "the inputs, on 1 visible and 5 random networks",
+    what="p → p − η ∇C for every W^[l] and b^[l] (eq. 15), returned as a new dict, on 1 visible "
+         "network and 5 random ones whose arrays are read-only",
 )
 
 
