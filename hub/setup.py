@@ -295,6 +295,8 @@ def write_user_configs(state: Path, exchange: Path, course: Path) -> None:
 # ------------------------------------------------------------------------------ 6. the hub
 def _free(port: int) -> bool:
     with socket.socket() as s:
+        # as the servers bind: a port whose old connections linger in TIME_WAIT is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True

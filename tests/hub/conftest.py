@@ -51,6 +51,8 @@ def _free_base_port():
 
 def _free(port):
     with socket.socket() as s:
+        # as the servers bind: a port whose old connections linger in TIME_WAIT is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True

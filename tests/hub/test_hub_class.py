@@ -227,7 +227,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     apage.evaluate(MARK_JS, ["#validation-message", mistaken["variant"]])  # on screen, marked
     step.shot(apage, "student-a-validate")
     assert mistaken["variant"] in report, report[:3000]          # the misconception, named
-    assert "hidden" not in report.lower() or "hidden=True" not in report
+    assert "hidden=True" not in report                           # no hidden test in a release
     apage.keyboard.press("Escape")
     submit(apage)
     step.shot(apage, "student-a-submitted")
@@ -309,13 +309,18 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     rel = html[-1].relative_to(hub.home(a))
     apage.goto(f"{hub.url}/user/{a}/files/{rel}")
     apage.wait_for_selector(f"text={mistaken['variant']}")
+    apage.evaluate(MARK_JS, ["body", mistaken["variant"]])
     step.shot(apage, "student-a-feedback")
     text = apage.inner_text("body")
     assert mistaken["variant"] in text                          # why the cell lost its points
-    for gid in mistaken["test_cells"]:
-        assert gid in text
-    assert re.search(r"Score:\s*0(\.0)?\s*/\s*" + f"{cells[mistaken['test_cells'][0]]['points']:g}",
-                     text) or "0.0 / " in text, text[:2000]
+    for gid in mistaken["test_cells"]:               # which cell lost points: its score line
+        points = cells[gid]["points"]
+        assert re.search(rf"Grade cell:\s*{re.escape(gid)}\s*Score:\s*0\.0\s*/\s*{points:.1f}",
+                         text), text[:3000]
+    for gid in correct["test_cells"]:
+        points = cells[gid]["points"]
+        assert re.search(rf"Grade cell:\s*{re.escape(gid)}\s*Score:\s*{points:.1f}\s*/\s*{points:.1f}",
+                         text), text[:3000]
     assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text   # no hidden source
     actx.close()
     print("\nsteps (s since start): " + ", ".join(f"{n} {t}" for n, t in step.times))
