@@ -18,7 +18,7 @@ from bpkit.grading.registry import exercise, variant
 
 
 def _s(z):
-    return 1.0 / (1.0 + np.exp(-z))
+    return np.exp(-np.logaddexp(0.0, -np.asarray(z, float)))   # σ(z), no overflow for any z
 
 
 def _sp(z):

@@ -235,7 +235,8 @@ def _standardize(X, axis=1, scale="std", ddof=0):
     X = np.asarray(X, float)
     mean = X.mean(axis=axis, keepdims=True)
     std = X.std(axis=axis, keepdims=True, ddof=ddof)
-    return (X - mean) / {"std": std, "var": std ** 2, "none": 1.0}[scale]
+    with np.errstate(divide="ignore", invalid="ignore"):      # a constant feature has std 0
+        return (X - mean) / {"std": std, "var": std ** 2, "none": 1.0}[scale]
 
 
 def _std_cases(rng):
