@@ -12,7 +12,7 @@ MARGIN = 0.05            # the reference must clear the bar by this much (≈ 15
 def held_out(data_seed):
     """The held-out set capstone_accuracy draws for this data seed."""
     rng = np.random.default_rng([scores._CAPSTONE_TEST_SALT, data_seed])
-    return scores.capstone_data(scores.CAPSTONE_N_TEST, rng)
+    return scores.capstone_data(scores.CAPSTONE_N_TEST, rng, 0.0)
 
 
 def test_reference_clears_the_bar_with_margin_and_a_plain_network_misses_it():
@@ -23,7 +23,8 @@ def test_reference_clears_the_bar_with_margin_and_a_plain_network_misses_it():
         ref_acc = float(np.mean(scores.capstone_scores(reference, X).argmax(axis=0) == y))
         plain_acc = a11.plain_accuracy(a11._train(data_seed, seed, bn=False, residual=False), X, y)
         measured.append((data_seed, ref_acc, plain_acc))
-        ok, message = scores.capstone_accuracy({"data_seed": data_seed, "seed": seed}, reference)
+        ok, message = scores.capstone_accuracy({"data_seed": data_seed, "seed": seed, "angle": 0.0},
+                                               reference)
         assert ok, message
     print(f"\nbar {scores.CAPSTONE_BAR:.0%}; (data seed, reference, plain): {measured}")
     for _, ref_acc, plain_acc in measured:
@@ -39,6 +40,13 @@ def test_grading_is_repeatable():
     params = a11._random_params(np.random.default_rng(6), 2, 5)
     verdicts = {scores.capstone_accuracy({"data_seed": 3}, params) for _ in range(2)}
     assert len(verdicts) == 1 and not next(iter(verdicts))[0]      # an untrained net fails, twice alike
+
+
+def test_a_network_trained_at_one_angle_fails_another():
+    """Why hidden cases draw an angle: a trained network pasted in as numbers does not pass them."""
+    trained = a11._train(2026, 0, 0.0)
+    assert scores.capstone_accuracy({"data_seed": 5, "angle": 0.0}, trained)[0]
+    assert not scores.capstone_accuracy({"data_seed": 5, "angle": 1.6}, trained)[0]
 
 
 def test_scorer_explains_wrong_answers():

@@ -231,10 +231,14 @@ CAPSTONE_N_TEST = 4000
 _CAPSTONE_TEST_SALT = 911
 
 
-def capstone_data(n, rng):
-    """(X (2, n), y (n,)) of the capstone's data set: spirals with 2 turns, no noise."""
+def capstone_data(n, rng, angle=0.0):
+    """(X (2, n), y (n,)) of the capstone's data set: spirals with 2 turns, no noise, rotated by
+    `angle` radians (hidden cases draw the angle, so a network trained once and pasted in as
+    numbers does not pass them: each case's network must be trained on that case's data)."""
     from bpkit.data import spirals
-    return spirals(n, noise=0.0, turns=2.0, rng=rng)
+    X, y = spirals(n, noise=0.0, turns=2.0, rng=rng)
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s], [s, c]]) @ X, y
 
 
 def capstone_scores(params, X, eps=1e-5):
@@ -253,7 +257,7 @@ def capstone_scores(params, X, eps=1e-5):
 
 def capstone_accuracy(case, output):
     """Accuracy of the returned parameters on CAPSTONE_N_TEST held-out points drawn from the
-    case's data seed and a salt: the same answer always gets the same grade."""
+    case's data seed (and a salt) and angle: the same answer always gets the same grade."""
     if not isinstance(output, dict) or "W0" not in output:
         return False, 'return the trained parameters as a dict {"W0": ..., "gamma0": ..., ...}.'
     K = sum(1 for k in output if str(k).startswith("V"))
@@ -263,7 +267,7 @@ def capstone_accuracy(case, output):
         missing, extra = sorted(need - set(map(str, output))), sorted(set(map(str, output)) - need)
         return False, f"parameter keys: missing {missing[:6]}, unexpected {extra[:6]}."
     rng = np.random.default_rng([_CAPSTONE_TEST_SALT, int(case["data_seed"])])
-    X, y = capstone_data(CAPSTONE_N_TEST, rng)
+    X, y = capstone_data(CAPSTONE_N_TEST, rng, float(case.get("angle", 0.0)))
     try:
         with np.errstate(all="ignore"):
             S = capstone_scores(output, X)

@@ -4,7 +4,7 @@ The API (CS231n style, examples are columns): a layer is a plain dict,
 
     {"kind": "dense", "W": (m, n), "b": (m, 1)}          {"kind": "relu"}   {"kind": "tanh"}
     {"kind": "batchnorm", "gamma": (n, 1), "beta": (n, 1), "eps": float}     (train mode)
-    {"kind": "layernorm", "gamma": (n, 1), "beta": (n, 1), "eps": float}
+    {"kind": "rmsnorm", "gamma": (n, 1), "eps": float}                      (RMS norm, below)
     {"kind": "dropout", "p": float, "mask": (n, B) of 0/1}                 (train mode, inverted)
     {"kind": "residual", "layers": [layer, ...]}                           out = x + F(x)
 
@@ -12,15 +12,16 @@ forward → (out, cache); backward(dout, cache) → (dx, grads), grads a dict wi
 parameter names ({} for none; {"layers": [...]} for a residual block). dout = ∂C/∂out already
 carries the batch mean (C is the batch mean), so layers SUM over columns and never divide by B.
 
-Layer norm is the layer the lecture did not solve: statistics over the UNITS of each example
-(axis 0), biased variance, ε inside the root; γ, β per unit (n, 1). Its cache is (x̂, γ, std),
-std = √(σ² + ε) of shape (1, B).
+RMS norm (Zhang & Sennrich 2019) is the layer nobody solved (lecture 06 did batch norm, assignment
+06 layer norm): each example rescaled by the root mean square of its units (axis 0), ε inside the
+root, no re-centring, no β: out = γ ∘ x / rms, rms = √(mean_units(x²) + ε); γ per unit (n, 1).
+Its cache is (x̂, γ, rms), rms of shape (1, B).
 
 The gradient check compares claimed gradients (from a correct or a subtly wrong backward pass,
 evaluated at the case's point) with central differences of C = Σ dout ∘ out, using the course's
 one relative error ‖a − b‖ / max(‖a‖ + ‖b‖, 1e-12); a group passes when it is below 1e-7.
-Cases keep every group's relative error below 1e-9 or above 1e-4, so any sound checker
-(central differences, 1e-7 ≤ h ≤ 1e-4) agrees with the reference.
+Cases keep every group's relative error (h = 1e-6) below 1e-8 or above 1e-4, so a sound checker
+(central differences with h near the course's 1e-6) agrees with the reference.
 """
 import copy
 
@@ -31,111 +32,108 @@ from bpkit.grading.registry import exercise, variant
 _FINE = 1e-7          # the course's threshold: below it, a gradient agrees (team notes, lecture 01)
 
 
-# ============================================================ layer norm (the new layer)
-def _ln_forward(x, gamma, beta, eps=1e-5, *, axis=0, ddof=0, eps_out=False):
-    mu = x.mean(axis=axis, keepdims=True)
-    var = x.var(axis=axis, keepdims=True, ddof=ddof)
-    std = np.sqrt(var) + eps if eps_out else np.sqrt(var + eps)
-    xhat = (x - mu) / std
-    return gamma * xhat + beta, (xhat, gamma, std)
+# ============================================================ RMS norm (the new layer)
+def _rms_forward(x, gamma, eps=1e-5, *, axis=0, center=False, eps_out=False):
+    if center:                                   # that would be layer norm (without β)
+        x = x - x.mean(axis=axis, keepdims=True)
+    ms = (x ** 2).mean(axis=axis, keepdims=True)
+    rms = np.sqrt(ms) + eps if eps_out else np.sqrt(ms + eps)
+    xhat = x / rms
+    return gamma * xhat, (xhat, gamma, rms)
 
 
-def _ln_case(rng):
+def _rms_case(rng):
     n, B = int(rng.integers(2, 7)), int(rng.integers(1, 7))
-    x = rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), size=(n, B))
-    return {"x": x, "gamma": rng.normal(1, 0.5, size=(n, 1)), "beta": rng.normal(size=(n, 1)),
-            "eps": float(rng.uniform(1e-3, 0.2))}
+    x = rng.normal(rng.normal(0, 1), rng.uniform(0.5, 3), size=(n, B))
+    return {"x": x, "gamma": rng.normal(1, 0.5, size=(n, 1)), "eps": float(rng.uniform(1e-3, 0.2))}
 
 
 _r = np.random.default_rng(9)
-_VIS_LN = [
+_VIS_RMS = [
     {"x": np.array([[1.0, 0.0, 2.0], [2.0, -1.0, 2.0], [6.0, 1.0, 2.0]]),
-     "gamma": np.array([[1.0], [2.0], [0.5]]), "beta": np.array([[0.0], [0.5], [-1.0]]), "eps": 1e-5},
-    {"x": _r.normal(1, 2, size=(4, 5)), "gamma": _r.normal(1, 0.3, size=(4, 1)),
-     "beta": _r.normal(size=(4, 1)), "eps": 0.1},
+     "gamma": np.array([[1.0], [2.0], [0.5]]), "eps": 1e-5},
+    {"x": _r.normal(1, 2, size=(4, 5)), "gamma": _r.normal(1, 0.3, size=(4, 1)), "eps": 0.1},
 ]
 
 exercise(
-    "09.layernorm_forward",
-    reference=_ln_forward,
-    visible=_VIS_LN,
-    hidden=_ln_case,
+    "09.rmsnorm_forward",
+    reference=_rms_forward,
+    visible=_VIS_RMS,
+    hidden=_rms_case,
     n_hidden=5,
     variants=[
-        variant("batch-norm axis (statistics over the batch)",
-                lambda **k: _ln_forward(**k, axis=1),
-                "layer norm normalises each EXAMPLE over its units: μ and σ² are means over axis 0 "
-                "(shape (1, B)); batch norm is the one that averages over the batch (axis 1)."),
-        variant("Bessel's correction (B − 1) in the variance",
-                lambda **k: _ln_forward(**k, ddof=1),
-                "σ² is the biased variance: divide by the number of units n, not n − 1 (np.var's default ddof=0)."),
+        variant("statistics over the batch (batch norm's axis)",
+                lambda **k: _rms_forward(**k, axis=1),
+                "RMS norm rescales each EXAMPLE by the root mean square of its units: the mean of x² runs "
+                "over axis 0 (shape (1, B)), not over the batch."),
+        variant("mean subtracted (that is layer norm)",
+                lambda **k: _rms_forward(**k, center=True),
+                "RMS norm does not re-centre: x̂ = x / √(mean(x²) + ε), no − μ."),
         variant("ε outside the square root",
-                lambda **k: _ln_forward(**k, eps_out=True),
-                "ε goes inside the root: std = √(σ² + ε), and the cache holds that std."),
+                lambda **k: _rms_forward(**k, eps_out=True),
+                "ε goes inside the root: rms = √(mean(x²) + ε), and the cache holds that rms."),
     ],
-    what="(out, (x̂, γ, std)) of layer norm, statistics over the units of each example",
+    what="(out, (x̂, γ, rms)) of RMS norm, statistics over the units of each example",
 )
 
 
-# ------------------------------------------------------------------ layer norm, backward
-def _ln_backward(dout, cache, *, axis=0, mean_path=True, var_path=True, param_axis=1,
-                 param_scale=False):
-    xhat, gamma, std = cache
+# ------------------------------------------------------------------ RMS norm, backward
+def _rms_backward(dout, cache, *, axis=0, rms_path=True, mean_path=False, param_axis=1,
+                  param_scale=False):
+    xhat, gamma, rms = cache
     dxhat = dout * gamma
     dx = dxhat
-    if mean_path:
+    if mean_path:                                 # layer norm's extra term: not in RMS norm
         dx = dx - dxhat.mean(axis=axis, keepdims=True)
-    if var_path:
+    if rms_path:
         dx = dx - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)
-    dx = dx / std
+    dx = dx / rms
     dgamma = (dout * xhat).sum(axis=param_axis, keepdims=True)
-    dbeta = dout.sum(axis=param_axis, keepdims=True)
     if param_scale:
-        dgamma, dbeta = dgamma / dout.shape[1], dbeta / dout.shape[1]
-    return dx, {"gamma": dgamma, "beta": dbeta}
+        dgamma = dgamma / dout.shape[1]
+    return dx, {"gamma": dgamma}
 
 
-def _ln_bwd_case(rng):
-    c = _ln_case(rng)
+def _rms_bwd_case(rng):
+    c = _rms_case(rng)
     if c["x"].shape[1] == 1:                     # a batch of 1 hides the parameter-sum mistakes
-        c = _ln_case(rng)
-    _, cache = _ln_forward(**c)
+        c = _rms_case(rng)
+    _, cache = _rms_forward(**c)
     return {"dout": rng.normal(size=c["x"].shape), "cache": cache}
 
 
 def _vis_bwd(c, seed):
-    return {"dout": np.random.default_rng(seed).normal(size=c["x"].shape), "cache": _ln_forward(**c)[1]}
+    return {"dout": np.random.default_rng(seed).normal(size=c["x"].shape), "cache": _rms_forward(**c)[1]}
 
 
 exercise(
-    "09.layernorm_backward",
-    reference=_ln_backward,
-    visible=[_vis_bwd(c, i) for i, c in enumerate(_VIS_LN)],
-    hidden=_ln_bwd_case,
+    "09.rmsnorm_backward",
+    reference=_rms_backward,
+    visible=[_vis_bwd(c, i) for i, c in enumerate(_VIS_RMS)],
+    hidden=_rms_bwd_case,
     n_hidden=5,
     variants=[
-        variant("batch-norm axis in the backward pass",
-                lambda dout, cache: _ln_backward(dout, cache, axis=1),
+        variant("rms treated as a constant",
+                lambda dout, cache: _rms_backward(dout, cache, rms_path=False),
+                "x reaches the loss also through rms = √(mean(x²) + ε): subtract x̂ ∘ mean_units(∂C/∂x̂ ∘ x̂) "
+                "before dividing by rms."),
+        variant("layer norm's mean term added",
+                lambda dout, cache: _rms_backward(dout, cache, mean_path=True),
+                "RMS norm has no mean in its forward pass, so no − mean(∂C/∂x̂) in its backward pass: "
+                "derive from ITS graph x → mean(x²) → rms → x̂, not from batch/layer norm's."),
+        variant("means over the batch in the backward pass",
+                lambda dout, cache: _rms_backward(dout, cache, axis=1),
                 "the means of the backward pass run over the same axis as the forward statistics: "
-                "axis 0, the units of each example (batch norm's formula with axis 0)."),
-        variant("no mean path (μ treated as a constant)",
-                lambda dout, cache: _ln_backward(dout, cache, mean_path=False),
-                "x reaches the loss also through μ: subtract the mean over the units of ∂C/∂x̂."),
-        variant("no variance path (σ² treated as a constant)",
-                lambda dout, cache: _ln_backward(dout, cache, var_path=False),
-                "x also reaches the loss through σ²: subtract x̂ ∘ mean_units(∂C/∂x̂ ∘ x̂)."),
-        variant("μ and σ² both treated as constants",
-                lambda dout, cache: _ln_backward(dout, cache, mean_path=False, var_path=False),
-                "γ dout / std is only the direct path; μ and σ² depend on x too."),
-        variant("∂C/∂γ, ∂C/∂β summed over the units",
-                lambda dout, cache: _ln_backward(dout, cache, param_axis=0),
-                "γ and β are per unit, (n, 1), shared by all examples: sum over the batch (axis 1)."),
-        variant("∂C/∂γ, ∂C/∂β divided by B",
-                lambda dout, cache: _ln_backward(dout, cache, param_scale=True),
+                "axis 0, the units of each example."),
+        variant("∂C/∂γ summed over the units",
+                lambda dout, cache: _rms_backward(dout, cache, param_axis=0),
+                "γ is per unit, (n, 1), shared by all examples: sum over the batch (axis 1)."),
+        variant("∂C/∂γ divided by B",
+                lambda dout, cache: _rms_backward(dout, cache, param_scale=True),
                 "in the layer API, dout = ∂C/∂out already carries the batch mean (1/B) from the loss: "
                 "a layer sums over the columns; dividing again applies 1/B twice."),
     ],
-    what="(∂C/∂x, {gamma: ∂C/∂γ, beta: ∂C/∂β}) of layer norm from its cache",
+    what="(∂C/∂x, {gamma: ∂C/∂γ}) of RMS norm from its cache",
 )
 
 
@@ -149,13 +147,14 @@ def _layer_forward(layer, x, bugs=()):
     if kind == "tanh":
         t = np.tanh(x)
         return t, t
-    if kind in ("batchnorm", "layernorm"):
-        axis = 1 if kind == "batchnorm" else 0
-        eps = layer.get("eps", 1e-5)
-        mu, var = x.mean(axis=axis, keepdims=True), x.var(axis=axis, keepdims=True)
-        std = np.sqrt(var + eps)
+    if kind == "batchnorm":
+        mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+        std = np.sqrt(var + layer.get("eps", 1e-5))
         xhat = (x - mu) / std
         return layer["gamma"] * xhat + layer["beta"], (xhat, std)
+    if kind == "rmsnorm":
+        rms = np.sqrt((x ** 2).mean(axis=0, keepdims=True) + layer.get("eps", 1e-5))
+        return layer["gamma"] * x / rms, (x / rms, rms)
     if kind == "dropout":
         return x * layer["mask"] / (1.0 - layer["p"]), None
     if kind == "residual":
@@ -188,19 +187,25 @@ def _layer_backward(layer, dout, cache, bugs=()):
     if kind == "tanh":
         t = cache
         return dout * ((1.0 - t) if "tanh-no-square" in bugs else (1.0 - t ** 2)), {}
-    if kind in ("batchnorm", "layernorm"):
-        axis = 1 if kind == "batchnorm" else 0
-        if kind == "layernorm" and "ln-bn-axis" in bugs:
-            axis = 1
+    if kind == "batchnorm":
         xhat, std = cache
         dxhat = dout * layer["gamma"]
         dx = dxhat
-        if f"{kind}-no-mean" not in bugs:
-            dx = dx - dxhat.mean(axis=axis, keepdims=True)
-        if f"{kind}-no-var" not in bugs:
-            dx = dx - xhat * (dxhat * xhat).mean(axis=axis, keepdims=True)
+        if "batchnorm-no-mean" not in bugs:
+            dx = dx - dxhat.mean(axis=1, keepdims=True)
+        if "batchnorm-no-var" not in bugs:
+            dx = dx - xhat * (dxhat * xhat).mean(axis=1, keepdims=True)
         return dx / std, {"gamma": (dout * xhat).sum(axis=1, keepdims=True),
                           "beta": dout.sum(axis=1, keepdims=True)}
+    if kind == "rmsnorm":
+        xhat, rms = cache
+        dxhat = dout * layer["gamma"]
+        dx = dxhat
+        if "rms-constant" not in bugs:
+            dx = dx - xhat * (dxhat * xhat).mean(axis=0, keepdims=True)
+        if "rms-mean-term" in bugs:
+            dx = dx - dxhat.mean(axis=0, keepdims=True)
+        return dx / rms, {"gamma": (dout * xhat).sum(axis=1, keepdims=True)}
     if kind == "dropout":
         scale = 1.0 if "dropout-no-scale" in bugs else 1.0 / (1.0 - layer["p"])
         return dout * layer["mask"] * scale, {}
@@ -233,15 +238,18 @@ def _random_layer(rng, kind, n, B, depth=0):
         m = int(rng.integers(2, 6))
         return {"kind": "dense", "W": rng.normal(size=(m, n)) / np.sqrt(n),
                 "b": rng.normal(size=(m, 1))}, m
-    if kind in ("batchnorm", "layernorm"):
+    if kind == "batchnorm":
         return {"kind": kind, "gamma": rng.normal(1, 0.4, size=(n, 1)),
                 "beta": rng.normal(size=(n, 1)), "eps": float(rng.uniform(1e-3, 0.1))}, n
+    if kind == "rmsnorm":
+        return {"kind": kind, "gamma": rng.normal(1, 0.4, size=(n, 1)),
+                "eps": float(rng.uniform(1e-3, 0.1))}, n
     if kind == "dropout":
         mask = (rng.random((n, B)) > 0.3).astype(float)
         return {"kind": "dropout", "p": float(rng.choice([0.2, 0.25, 0.4, 0.5])), "mask": mask}, n
     if kind == "residual":
-        inner_kinds = [["dense", "tanh", "dense"], ["layernorm", "dense", "relu", "dense"],
-                       ["dense", "batchnorm", "tanh", "dense"]][int(rng.integers(0, 3))]
+        inner_kinds = [["dense", "tanh", "dense"], ["rmsnorm", "dense", "relu", "dense"],
+                       ["dense", "tanh", "batchnorm", "dense"]][int(rng.integers(0, 3))]
         layers, m = [], n
         for j, k in enumerate(inner_kinds):
             if k == "dense":
@@ -272,7 +280,7 @@ def _random_net(rng, kinds, d=None, B=None):
 def _plain_kinds(rng):
     """Every kind once (so every catalogued mistake shows), in a random order, between dense layers."""
     kinds = ["dense"]
-    for k in rng.permutation(["relu", "tanh", "batchnorm", "layernorm", "dropout"]):
+    for k in rng.permutation(["relu", "tanh", "batchnorm", "rmsnorm", "dropout"]):
         kinds += [str(k), "dense"]
     return kinds
 
@@ -290,7 +298,7 @@ def _res_case(rng):
 
 _VIS_NET = [
     _random_net(np.random.default_rng(91), ["dense", "relu", "dense", "batchnorm", "tanh", "dense"], 3, 4),
-    _random_net(np.random.default_rng(92), ["dense", "layernorm", "dropout", "dense", "tanh", "dense"], 2, 5),
+    _random_net(np.random.default_rng(92), ["dense", "rmsnorm", "dropout", "dense", "tanh", "dense"], 2, 5),
 ]
 _VIS_RES = [
     _random_net(np.random.default_rng(93), ["dense", "residual", "tanh", "dense"], 3, 4),
@@ -326,7 +334,7 @@ exercise(
     n_hidden=6,
     variants=_NET_VARIANTS,
     protect=["bpkit.layers.BatchNorm", "bpkit.layers.Dense"],
-    what="(out, ∂C/∂X, per-layer gradients) of networks of dense, relu, tanh, batch norm, layer norm and dropout",
+    what="(out, ∂C/∂X, per-layer gradients) of networks of dense, relu, tanh, batch norm, RMS norm and dropout",
 )
 
 exercise(
@@ -433,19 +441,20 @@ def _grad_check(layers, X, dout, dX, grads, h=1e-6, *, one_sided=False, restore=
 
 _BUGS_BY_KIND = {"dense": ["dense-db-mean", "dense-dW-mean"], "tanh": ["tanh-no-square"],
                  "batchnorm": ["batchnorm-no-mean", "batchnorm-no-var"],
-                 "layernorm": ["layernorm-no-mean", "layernorm-no-var", "ln-bn-axis"],
+                 "rmsnorm": ["rms-constant", "rms-mean-term"],
                  "dropout": ["dropout-no-scale"], "residual": ["no-skip"]}
 
 
-def _gc_case(rng, wrong=None, ones=False):
+def _gc_case(rng, wrong=None, ones=False, kinds=None):
     """A network, an upstream gradient and the gradients a correct (or a subtly wrong) backward
-    pass claims; redrawn until every group is clearly right (< 1e-9) or clearly wrong (> 1e-4)."""
+    pass claims; redrawn until every group is clearly right (< 1e-8) or clearly wrong (> 1e-4)."""
     wrong = bool(rng.random() < 0.6) if wrong is None else wrong
     while True:
-        kinds = ["dense"]
-        for _ in range(int(rng.integers(1, 4))):
-            kinds += [str(rng.choice(["tanh", "batchnorm", "layernorm", "dropout", "residual"])), "dense"]
-        case = _random_net(rng, kinds)
+        drawn = ["dense"]
+        for _ in range(int(rng.integers(1, 4))):     # a batch norm right after a dense layer would
+            drawn += {"bn": ["tanh", "batchnorm"]}.get(  # make that layer's ∂C/∂b exactly 0
+                str(k := rng.choice(["tanh", "bn", "rmsnorm", "dropout", "residual"])), [str(k)]) + ["dense"]
+        case = _random_net(rng, kinds or drawn)
         if ones:                                  # a visible case that tells "ones" from "always fails"
             case["dout"] = np.ones_like(case["dout"])
         for layer in case["layers"]:             # relu kinks make differences unreliable: tanh only
@@ -470,7 +479,7 @@ def _gc_case(rng, wrong=None, ones=False):
             continue
         err_X, errs = _errors(layers, X, dout, dX, grads)
         all_errs = [err_X] + [e for _, _, _, p in _param_groups(layers, grads) for e in [_get(errs, p)]]
-        if all(e < 1e-9 or e > 1e-4 for e in all_errs) and (not wrong or max(all_errs) > 1e-4):
+        if all(e < 1e-8 or e > 1e-4 for e in all_errs) and (not wrong or max(all_errs) > 1e-4):
             return {"layers": layers, "X": X, "dout": dout, "dX": dX, "grads": grads}
 
 
@@ -483,16 +492,18 @@ def _get(tree, path):
 _gr = np.random.default_rng(95)
 
 
-def _wrong_dX_case(rng):
+def _wrong_dX_case(rng, kinds):
     """A wrong case whose bug reaches ∂C/∂X (it tells "parameters not checked" from "always passes")."""
     while True:
-        case = _gc_case(rng, wrong=True)
+        case = _gc_case(rng, wrong=True, kinds=kinds)
         if not _grad_check(**case)[0]:
             return case
 
 
-_VIS_GC = [_gc_case(_gr, wrong=False, ones=True), _wrong_dX_case(_gr), _gc_case(_gr, wrong=False),
-           _gc_case(_gr, wrong=True)]
+_VIS_GC = [_gc_case(_gr, wrong=False, ones=True, kinds=["dense", "tanh", "dense", "rmsnorm", "dense"]),
+           _wrong_dX_case(_gr, ["dense", "tanh", "batchnorm", "dense", "tanh", "dense"]),
+           _gc_case(_gr, wrong=False, kinds=["dense", "residual", "dense"]),
+           _gc_case(_gr, wrong=True, kinds=["dense", "dropout", "dense", "rmsnorm", "dense"])]
 
 exercise(
     "09.grad_check",

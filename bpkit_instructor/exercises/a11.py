@@ -277,10 +277,10 @@ exercise(
 
 
 # ============================================================ the whole run, graded on accuracy
-def _train(data_seed, seed, *, bn=True, residual=True, bugs=(), budget=None):
+def _train(data_seed, seed, angle=0.0, *, bn=True, residual=True, bugs=(), budget=None):
     """The reference run (and, with bn=residual=False, the plain network on the same budget)."""
     b = dict(scores.CAPSTONE_BUDGET, **(budget or {}))
-    X, y = scores.capstone_data(b["n_train"], np.random.default_rng(data_seed))
+    X, y = scores.capstone_data(b["n_train"], np.random.default_rng(data_seed), angle)
     Y = np.eye(2)[:, y]
     rng = np.random.default_rng(seed)
     params = _init(rng, b["blocks"], b["hidden"])
@@ -359,23 +359,25 @@ def plain_accuracy(P, X, y):
 
 
 def _acc_case(rng):
-    return {"data_seed": int(rng.integers(0, 2**31)), "seed": int(rng.integers(0, 2**31))}
+    return {"data_seed": int(rng.integers(0, 2**31)), "seed": int(rng.integers(0, 2**31)),
+            "angle": round(float(rng.uniform(0, 2 * np.pi)), 3)}
 
 
 exercise(
     "11.accuracy",
-    reference=lambda data_seed, seed: _train(data_seed, seed),
+    # no reference: the released data would ship a trained network (score= grades on its own)
+    reference=None,
     score=scores.capstone_accuracy,
-    visible=[{"data_seed": 2026, "seed": 0}],
+    visible=[{"data_seed": 2026, "seed": 0, "angle": 0.0}],
     hidden=_acc_case,
     n_hidden=2,
     variants=[
         variant("running statistics never stored",
-                lambda data_seed, seed: _train(data_seed, seed, bugs=("running-frozen",)),
+                lambda data_seed, seed, angle: _train(data_seed, seed, angle, bugs=("running-frozen",)),
                 "eval mode normalises with the running mean and variance; if they stay at 0 and 1 the "
                 "trained network sees inputs on the wrong scale. Store them after every minibatch."),
         variant("trained for a single epoch",
-                lambda data_seed, seed: _train(data_seed, seed, bugs=("one-epoch",)),
+                lambda data_seed, seed, angle: _train(data_seed, seed, angle, bugs=("one-epoch",)),
                 f"use the whole budget: {scores.CAPSTONE_BUDGET['epochs']} epochs with step decay."),
     ],
     protect=["bpkit.optim.train_minibatch", "bpkit.network.Network", "bpkit.optim.Momentum"],
