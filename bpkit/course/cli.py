@@ -11,6 +11,7 @@
   collect       collect the newest submission of each student from the exchange
   return        write leak-free feedback and release it to the students
   bundle        write the student distribution into dist/student/ (no answer key in it)
+  new-exercise  start a new assignment: answer-key module, nbgrader source, lecture stub
 """
 from __future__ import annotations
 
@@ -149,6 +150,13 @@ def main(argv=None):
                        "a wheel of bpkit's student part) into dist/student/")
     b.add_argument("--out", default=None, metavar="FOLDER",
                    help="where to write it (default: dist/student under the course root)")
+    n = sub.add_parser("new-exercise", help="write the skeleton of a new assignment (README: "
+                       "Writing your own exercise)")
+    n.add_argument("new_assignment", metavar="NN-topic", help="the new assignment's id, e.g. 12-attention")
+    n.add_argument("names", nargs="+", metavar="NAME",
+                   help="one graded function per name (the exercise NN.NAME)")
+    n.add_argument("--title", default=None, help="the assignment's title (default: from the id)")
+    n.add_argument("--points", type=int, default=3, help="points per test cell (default: %(default)s)")
     args = p.parse_args(argv)
     if getattr(args, "no_sandbox", False):
         from bpkit.course.autograde import SANDBOX_ENV
@@ -228,6 +236,13 @@ def _run(args) -> int:
     elif args.cmd == "bundle":
         from bpkit.course import bundle
         print(bundle.bundle(out=args.out))
+    elif args.cmd == "new-exercise":
+        from bpkit.course import scaffold
+        for path in scaffold.new_exercise(args.new_assignment, args.names, args.title, args.points):
+            print(f"wrote {path}")
+        print(f"next: edit them, then `bpkit release {args.new_assignment}` and "
+              f"`pytest -n 0 tests/test_course.py tests/test_registry.py tests/test_consistency.py "
+              f"-k {args.new_assignment[:2]}`")
     return 0
 
 
