@@ -1,0 +1,285 @@
+"""How well the checker explains wrong answers nobody catalogued (issue 11, the metric).
+
+    python -m benchmarks.diagnosis [--only 03 04] [--no-leaks] [--verbose]
+
+Every answer of benchmarks/diagnosis_corpus.py is recorded with ``bpkit.grading.checker.record``
+and judged by the real judge the way the instructor's re-judge does it (``run_judge_many``:
+visible cases, then fresh hidden ones), one judge process per assignment. Printed:
+
+* correct answers accepted (goal 100 %), wrong answers rejected (goal 100 %);
+* wrong answers whose diagnosis — the judge's message and the misconception it names — matches
+  the entry's description of the actual mistake (goal ≥ 90 %), and by which kind of diagnosis:
+  the catalogue, an automatic mutant, a probe, the structure of the difference, or none;
+* per assignment and overall, then every miss;
+* a leak scan: every wrong answer judged once more on hidden cases drawn from a known seed, and
+  its message searched for the hidden inputs' scalars and array entries and the reference's
+  outputs on them, printed at 4 or more significant digits. The judge must show shapes and kinds only.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import tempfile
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import diagnosis_corpus as corpus  # noqa: E402
+from benchmarks.common import markdown_table, row  # noqa: E402
+
+GOALS = {"accepted": 1.0, "rejected": 1.0, "diagnosed": 0.9}
+
+
+def entries(only=None):
+    """Corpus entries whose exercise exists in the key now (others are reported as dropped)."""
+    from bpkit.grading import registry
+    known = registry.all_exercises()
+    kept, dropped = [], []
+    for kind, group in (("wrong", corpus.WRONG), ("correct", corpus.CORRECT)):
+        for i, e in enumerate(group):
+            if only and e["ex"].split(".")[0] not in only:
+                continue
+            item = dict(e, kind=kind, id=f"{kind}{i:03d}")
+            (kept if e["ex"] in known and e["ex"] in corpus.FUNCTION else dropped).append(item)
+    return kept, dropped
+
+
+def define(entry):
+    """Run the assignment's setup cell and the answer's cell; the graded function."""
+    ns = {"__name__": f"student_{entry['id']}"}
+    exec(compile(corpus.SETUP[entry["ex"][:2]], "<setup cell>", "exec"), ns)
+    exec(compile(entry["code"], f"<{entry['id']}>", "exec"), ns)
+    return ns[entry.get("fn") or corpus.FUNCTION[entry["ex"]]]
+
+
+def record_all(items):
+    from bpkit.grading import checker
+    for e in items:
+        e["path"] = checker.record(f"{e['ex']}.{e['id']}", define(e))
+
+
+def judge_all(items, workers=2):
+    """One judge process per assignment (visible, then hidden cases), two at a time."""
+    from bpkit.grading import checker
+    by_assignment = defaultdict(list)
+    for e in items:
+        by_assignment[e["ex"][:2]].append(e)
+
+    def run(group):
+        verdicts = checker.run_judge_many([(e["ex"], e["path"]) for e in group], timeout=1800)
+        for e, v in zip(group, verdicts):
+            e["verdict"] = v
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, by_assignment.values()))
+
+
+def how(verdict) -> str:
+    """Which part of the diagnosis spoke: catalogue, mutant, probe, structure or none."""
+    mis = verdict.get("misconception") or ""
+    msg = verdict.get("message", "")
+    if mis and not mis.startswith("looks like: "):
+        return "catalogue"
+    if mis:
+        return "mutant"
+    if "Probing:" in msg:
+        return "probe"
+    if "differs: max relative error" in msg and "right;" not in msg:
+        return "none"
+    return "structure"
+
+
+def diagnosis_text(verdict):
+    return "\n".join(str(verdict.get(k) or "") for k in ("message", "misconception", "hint"))
+
+
+def score(items):
+    for e in items:
+        v = e["verdict"]
+        if e["kind"] == "correct":
+            e["ok"] = bool(v.get("passed"))
+            continue
+        e["rejected"] = not v.get("passed")
+        e["how"] = how(v) if e["rejected"] else "accepted"
+        e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v), re.I))
+
+
+# ------------------------------------------------------------------------------ leaks
+def _value_strings(x):
+    """How the judge could print a float: full precision and 6..4 significant digits."""
+    x = float(x)
+    if not np.isfinite(x) or x == round(x):
+        return set()
+    out = {repr(x), f"{x:.6g}", f"{x:.5g}", f"{x:.4g}", f"{x:.5f}".rstrip("0")}
+    return {s for s in out if len(re.sub(r"[^0-9]", "", s).lstrip("0")) >= 4}
+
+
+def _secrets(case, expected):
+    found = {}
+    def walk(key, v):
+        if isinstance(v, dict):
+            for k, vv in v.items():
+                walk(f"{key}.{k}", vv)
+        elif isinstance(v, (list, tuple)):
+            for i, vv in enumerate(v):
+                walk(f"{key}[{i}]", vv)
+        elif isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            for x in v.ravel()[:400]:
+                for s in _value_strings(x):
+                    found[s] = key
+        elif isinstance(v, float):
+            for s in _value_strings(v):
+                found[s] = key
+        elif isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(v) >= 1000:
+            found[str(v)] = key
+    for k, v in case.items():
+        walk(k, v)
+    for k, v in (expected or {}).items():
+        walk("expected " + k, v)
+    return found
+
+
+def leak_scan(items):
+    """Judge each wrong answer on hidden cases from a known seed; look for their values."""
+    from bpkit.grading import judge, registry
+    leaks, scanned = [], 0
+    for n, e in enumerate(x for x in items if x["kind"] == "wrong"):
+        seed = 1_000_003 * (n + 1)
+        verdict = judge.judge(e["ex"], e["path"], hidden=True, seed=seed)
+        if verdict.get("passed"):
+            continue
+        scanned += 1
+        ex = registry.get(e["ex"])
+        cases = ex.cases(True, np.random.default_rng(seed))
+        text = verdict.get("message", "")
+        for i, case in enumerate(cases):
+            try:
+                expected = ex.expected(i, case)
+            except Exception:  # noqa: BLE001 - scored exercises have no reference
+                expected = None
+            scalars = {k: v for k, v in case.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            hits = [f"{k} = {v}" for k, v in scalars.items() if re.search(rf"\b{re.escape(k)}\s*=\s*-?\d", text)]
+            hits += [f"{s} ({where})" for s, where in _secrets(case, expected).items() if s in text]
+            if hits:
+                leaks.append((e, hits[:3], text))
+                break
+    return scanned, leaks
+
+
+# ------------------------------------------------------------------------------ report
+def pct(a, b):
+    return f"{100 * a / b:.1f} %" if b else "—"
+
+
+def table(items):
+    lines, by = [], defaultdict(list)
+    for e in items:
+        by[e["ex"][:2]].append(e)
+    head = ("| assignment | correct accepted | wrong rejected | wrong diagnosed | catalogue | mutant "
+            "| probe | structure | none |")
+    lines += [head, "|" + "---|" * 9]
+    for key in sorted(by) + ["all"]:
+        group = items if key == "all" else by[key]
+        c = [e for e in group if e["kind"] == "correct"]
+        w = [e for e in group if e["kind"] == "wrong"]
+        kinds = defaultdict(int)
+        for e in w:
+            kinds[e["how"]] += 1
+        lines.append(
+            f"| {key} | {sum(e['ok'] for e in c)}/{len(c)} ({pct(sum(e['ok'] for e in c), len(c))}) "
+            f"| {sum(e['rejected'] for e in w)}/{len(w)} ({pct(sum(e['rejected'] for e in w), len(w))}) "
+            f"| {sum(e['diagnosed'] for e in w)}/{len(w)} ({pct(sum(e['diagnosed'] for e in w), len(w))}) "
+            + " ".join(f"| {kinds[k]}" for k in ("catalogue", "mutant", "probe", "structure", "none")) + " |")
+    return "\n".join(lines)
+
+
+def misses(items, verbose=False):
+    out = []
+    for e in items:
+        if e["kind"] == "correct" and not e["ok"]:
+            out.append(f"- REJECTED CORRECT {e['ex']} ({e['what']}): "
+                       + e["verdict"].get("message", "").replace("\n", " ⏎ ")[:400])
+        elif e["kind"] == "wrong" and not e["rejected"]:
+            out.append(f"- ACCEPTED WRONG {e['ex']} ({e['what']})")
+        elif e["kind"] == "wrong" and not e["diagnosed"]:
+            msg = diagnosis_text(e["verdict"]).strip().replace("\n", " ⏎ ")
+            out.append(f"- NOT DIAGNOSED {e['ex']} ({e['what']}; wanted /{e['mistake']}/): "
+                       + (msg if verbose else msg[:300]))
+    return out
+
+
+def evaluate(only=None, leaks=True, workers=2):
+    items, dropped = entries(only)
+    with tempfile.TemporaryDirectory(prefix="bpkit-diagnosis-") as tmp:
+        old = os.environ.get("BPKIT_ANSWERS")
+        os.environ["BPKIT_ANSWERS"] = tmp
+        try:
+            record_all(items)
+            judge_all(items, workers)
+            score(items)
+            scanned, found = leak_scan(items) if leaks else (0, [])
+        finally:
+            if old is None:
+                os.environ.pop("BPKIT_ANSWERS", None)
+            else:
+                os.environ["BPKIT_ANSWERS"] = old
+    return items, dropped, scanned, found
+
+
+def rows(quick=False):
+    """Rows for benchmarks/run.py."""
+    items, dropped, scanned, found = evaluate(leaks=True)
+    c = [e for e in items if e["kind"] == "correct"]
+    w = [e for e in items if e["kind"] == "wrong"]
+    what = f"diagnosis corpus ({len(w)} wrong, {len(c)} correct answers, assignments 01–08)"
+    acc, rej, dia = (sum(e["ok"] for e in c), sum(e["rejected"] for e in w),
+                     sum(e["diagnosed"] for e in w))
+    return [
+        row(f"{what}: correct answers accepted", pct(acc, len(c)), f"{acc}/{len(c)}", "", "100 %"),
+        row(f"{what}: wrong answers rejected", pct(rej, len(w)), f"{rej}/{len(w)}", "", "100 %"),
+        row(f"{what}: wrong answers whose diagnosis names the actual mistake", pct(dia, len(w)),
+            f"{dia}/{len(w)}", "", "≥ 90 %"),
+        row("diagnosis corpus: hidden-case messages showing a hidden value",
+            f"{len(found)}", f"{scanned} failing hidden verdicts scanned", "", "0"),
+    ]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="assignments, e.g. 03 04")
+    ap.add_argument("--no-leaks", action="store_true", help="skip the hidden-value scan")
+    ap.add_argument("--verbose", action="store_true", help="whole messages in the list of misses")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    items, dropped, scanned, found = evaluate(args.only, not args.no_leaks, args.workers)
+    print(table(items))
+    c = [e for e in items if e["kind"] == "correct"]
+    w = [e for e in items if e["kind"] == "wrong"]
+    print()
+    print(markdown_table([
+        row("correct answers accepted", pct(sum(e["ok"] for e in c), len(c)), "", "", "100 %"),
+        row("wrong answers rejected", pct(sum(e["rejected"] for e in w), len(w)), "", "", "100 %"),
+        row("wrong answers diagnosed (the actual mistake named)",
+            pct(sum(e["diagnosed"] for e in w), len(w)), "", "", "≥ 90 %"),
+        row("hidden-case messages showing a hidden value", str(len(found)),
+            f"{scanned} scanned" if not args.no_leaks else "not scanned", "", "0")]))
+    if dropped:
+        print(f"\n{len(dropped)} corpus entries skipped: their exercise is not in the key now "
+              f"({', '.join(sorted({e['ex'] for e in dropped}))}).")
+    listed = misses(items, args.verbose)
+    if listed:
+        print(f"\nMisses ({len(listed)}):")
+        print("\n".join(listed))
+    for e, hits, text in found:
+        print(f"\nLEAK {e['ex']} ({e['what']}): {', '.join(hits)}\n    " + text.replace("\n", "\n    "))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2159 @@
+"""A corpus of student answers for measuring the diagnosis (benchmarks/diagnosis.py).
+
+Written the way students write (loops, einsum, their own names, the mistakes they really make),
+independently of the catalogue in bpkit_instructor/exercises: each entry is plain Python source
+that defines the graded function under its notebook name, run after the assignment's setup cell
+(SETUP) as in the notebook.
+
+WRONG entries: `ex` the exercise, `what` the actual mistake in words, `mistake` a regex (searched
+case-insensitively in the judge's message and misconception name) that a diagnosis pointing at
+that mistake must match, `code` the answer. CORRECT entries: answers written differently from the
+reference that must be accepted.
+"""
+
+FUNCTION = {  # the graded function's name in each notebook
+    "01.softplus_prime": "softplus_prime", "01.elu_prime": "elu_prime", "01.graph_grad": "graph_grad",
+    "01.xent_neuron_grads": "xent_neuron_grads", "01.richardson": "richardson",
+    "02.n_params_dense": "n_params_dense", "02.forward_diff_cost": "forward_diff_cost",
+    "02.chain_grads": "chain_grads", "02.naive_grads": "naive_grads", "02.standardize": "standardize",
+    "03.forward": "forward", "03.softmax_jacobian": "softmax_jacobian", "03.delta_L": "delta_L",
+    "03.delta_prev": "delta_prev", "03.backward": "backward",
+    "04.sgd_update": "sgd_update", "04.minibatches": "minibatches", "04.ce_cost": "ce_cost",
+    "04.max_stable_eta": "max_stable_eta",
+    "05.nesterov": "nesterov_descent", "05.warmup_cosine": "warmup_cosine",
+    "05.leaky_init": "leaky_relu_init", "05.gd_speed": "gd_speed", "05.max_stable_eta": "max_stable_eta",
+    "06.torch_bn_forward": "bn_forward_torch", "06.bn_backward_graph": "batchnorm_backward_graph",
+    "06.layernorm_backward": "layernorm_backward",
+    "07.residual_proj_backward": "residual_proj_backward", "07.dense_stack_forward": "dense_stack_forward",
+    "07.dense_stack_backward": "dense_stack_backward", "07.forward_signal": "forward_signal",
+    "07.grad_norms": "grad_norms", "07.train_deep": "train_deep",
+    "08.l2_loss_and_grads": "l2_loss_and_grads", "08.dropout_net_train": "dropout_net_forward",
+    "08.dropout_net_eval": "dropout_net_forward", "08.dropout_net_backward": "dropout_net_backward",
+    "08.early_stopping": "early_stopping",
+}
+
+SETUP = {  # what each notebook's setup cell defines before the student's cell runs
+    "01": '''
+import numpy as np
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+''',
+    "02": '''
+import numpy as np
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+def xent_cost(Ws, bs, X, Y):
+    a = X
+    for W, b in zip(Ws, bs):
+        a = sigmoid(W @ a + b)
+    return -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a)) / X.shape[1]
+''',
+    "03": '''
+import numpy as np
+def n_layers(params):
+    return 1 + sum(1 for k in params if k.startswith("W"))
+''',
+    "04": '''
+import numpy as np
+''',
+    "05": '''
+import numpy as np
+''',
+    "06": '''
+import numpy as np
+''',
+    "07": '''
+import numpy as np
+def relu(z):
+    return np.maximum(z, 0.0)
+def relu_prime(z):
+    return (z > 0).astype(float)
+''',
+    "08": '''
+import numpy as np
+def relu(z):
+    return np.maximum(z, 0.0)
+def relu_prime(z):
+    return (z > 0).astype(float)
+''',
+}
+
+# a forward pass several 03 answers share (a student's own, correct)
+_FWD03 = '''
+def my_forward(params, X):
+    L = n_layers(params)
+    acts, zs = {1: X}, {}
+    for l in range(2, L + 1):
+        zs[l] = params["W" + str(l)] @ acts[l - 1] + params["b" + str(l)]
+        if l < L:
+            acts[l] = np.tanh(zs[l])
+        else:
+            e = np.exp(zs[l] - np.max(zs[l], axis=0))
+            acts[l] = e / np.sum(e, axis=0)
+    return acts, zs
+'''
+
+WRONG = [
+    # ------------------------------------------------------------------ 01.softplus_prime
+    dict(ex="01.softplus_prime", what="σ(−z): the minus sign of the inner derivative lost",
+         mistake=r"sign|inner|eᶻ|e\^z", code='''
+def softplus_prime(z):
+    e = np.exp(-z)
+    return e / (1 + e)
+'''),
+    dict(ex="01.softplus_prime", what="differentiated twice: eᶻ/(1 + eᶻ)² = σ′(z)",
+         mistake=r"σ′|second derivative|once too often|differentiated", code='''
+def softplus_prime(z):
+    return np.exp(z) / (1 + np.exp(z)) ** 2
+'''),
+    dict(ex="01.softplus_prime", what="1/(1 + eᶻ): kept 1/u, dropped u′",
+         mistake=r"inner|eᶻ|e\^z|u′|sign", code='''
+def softplus_prime(z):
+    u = 1 + np.exp(z)
+    return 1 / u
+'''),
+    # ------------------------------------------------------------------ 01.elu_prime
+    dict(ex="01.elu_prime", what="slope α on the positive side too",
+         mistake=r"z > 0|positive|where z|α", code='''
+def elu_prime(z, alpha):
+    return np.where(z > 0, alpha, alpha * np.exp(z))
+'''),
+    dict(ex="01.elu_prime", what="no branch: α eᶻ everywhere",
+         mistake=r"z > 0|positive|where z|branch", code='''
+def elu_prime(z, alpha):
+    return alpha * np.exp(z)
+'''),
+    dict(ex="01.elu_prime", what="a Python loop over the first axis only: fails on 2-D arrays",
+         mistake=r"truth value|ValueError|any shape|2-D|shape", code='''
+def elu_prime(z, alpha):
+    out = np.zeros(len(z))
+    for i in range(len(z)):
+        if z[i] > 0:
+            out[i] = 1.0
+        else:
+            out[i] = alpha * np.exp(z[i])
+    return out
+'''),
+    dict(ex="01.elu_prime", what="ELU itself on the negative side (the −α kept)",
+         mistake=r"−1|−α|constant|ELU itself|kept", code='''
+def elu_prime(z, alpha):
+    neg = alpha * (np.exp(z) - 1)
+    return np.where(z > 0, 1.0, neg)
+'''),
+    # ------------------------------------------------------------------ 01.graph_grad
+    dict(ex="01.graph_grad", what="the two derivatives returned in swapped order",
+         mistake=r"swapped|order", code='''
+def graph_grad(x1, x2):
+    m1 = x1 * x2
+    m2 = np.tanh(x1 + m1)
+    s = sigmoid(m1)
+    t = 1 - m2 ** 2
+    dm1 = s * (1 - s) * m2 + s * t
+    return dm1 * x1, dm1 * x2 + s * t
+'''),
+    dict(ex="01.graph_grad", what="tanh′ written as sech (the square missing)",
+         mistake=r"tanh′|sech|square", code='''
+def graph_grad(x1, x2):
+    m1 = x1 * x2
+    u = x1 + m1
+    m2 = np.tanh(u)
+    s = sigmoid(m1)
+    dtanh = 1 / np.cosh(u)
+    dm1 = s * (1 - s) * m2 + s * dtanh
+    return dm1 * x2 + s * dtanh, dm1 * x1
+'''),
+    dict(ex="01.graph_grad", what="σ(m₁) used where σ′(m₁) belongs",
+         mistake=r"σ′|sigma'|derivative of σ", code='''
+def graph_grad(x1, x2):
+    m1 = x1 * x2
+    m2 = np.tanh(x1 + m1)
+    s = sigmoid(m1)
+    dm1 = s * m2 + s * (1 - m2 ** 2)
+    return dm1 * x2 + s * (1 - m2 ** 2), dm1 * x1
+'''),
+    dict(ex="01.graph_grad", what="∂y/∂x₂ misses the path through m₂ (only ∂y/∂x₂ wrong)",
+         mistake=r"output 2|path|m₂|∂y/∂x₂", code='''
+def graph_grad(x1, x2):
+    m1 = x1 * x2
+    m2 = np.tanh(x1 + m1)
+    s = sigmoid(m1)
+    t = 1 - m2 ** 2
+    dy_dx1 = (s * (1 - s) * m2 + s * t) * x2 + s * t
+    dy_dx2 = s * (1 - s) * m2 * x1
+    return dy_dx1, dy_dx2
+'''),
+    # ------------------------------------------------------------------ 01.xent_neuron_grads
+    dict(ex="01.xent_neuron_grads", what="summed over the batch in a loop, no 1/B",
+         mistake=r"1/B|÷B|batch mean|divide by B", code='''
+def xent_neuron_grads(w, b, X, y):
+    dw, db = np.zeros_like(w), 0.0
+    for i in range(X.shape[1]):
+        a = sigmoid(w @ X[:, i] + b)
+        dw += (a - y[i]) * X[:, i]
+        db += a - y[i]
+    return dw, db
+'''),
+    dict(ex="01.xent_neuron_grads", what="weights averaged, bias not",
+         mistake=r"output 2|bias|1/B|÷B|B too many", code='''
+def xent_neuron_grads(w, b, X, y):
+    B = X.shape[1]
+    err = sigmoid(w @ X + b) - y
+    return X @ err / B, np.sum(err)
+'''),
+    dict(ex="01.xent_neuron_grads", what="∂C/∂b returned per example (not summed)",
+         mistake=r"shape|sum", code='''
+def xent_neuron_grads(w, b, X, y):
+    err = (sigmoid(w @ X + b) - y) / X.shape[1]
+    return X @ err, err
+'''),
+    dict(ex="01.xent_neuron_grads", what="the quadratic cost's σ′ kept (z(1 − z) form on a)",
+         mistake=r"σ′|quadratic", code='''
+def xent_neuron_grads(w, b, X, y):
+    a = sigmoid(np.einsum("i,ij->j", w, X) + b)
+    dz = (a - y) * a * (1 - a) / len(y)
+    return np.einsum("ij,j->i", X, dz), dz.sum()
+'''),
+    dict(ex="01.xent_neuron_grads", what="y − a: a sign flip",
+         mistake=r"sign", code='''
+def xent_neuron_grads(w, b, X, y):
+    a = sigmoid(w @ X + b)
+    g = (y - a) / X.shape[1]
+    return X @ g, float(g.sum())
+'''),
+    # ------------------------------------------------------------------ 01.richardson
+    dict(ex="01.richardson", what="the two estimates averaged instead of extrapolated",
+         mistake=r"weights|combine|cancel|4", code='''
+def richardson(f, x, h):
+    d1 = (f(x + h) - f(x - h)) / (2 * h)
+    d2 = (f(x + h / 2) - f(x - h / 2)) / h
+    return (d1 + d2) / 2
+'''),
+    dict(ex="01.richardson", what="the weights' sign: (4·D(h/2) + D(h))/3",
+         mistake=r"sign|minus|−", code='''
+def richardson(f, x, h):
+    D = lambda step: (f(x + step) - f(x - step)) / (2 * step)
+    return (4 * D(h / 2) + D(h)) / 3
+'''),
+    dict(ex="01.richardson", what="O(h) weights: 2·D(h/2) − D(h)",
+         mistake=r"O\(h\)|weights|h²|halving|4", code='''
+def richardson(f, x, h):
+    big = (f(x + h) - f(x - h)) / (2 * h)
+    small = (f(x + h / 2) - f(x - h / 2)) / h
+    return 2 * small - big
+'''),
+    # ------------------------------------------------------------------ 02.n_params_dense
+    dict(ex="02.n_params_dense", what="no biases",
+         mistake=r"bias", code='''
+def n_params_dense(sizes):
+    total = 0
+    for l in range(1, len(sizes)):
+        total += sizes[l] * sum(sizes[:l])
+    return total
+'''),
+    dict(ex="02.n_params_dense", what="a plain MLP counted (fan-in n_{l−1} only)",
+         mistake=r"plain|previous layer|fan-in|concatenated", code='''
+def n_params_dense(sizes):
+    return sum(sizes[i + 1] * sizes[i] + sizes[i + 1] for i in range(len(sizes) - 1))
+'''),
+    dict(ex="02.n_params_dense", what="the loop over layers starts one layer late",
+         mistake=r"off|one step|layer|start", code='''
+def n_params_dense(sizes):
+    count = 0
+    for l in range(2, len(sizes)):
+        count += sizes[l] * (sum(sizes[:l]) + 1)
+    return count
+'''),
+    # ------------------------------------------------------------------ 02.forward_diff_cost
+    dict(ex="02.forward_diff_cost", what="two passes per parameter (central differences)",
+         mistake=r"two passes|central|shares C\(w\)|one pass", code='''
+def forward_diff_cost(sizes, N):
+    P = E = 0
+    for a, b in zip(sizes, sizes[1:]):
+        P += b * a + b
+        E += b * a
+    return 2 * P * E * N
+'''),
+    dict(ex="02.forward_diff_cost", what="biases counted as multiply-adds of a forward pass",
+         mistake=r"per-pass|multiply-add|edge|bias", code='''
+def forward_diff_cost(sizes, N):
+    P = sum(m * n + m for n, m in zip(sizes[:-1], sizes[1:]))
+    return (P + 1) * P * N
+'''),
+    # ------------------------------------------------------------------ 02.chain_grads
+    dict(ex="02.chain_grads", what="tanh′ written as 1 − z² (the weighted input squared)",
+         mistake=r"tanh′|1 − a²|activation|square", code='''
+def chain_grads(w, b, x, y):
+    a, zs = [x], []
+    for wl, bl in zip(w, b):
+        zs.append(wl * a[-1] + bl)
+        a.append(np.tanh(zs[-1]))
+    dw, db = np.zeros(len(w)), np.zeros(len(w))
+    for i in range(len(w)):
+        g = a[-1] - y
+        for k in range(len(w) - 1, i, -1):
+            g = g * (1 - zs[k] ** 2) * w[k]
+        db[i] = g * (1 - zs[i] ** 2)
+        dw[i] = db[i] * a[i]
+    return dw, db
+'''),
+    dict(ex="02.chain_grads", what="the weights along the path left out",
+         mistake=r"weight|w\^|path|factor", code='''
+def chain_grads(w, b, x, y):
+    acts = [x]
+    for wl, bl in zip(w, b):
+        acts.append(np.tanh(wl * acts[-1] + bl))
+    L = len(w)
+    dw, db = np.zeros(L), np.zeros(L)
+    for i in range(L):
+        g = acts[-1] - y
+        for k in range(i + 1, L):
+            g *= 1 - acts[k + 1] ** 2
+        db[i] = g * (1 - acts[i + 1] ** 2)
+        dw[i] = db[i] * acts[i]
+    return dw, db
+'''),
+    dict(ex="02.chain_grads", what="(db, dw) returned in swapped order",
+         mistake=r"swapped|order", code='''
+def chain_grads(w, b, x, y):
+    acts = [x]
+    for wl, bl in zip(w, b):
+        acts.append(np.tanh(wl * acts[-1] + bl))
+    dw, db = [], []
+    for i in range(len(w)):
+        g = acts[-1] - y
+        for k in range(i + 1, len(w)):
+            g = g * (1 - acts[k + 1] ** 2) * w[k]
+        d = g * (1 - acts[i + 1] ** 2)
+        db.append(d)
+        dw.append(d * acts[i])
+    return np.array(db), np.array(dw)
+'''),
+    dict(ex="02.chain_grads", what="C = (a − y)²: the ½ dropped, a factor 2",
+         mistake=r"factor 2|twice|½", code='''
+def chain_grads(w, b, x, y):
+    acts = [x]
+    for wl, bl in zip(w, b):
+        acts.append(np.tanh(wl * acts[-1] + bl))
+    n = len(w)
+    dw, db = np.empty(n), np.empty(n)
+    for i in range(n):
+        g = 2 * (acts[-1] - y)
+        for k in range(i + 1, n):
+            g = g * (1 - acts[k + 1] ** 2) * w[k]
+        db[i] = g * (1 - acts[i + 1] ** 2)
+        dw[i] = db[i] * acts[i]
+    return dw, db
+'''),
+    dict(ex="02.chain_grads", what="the neuron's own output a^[l] used for ∂z/∂w (off by one layer)",
+         mistake=r"a\^\[l−1\]|off-by-one|index|own output|input of the weight", code='''
+def chain_grads(w, b, x, y):
+    acts = [x]
+    for wl, bl in zip(w, b):
+        acts.append(np.tanh(wl * acts[-1] + bl))
+    dw, db = np.zeros(len(w)), np.zeros(len(w))
+    for i in range(len(w)):
+        g = acts[-1] - y
+        for k in range(i + 1, len(w)):
+            g = g * (1 - acts[k + 1] ** 2) * w[k]
+        db[i] = g * (1 - acts[i + 1] ** 2)
+        dw[i] = db[i] * acts[i + 1]
+    return dw, db
+'''),
+    # ------------------------------------------------------------------ 02.naive_grads
+    dict(ex="02.naive_grads", what="the perturbed weight not restored after C(w − h)",
+         mistake=r"restor|put the old value back", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    out = []
+    for group in (Ws, bs):
+        grads = []
+        for P in group:
+            G = np.zeros(P.shape)
+            for j in range(P.shape[0]):
+                for k in range(P.shape[1]):
+                    P[j, k] += h
+                    c_plus = xent_cost(Ws, bs, X, Y)
+                    P[j, k] -= 2 * h
+                    c_minus = xent_cost(Ws, bs, X, Y)
+                    G[j, k] = (c_plus - c_minus) / (2 * h)
+            grads.append(G)
+        out.append(grads)
+    return out[0], out[1]
+'''),
+    dict(ex="02.naive_grads", what="perturbs a copy the cost never sees: all derivatives 0",
+         mistake=r"zero|0 everywhere|never|perturb|copy", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    def grad(P):
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            Q = P.copy()
+            Q[idx] += h
+            up = xent_cost(Ws, bs, X, Y)
+            Q[idx] -= 2 * h
+            down = xent_cost(Ws, bs, X, Y)
+            G[idx] = (up - down) / (2 * h)
+        return G
+    return [grad(W) for W in Ws], [grad(b) for b in bs]
+'''),
+    dict(ex="02.naive_grads", what="divided by h instead of 2h",
+         mistake=r"2h|factor 2|twice", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    dWs, dbs = [], []
+    for P, out in [(P, dWs) for P in Ws] + [(P, dbs) for P in bs]:
+        G = np.zeros_like(P)
+        for idx in np.ndindex(*P.shape):
+            old = P[idx]
+            P[idx] = old + h
+            f1 = xent_cost(Ws, bs, X, Y)
+            P[idx] = old - h
+            f2 = xent_cost(Ws, bs, X, Y)
+            P[idx] = old
+            G[idx] = (f1 - f2) / h
+        out.append(G)
+    return dWs, dbs
+'''),
+    dict(ex="02.naive_grads", what="one list of all gradients instead of (dWs, dbs)",
+         mistake=r"output|returned|structure|expected \d", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    grads = []
+    for P in Ws + bs:
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            old = P[idx]
+            P[idx] = old + h; a = xent_cost(Ws, bs, X, Y)
+            P[idx] = old - h; c = xent_cost(Ws, bs, X, Y)
+            P[idx] = old
+            G[idx] = (a - c) / (2 * h)
+        grads.append(G)
+    return grads
+'''),
+    dict(ex="02.naive_grads", what="forward difference (one-sided)",
+         mistake=r"forward difference|one-sided|central", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    base = xent_cost(Ws, bs, X, Y)
+    def one(P):
+        G = np.zeros_like(P)
+        for idx in np.ndindex(P.shape):
+            P[idx] += h
+            G[idx] = (xent_cost(Ws, bs, X, Y) - base) / h
+            P[idx] -= h
+        return G
+    return [one(W) for W in Ws], [one(b) for b in bs]
+'''),
+    # ------------------------------------------------------------------ 02.standardize
+    dict(ex="02.standardize", what="statistics over axis 0 (per example)",
+         mistake=r"axis|row|feature", code='''
+def standardize(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+'''),
+    dict(ex="02.standardize", what="keepdims missing: the row statistics do not broadcast",
+         mistake=r"keepdims|broadcast|ValueError|shape", code='''
+def standardize(X):
+    mu = np.mean(X, axis=1)
+    sd = np.std(X, axis=1)
+    return (X - mu) / sd
+'''),
+    dict(ex="02.standardize", what="per-feature centring, one global std",
+         mistake=r"std|standard deviation|per feature|each feature", code='''
+def standardize(X):
+    centred = X - X.mean(axis=1, keepdims=True)
+    return centred / centred.std()
+'''),
+    dict(ex="02.standardize", what="divided by the variance",
+         mistake=r"variance|std|√", code='''
+def standardize(X):
+    m = X.mean(axis=1, keepdims=True)
+    v = ((X - m) ** 2).mean(axis=1, keepdims=True)
+    return (X - m) / v
+'''),
+    dict(ex="02.standardize", what="Bessel's correction",
+         mistake=r"Bessel|ddof|N − 1|population", code='''
+def standardize(X):
+    N = X.shape[1]
+    m = X.sum(axis=1, keepdims=True) / N
+    s = np.sqrt(((X - m) ** 2).sum(axis=1, keepdims=True) / (N - 1))
+    return (X - m) / s
+'''),
+    # ------------------------------------------------------------------ 03.forward
+    dict(ex="03.forward", what="softmax over the whole matrix",
+         mistake=r"whole|all entries|axis|column|each column", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    a = X
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        if l < L:
+            a = np.tanh(z)
+        else:
+            e = np.exp(z - z.max())
+            a = e / e.sum()
+        cache[f"z{l}"], cache[f"a{l}"] = z, a
+    return cache
+'''),
+    dict(ex="03.forward", what="softmax stabilised along the wrong axis (row maximum)",
+         mistake=r"axis|maximum|max", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    for l in range(2, L + 1):
+        z = params["W%d" % l] @ cache["a%d" % (l - 1)] + params["b%d" % l]
+        cache["z%d" % l] = z
+        if l == L:
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            cache["a%d" % l] = e / e.sum(axis=0, keepdims=True)
+        else:
+            cache["a%d" % l] = np.tanh(z)
+    return cache
+'''),
+    dict(ex="03.forward", what="no maximum subtracted: overflow for large logits",
+         mistake=r"overflow|maximum|NaN|inf|large", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ cache[f"a{l-1}"] + params[f"b{l}"]
+        cache[f"z{l}"] = z
+        cache[f"a{l}"] = np.tanh(z) if l < L else np.exp(z) / np.exp(z).sum(axis=0)
+    return cache
+'''),
+    dict(ex="03.forward", what="the output layer's z not stored in the cache",
+         mistake=r"missing|z\^?\[?4|zL|z4|output", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    for l in range(2, L):
+        cache[f"z{l}"] = params[f"W{l}"] @ cache[f"a{l-1}"] + params[f"b{l}"]
+        cache[f"a{l}"] = np.tanh(cache[f"z{l}"])
+    zL = params[f"W{L}"] @ cache[f"a{L-1}"] + params[f"b{L}"]
+    e = np.exp(zL - zL.max(axis=0))
+    cache[f"a{L}"] = e / e.sum(axis=0)
+    return cache
+'''),
+    dict(ex="03.forward", what="the bias left out of z",
+         mistake=r"bias|b\^", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    for l in range(2, L + 1):
+        z = np.dot(params[f"W{l}"], cache[f"a{l-1}"])
+        cache[f"z{l}"] = z
+        if l < L:
+            cache[f"a{l}"] = np.tanh(z)
+        else:
+            z = z - z.max(axis=0)
+            cache[f"a{l}"] = np.exp(z) / np.exp(z).sum(axis=0)
+    return cache
+'''),
+    dict(ex="03.forward", what="sigmoid hidden layers (the lecture's network)",
+         mistake=r"tanh|sigmoid|σ", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ cache[f"a{l-1}"] + params[f"b{l}"]
+        cache[f"z{l}"] = z
+        if l < L:
+            cache[f"a{l}"] = 1 / (1 + np.exp(-z))
+        else:
+            s = np.exp(z - z.max(0))
+            cache[f"a{l}"] = s / s.sum(0)
+    return cache
+'''),
+    # ------------------------------------------------------------------ 03.softmax_jacobian
+    dict(ex="03.softmax_jacobian", what="no maximum subtracted: overflow for large logits",
+         mistake=r"overflow|maximum|NaN|inf|large", code='''
+def softmax_jacobian(z):
+    e = np.exp(z)
+    s = (e / e.sum()).ravel()
+    return np.diag(s) - np.outer(s, s)
+'''),
+    dict(ex="03.softmax_jacobian", what="sᵀs (a scalar) where the outer product s sᵀ belongs",
+         mistake=r"outer|off-diagonal|matrix product|operands|transpose", code='''
+def softmax_jacobian(z):
+    e = np.exp(z - z.max())
+    s = e / e.sum()
+    return np.diagflat(s) - s.T @ s
+'''),
+    dict(ex="03.softmax_jacobian", what="only the diagonal s(1 − s)",
+         mistake=r"diagonal|elementwise|off-diagonal", code='''
+def softmax_jacobian(z):
+    s = np.exp(z - np.max(z))
+    s = s / np.sum(s)
+    J = np.zeros((len(s), len(s)))
+    for i in range(len(s)):
+        J[i, i] = s[i, 0] * (1 - s[i, 0])
+    return J
+'''),
+    # ------------------------------------------------------------------ 03.delta_L
+    dict(ex="03.delta_L", what="1/B inside δ^[L]",
+         mistake=r"1/B|÷B|per example|batch mean", code='''
+def delta_L(Z, Y):
+    B = Z.shape[1]
+    P = np.exp(Z - Z.max(axis=0, keepdims=True))
+    P /= P.sum(axis=0, keepdims=True)
+    return (P - Y) / B
+'''),
+    dict(ex="03.delta_L", what="softmax over the whole matrix",
+         mistake=r"whole|all entries|axis|each column|column", code='''
+def delta_L(Z, Y):
+    e = np.exp(Z - np.max(Z))
+    return e / np.sum(e) - Y
+'''),
+    dict(ex="03.delta_L", what="stabilised with the row maximum (wrong axis)",
+         mistake=r"axis|max", code='''
+def delta_L(Z, Y):
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True) - Y
+'''),
+    dict(ex="03.delta_L", what="the softmax returned, y never subtracted",
+         mistake=r"\bY\b|\by\b|target", code='''
+def delta_L(Z, Y):
+    shifted = Z - Z.max(axis=0)
+    return np.exp(shifted) / np.exp(shifted).sum(axis=0)
+'''),
+    dict(ex="03.delta_L", what="averaged over all entries (÷ n_L·B)",
+         mistake=r"n_L|per example|1/B|every entry|B", code='''
+def delta_L(Z, Y):
+    e = np.exp(Z - Z.max(axis=0))
+    return (e / e.sum(axis=0) - Y) / Z.size
+'''),
+    dict(ex="03.delta_L", what="target minus prediction (sign)",
+         mistake=r"sign", code='''
+def delta_L(Z, Y):
+    out = np.empty_like(Z)
+    for i in range(Z.shape[1]):
+        z = Z[:, i] - Z[:, i].max()
+        s = np.exp(z) / np.exp(z).sum()
+        out[:, i] = Y[:, i] - s
+    return out
+'''),
+    dict(ex="03.delta_L", what="no maximum subtracted: overflow",
+         mistake=r"overflow|maximum|NaN|inf|large", code='''
+def delta_L(Z, Y):
+    E = np.exp(Z)
+    return E / E.sum(axis=0, keepdims=True) - Y
+'''),
+    # ------------------------------------------------------------------ 03.delta_prev
+    dict(ex="03.delta_prev", what="tanh′ written as (1 − tanh z)²",
+         mistake=r"tanh′|\(1 − tanh z\)²|1 − tanh²", code='''
+def delta_prev(W_next, delta_next, z):
+    return (1 - np.tanh(z)) ** 2 * (W_next.T @ delta_next)
+'''),
+    dict(ex="03.delta_prev", what="tanh′ written as sech(z)",
+         mistake=r"sech|square|tanh′", code='''
+def delta_prev(W_next, delta_next, z):
+    back = np.einsum("ji,jb->ib", W_next, delta_next)
+    return back / np.cosh(z)
+'''),
+    dict(ex="03.delta_prev", what="tanh(z) used where tanh′(z) belongs",
+         mistake=r"tanh′|derivative", code='''
+def delta_prev(W_next, delta_next, z):
+    return np.tanh(z) * np.dot(W_next.T, delta_next)
+'''),
+    dict(ex="03.delta_prev", what="relu′ (the step) used for a tanh layer",
+         mistake=r"tanh′|derivative|relu", code='''
+def delta_prev(W_next, delta_next, z):
+    return (z > 0) * (W_next.T @ delta_next)
+'''),
+    dict(ex="03.delta_prev", what="1 − tanh(z²) for tanh′",
+         mistake=r"tanh′|square|1 − tanh²", code='''
+def delta_prev(W_next, delta_next, z):
+    return (1 - np.tanh(z ** 2)) * (W_next.T @ delta_next)
+'''),
+    dict(ex="03.delta_prev", what="tanh′ missing from the recursion",
+         mistake=r"tanh′|slope|derivative", code='''
+def delta_prev(W_next, delta_next, z):
+    n, B = z.shape
+    out = np.zeros((n, B))
+    for b in range(B):
+        out[:, b] = W_next.T @ delta_next[:, b]
+    return out
+'''),
+    # ------------------------------------------------------------------ 03.backward
+    dict(ex="03.backward", what="bias gradient not averaged (weights are)",
+         mistake=r"bias|∂C/∂b|÷B|1/B", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ acts[l - 1].T / B
+        grads[f"b{l}"] = np.sum(delta, axis=1, keepdims=True)
+        if l > 2:
+            delta = (1 - np.tanh(zs[l - 1]) ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="1/B applied again at every step of the recursion",
+         mistake=r"1/B|÷B|divided by B|recursion", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = (acts[L] - Y) / B
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ acts[l - 1].T
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta) / B
+    return grads
+'''),
+    dict(ex="03.backward", what="a(1 − a) (σ′'s form) for tanh′",
+         mistake=r"tanh′|recursion|derivative|σ′", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ acts[l - 1].T / B
+        grads[f"b{l}"] = delta.mean(axis=1, keepdims=True)
+        if l > 2:
+            a = acts[l - 1]
+            delta = a * (1 - a) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="unstable softmax: NaN for large logits",
+         mistake=r"overflow|maximum|NaN|inf|large", code='''
+def backward(params, X, Y):
+    L, B = n_layers(params), X.shape[1]
+    a, zs = [X], []
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ a[-1] + params[f"b{l}"]
+        zs.append(z)
+        a.append(np.tanh(z) if l < L else np.exp(z) / np.exp(z).sum(axis=0, keepdims=True))
+    delta = a[-1] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ a[l - 2].T / B
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            delta = (1 - a[l - 2] ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="the biases left out of the forward pass",
+         mistake=r"bias|b\^", code='''
+def backward(params, X, Y):
+    L, B = n_layers(params), X.shape[1]
+    a = {1: X}
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ a[l - 1]
+        if l < L:
+            a[l] = np.tanh(z)
+        else:
+            z = z - z.max(axis=0)
+            a[l] = np.exp(z) / np.exp(z).sum(axis=0)
+    d = a[L] - Y
+    g = {}
+    for l in range(L, 1, -1):
+        g[f"W{l}"] = d @ a[l - 1].T / B
+        g[f"b{l}"] = d.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            d = (1 - a[l - 1] ** 2) * (params[f"W{l}"].T @ d)
+    return g
+'''),
+    dict(ex="03.backward", what="bias gradient without keepdims: shape (n,)",
+         mistake=r"keepdims|2-D|\(n, 1\)|column", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ acts[l - 1].T / B
+        grads[f"b{l}"] = delta.sum(axis=1) / B
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="∂C/∂W as a^[l−1] δᵀ (transposed)",
+         mistake=r"transpose|ᵀ|order of the factors", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = acts[l - 1] @ delta.T / B
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="keys named dW2, db2, ... instead of W2, b2",
+         mistake=r"names|keys", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"dW{l}"] = delta @ acts[l - 1].T / B
+        grads[f"db{l}"] = delta.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="tanh′ applied to the output error too",
+         mistake=r"δ\^\[L\]|output|a − y|a\^\[L\] − y", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = (acts[L] - Y) * (1 - np.tanh(zs[L]) ** 2)
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = delta @ acts[l - 1].T / B
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
+    return grads
+'''),
+    dict(ex="03.backward", what="the next layer's weights without the transpose",
+         mistake=r"transpose|ᵀ", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    delta = acts[L] - Y
+    grads = {}
+    for l in range(L, 1, -1):
+        grads[f"W{l}"] = np.einsum("ib,jb->ij", delta, acts[l - 1]) / B
+        grads[f"b{l}"] = delta.sum(axis=1, keepdims=True) / B
+        if l > 2:
+            delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"] @ delta)
+    return grads
+'''),
+    # ------------------------------------------------------------------ 04.sgd_update
+    dict(ex="04.sgd_update", what="updates the caller's arrays in place",
+         mistake=r"read-only|in place|modif|new dict", code='''
+def sgd_update(params, grads, eta):
+    for k in params:
+        params[k] -= eta * grads[k]
+    return params
+'''),
+    dict(ex="04.sgd_update", what="a shallow copy: the arrays are still updated in place",
+         mistake=r"read-only|in place|modif|new dict", code='''
+def sgd_update(params, grads, eta):
+    new = dict(params)
+    for k, g in grads.items():
+        new[k] -= eta * g
+    return new
+'''),
+    dict(ex="04.sgd_update", what="the step returned instead of the updated parameters",
+         mistake=r"step|updated parameters|p − η", code='''
+def sgd_update(params, grads, eta):
+    return {name: -eta * g for name, g in grads.items()}
+'''),
+    dict(ex="04.sgd_update", what="only the weights returned (biases dropped from the dict)",
+         mistake=r"missing|bias|b\^|b2", code='''
+def sgd_update(params, grads, eta):
+    return {k: v - eta * grads[k] for k, v in params.items() if k.startswith("W")}
+'''),
+    dict(ex="04.sgd_update", what="divided by η instead of multiplied",
+         mistake=r"η|learning rate|eta", code='''
+def sgd_update(params, grads, eta):
+    return {k: params[k] - grads[k] / eta for k in params}
+'''),
+    dict(ex="04.sgd_update", what="gradient ascent",
+         mistake=r"sign|ascent|against the gradient", code='''
+def sgd_update(params, grads, eta):
+    out = {}
+    for key in params:
+        out[key] = params[key] + eta * grads[key]
+    return out
+'''),
+    # ------------------------------------------------------------------ 04.minibatches
+    dict(ex="04.minibatches", what="the seed ignored (unseeded generator)",
+         mistake=r"seed", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng()
+    out = []
+    for e in range(epochs):
+        p = rng.permutation(n)
+        out.extend(p[i:i + batch_size] for i in range(0, n, batch_size))
+    return out
+'''),
+    dict(ex="04.minibatches", what="numpy's global generator, the seed unused",
+         mistake=r"seed", code='''
+def minibatches(n, batch_size, epochs, seed):
+    batches = []
+    for _ in range(epochs):
+        idx = np.random.permutation(n)
+        for start in range(0, n, batch_size):
+            batches.append(idx[start:start + batch_size])
+    return batches
+'''),
+    dict(ex="04.minibatches", what="np.array_split into n // B pieces",
+         mistake=r"array_split|batch sizes", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(epochs):
+        out += np.array_split(rng.permutation(n), n // batch_size)
+    return out
+'''),
+    dict(ex="04.minibatches", what="one permutation for all epochs",
+         mistake=r"same order|new permutation|every epoch", code='''
+def minibatches(n, batch_size, epochs, seed):
+    perm = np.random.default_rng(seed).permutation(n)
+    return [perm[i:i + batch_size] for _ in range(epochs) for i in range(0, n, batch_size)]
+'''),
+    dict(ex="04.minibatches", what="the last, smaller batch dropped",
+         mistake=r"last|smaller batch", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for b in range(n // batch_size):
+            out.append(perm[b * batch_size:(b + 1) * batch_size])
+    return out
+'''),
+    dict(ex="04.minibatches", what="sampling with replacement",
+         mistake=r"replacement|exactly once|permutation", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(epochs):
+        order = rng.choice(n, size=n)
+        out += [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    return out
+'''),
+    dict(ex="04.minibatches", what="one array of all batches per epoch instead of a list of batches",
+         mistake=r"list|batches|index arrays", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(n) for _ in range(epochs)])
+'''),
+    # ------------------------------------------------------------------ 04.ce_cost
+    dict(ex="04.ce_cost", what="averaged over all entries (÷ k·B)",
+         mistake=r"n_L|all entries|k·B|every entry|examples", code='''
+def ce_cost(Z, Y):
+    m = Z.max(axis=0, keepdims=True)
+    logp = Z - m - np.log(np.sum(np.exp(Z - m), axis=0, keepdims=True))
+    return float(np.mean(-Y * logp))
+'''),
+    dict(ex="04.ce_cost", what="divided by the number of classes k, not by B",
+         mistake=r"B|columns|examples|n_L", code='''
+def ce_cost(Z, Y):
+    m = Z.max(axis=0)
+    lse = m + np.log(np.exp(Z - m).sum(axis=0))
+    return float(-(Y * (Z - lse)).sum() / Y.shape[0])
+'''),
+    dict(ex="04.ce_cost", what="log of a stabilised softmax: log 0 for large logits",
+         mistake=r"log|underflow|logsumexp|inf|overflow", code='''
+def ce_cost(Z, Y):
+    e = np.exp(Z - Z.max(axis=0))
+    p = e / e.sum(axis=0)
+    return float(-np.sum(Y * np.log(p)) / Z.shape[1])
+'''),
+    dict(ex="04.ce_cost", what="logsumexp without the maximum: overflow",
+         mistake=r"overflow|maximum|inf|large", code='''
+def ce_cost(Z, Y):
+    lse = np.log(np.sum(np.exp(Z), axis=0))
+    return float(np.sum(lse - np.sum(Y * Z, axis=0)) / Z.shape[1])
+'''),
+    dict(ex="04.ce_cost", what="the maximum subtracted but not added back",
+         mistake=r"maximum|logsumexp|m \+", code='''
+def ce_cost(Z, Y):
+    m = Z.max(axis=0, keepdims=True)
+    lse = np.log(np.exp(Z - m).sum(axis=0, keepdims=True))
+    return float(-np.sum(Y * (Z - lse)) / Z.shape[1])
+'''),
+    dict(ex="04.ce_cost", what="the minus sign dropped",
+         mistake=r"sign|minus|negative", code='''
+def ce_cost(Z, Y):
+    m = Z.max(0)
+    log_soft = Z - (m + np.log(np.exp(Z - m).sum(0)))
+    return float((Y * log_soft).sum() / Z.shape[1])
+'''),
+    # ------------------------------------------------------------------ 04.max_stable_eta
+    dict(ex="04.max_stable_eta", what="the smallest eigenvalue (eigvalsh sorts ascending)",
+         mistake=r"λ_min|smallest|flattest|largest|steepest", code='''
+def max_stable_eta(H):
+    lam = np.linalg.eigvalsh(H)
+    return 2 / lam[0]
+'''),
+    dict(ex="04.max_stable_eta", what="1/λ_max",
+         mistake=r"1/λ|2/λ|overshoot|factor 2|half", code='''
+def max_stable_eta(H):
+    return 1.0 / np.max(np.linalg.eigvalsh(H))
+'''),
+    dict(ex="04.max_stable_eta", what="the Frobenius norm instead of λ_max",
+         mistake=r"eigenvalue|λ_max|norm", code='''
+def max_stable_eta(H):
+    return 2.0 / np.linalg.norm(H)
+'''),
+]
+
+CORRECT = [
+    dict(ex="01.softplus_prime", what="eᶻ/(1 + eᶻ)", code='''
+def softplus_prime(z):
+    return np.exp(z) / (1.0 + np.exp(z))
+'''),
+    dict(ex="01.elu_prime", what="loop over the flat entries", code='''
+def elu_prime(z, alpha):
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    for i, v in enumerate(z.flat):
+        out.flat[i] = 1.0 if v > 0 else alpha * np.exp(v)
+    return out
+'''),
+    dict(ex="01.graph_grad", what="derivatives written out term by term", code='''
+def graph_grad(x1, x2):
+    m1 = x1 * x2
+    u = x1 + m1
+    m2 = np.tanh(u)
+    sig = 1 / (1 + np.exp(-m1))
+    dy_dm2 = sig
+    dy_dm1_direct = sig * (1 - sig) * m2
+    dy_du = dy_dm2 * (1 - np.tanh(u) ** 2)
+    dy_dm1 = dy_dm1_direct + dy_du
+    return dy_dm1 * x2 + dy_du, dy_dm1 * x1
+'''),
+    dict(ex="01.xent_neuron_grads", what="einsum and a mean", code='''
+def xent_neuron_grads(w, b, X, y):
+    r = sigmoid(np.einsum("i,ib->b", w, X) + b) - y
+    return np.einsum("ib,b->i", X, r) / len(y), np.mean(r)
+'''),
+    dict(ex="01.xent_neuron_grads", what="(a − y) Xᵀ", code='''
+def xent_neuron_grads(w, b, X, y):
+    a = sigmoid(w @ X + b)
+    return (a - y) @ X.T / X.shape[1], (a - y).sum() / X.shape[1]
+'''),
+    dict(ex="01.richardson", what="the combination expanded", code='''
+def richardson(f, x, h):
+    return (8 * (f(x + h / 2) - f(x - h / 2)) - (f(x + h) - f(x - h))) / (6 * h)
+'''),
+    dict(ex="02.n_params_dense", what="a running fan-in", code='''
+def n_params_dense(sizes):
+    total = 0
+    for l in range(1, len(sizes)):
+        fan_in = 0
+        for m in range(l):
+            fan_in += sizes[m]
+        total += sizes[l] * fan_in + sizes[l]
+    return total
+'''),
+    dict(ex="02.chain_grads", what="backward sweep along the chain", code='''
+def chain_grads(w, b, x, y):
+    acts = [x]
+    for wl, bl in zip(w, b):
+        acts.append(np.tanh(wl * acts[-1] + bl))
+    n = len(w)
+    dw, db = np.zeros(n), np.zeros(n)
+    g = acts[-1] - y
+    for i in reversed(range(n)):
+        d = g * (1 - acts[i + 1] ** 2)
+        db[i], dw[i] = d, d * acts[i]
+        g = d * w[i]
+    return dw, db
+'''),
+    dict(ex="02.naive_grads", what="copies of the lists with one entry changed", code='''
+def naive_grads(Ws, bs, X, Y, h):
+    def shifted(lst, i, idx, d):
+        new = [p.copy() for p in lst]
+        new[i][idx] += d
+        return new
+    dWs = []
+    for i, W in enumerate(Ws):
+        G = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            G[idx] = (xent_cost(shifted(Ws, i, idx, h), bs, X, Y)
+                      - xent_cost(shifted(Ws, i, idx, -h), bs, X, Y)) / (2 * h)
+        dWs.append(G)
+    dbs = []
+    for i, b in enumerate(bs):
+        G = np.zeros_like(b)
+        for idx in np.ndindex(b.shape):
+            G[idx] = (xent_cost(Ws, shifted(bs, i, idx, h), X, Y)
+                      - xent_cost(Ws, shifted(bs, i, idx, -h), X, Y)) / (2 * h)
+        dbs.append(G)
+    return dWs, dbs
+'''),
+    dict(ex="02.standardize", what="statistics written out", code='''
+def standardize(X):
+    N = X.shape[1]
+    mean = X @ np.ones((N, 1)) / N
+    var = ((X - mean) ** 2).sum(axis=1, keepdims=True) / N
+    return (X - mean) / np.sqrt(var)
+'''),
+    dict(ex="03.forward", what="log-softmax through logsumexp", code='''
+def forward(params, X):
+    L = n_layers(params)
+    cache = {"a1": X}
+    a = X
+    for l in range(2, L + 1):
+        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        cache[f"z{l}"] = z
+        if l < L:
+            a = np.tanh(z)
+        else:
+            m = z.max(axis=0)
+            a = np.exp(z - m - np.log(np.exp(z - m).sum(axis=0)))
+        cache[f"a{l}"] = a
+    return cache
+'''),
+    dict(ex="03.softmax_jacobian", what="s sᵀ with s a column", code='''
+def softmax_jacobian(z):
+    s = np.exp(z - z.max())
+    s = s / s.sum()
+    return np.diagflat(s) - s @ s.T
+'''),
+    dict(ex="03.delta_L", what="one column at a time", code='''
+def delta_L(Z, Y):
+    D = np.zeros(Z.shape)
+    for i in range(Z.shape[1]):
+        z = Z[:, i]
+        p = np.exp(z - z.max())
+        D[:, i] = p / p.sum() - Y[:, i]
+    return D
+'''),
+    dict(ex="03.delta_prev", what="(δᵀ W)ᵀ and the derivative as 1/cosh²", code='''
+def delta_prev(W_next, delta_next, z):
+    return (delta_next.T @ W_next).T / np.cosh(z) ** 2
+'''),
+    dict(ex="03.backward", what="per-example outer products, averaged", code=_FWD03 + '''
+def backward(params, X, Y):
+    acts, zs = my_forward(params, X)
+    L, B = n_layers(params), X.shape[1]
+    grads = {k: np.zeros_like(v) for k, v in params.items()}
+    for i in range(B):
+        d = acts[L][:, [i]] - Y[:, [i]]
+        for l in range(L, 1, -1):
+            grads[f"W{l}"] += np.outer(d, acts[l - 1][:, i]) / B
+            grads[f"b{l}"] += d / B
+            if l > 2:
+                d = (1 - np.tanh(zs[l - 1][:, [i]]) ** 2) * (params[f"W{l}"].T @ d)
+    return grads
+'''),
+    dict(ex="04.sgd_update", what="a deep copy updated in place", code='''
+import copy
+def sgd_update(params, grads, eta):
+    new = copy.deepcopy(params)
+    for k in new:
+        new[k] = new[k] - eta * grads[k]
+    return new
+'''),
+    dict(ex="04.minibatches", what="a generator seeded per epoch from the seed", code='''
+def minibatches(n, batch_size, epochs, seed):
+    out = []
+    for e in range(epochs):
+        perm = np.random.default_rng([seed, e]).permutation(n)
+        out += [perm[i:i + batch_size] for i in range(0, n, batch_size)]
+    return out
+'''),
+    dict(ex="04.minibatches", what="rng.shuffle of an index array, np.split", code='''
+def minibatches(n, batch_size, epochs, seed):
+    rng = np.random.default_rng(seed)
+    idx = np.arange(n)
+    batches = []
+    for _ in range(epochs):
+        rng.shuffle(idx)
+        batches.extend(np.split(idx.copy(), range(batch_size, n, batch_size)))
+    return batches
+'''),
+    dict(ex="04.ce_cost", what="np.logaddexp.reduce", code='''
+def ce_cost(Z, Y):
+    lse = np.logaddexp.reduce(Z, axis=0)
+    return float(np.mean(lse - (Y * Z).sum(axis=0)))
+'''),
+    dict(ex="04.max_stable_eta", what="the largest singular value", code='''
+def max_stable_eta(H):
+    return 2.0 / np.linalg.svd(H, compute_uv=False)[0]
+'''),
+]
+
+WRONG += [
+    # ------------------------------------------------------------------ 05.nesterov
+    dict(ex="05.nesterov", what="classic momentum (gradient at w)",
+         mistake=r"classic|look-ahead|w \+ βv", code='''
+def nesterov_descent(H, b, w0, eta, beta, n_steps):
+    w, v = w0.astype(float), np.zeros(len(w0))
+    out = [w.copy()]
+    for _ in range(n_steps):
+        v = beta * v - eta * (H @ w - b)
+        w = w + v
+        out.append(w.copy())
+    return np.array(out)
+'''),
+    dict(ex="05.nesterov", what="the iterate updated in place: every row is the last w",
+         mistake=r"copy|same array|in place|every row|rows", code='''
+def nesterov_descent(H, b, w0, eta, beta, n_steps):
+    w = np.array(w0, dtype=float)
+    v = np.zeros_like(w)
+    path = [w]
+    for _ in range(n_steps):
+        g = H @ (w + beta * v) - b
+        v *= beta
+        v -= eta * g
+        w += v
+        path.append(w)
+    return np.array(path)
+'''),
+    dict(ex="05.nesterov", what="n_steps rows: one step short",
+         mistake=r"n_steps \+ 1|rows|shape|one step|off by", code='''
+def nesterov_descent(H, b, w0, eta, beta, n_steps):
+    w = np.array(w0, float)
+    v = np.zeros_like(w)
+    path = [w.copy()]
+    for _ in range(n_steps - 1):
+        v = beta * v - eta * (H @ (w + beta * v) - b)
+        w = w + v
+        path.append(w.copy())
+    return np.vstack(path)
+'''),
+    dict(ex="05.nesterov", what="∇C = Hw + b",
+         mistake=r"sign|Hw − b|linear term", code='''
+def nesterov_descent(H, b, w0, eta, beta, n_steps):
+    w = w0.copy()
+    v = 0 * w
+    rows = [w]
+    for k in range(n_steps):
+        g = H @ (w + beta * v) + b
+        v = beta * v - eta * g
+        w = w + v
+        rows.append(w)
+    return np.array(rows)
+'''),
+    # ------------------------------------------------------------------ 05.warmup_cosine
+    dict(ex="05.warmup_cosine", what="cos(t) without π",
+         mistake=r"π|half|period|cos", code='''
+def warmup_cosine(eta_max, eta_min, warmup, n_epochs):
+    out = []
+    for e in range(n_epochs):
+        if e < warmup:
+            out.append(eta_max * (e + 1) / warmup)
+        else:
+            t = (e - warmup) / (n_epochs - 1 - warmup)
+            out.append(eta_min + 0.5 * (eta_max - eta_min) * (1 + np.cos(t)))
+    return np.array(out)
+'''),
+    dict(ex="05.warmup_cosine", what="the cosine reaches η_min one epoch after the last",
+         mistake=r"off by one|one epoch|last epoch|n_epochs − 1", code='''
+def warmup_cosine(eta_max, eta_min, warmup, n_epochs):
+    e = np.arange(n_epochs)
+    t = (e - warmup) / (n_epochs - warmup)
+    cos = eta_min + (eta_max - eta_min) * (1 + np.cos(np.pi * t)) / 2
+    return np.where(e < warmup, eta_max * (e + 1) / warmup, cos)
+'''),
+    dict(ex="05.warmup_cosine", what="warmup starts at 0",
+         mistake=r"warmup|η = 0|epoch 0|starts", code='''
+def warmup_cosine(eta_max, eta_min, warmup, n_epochs):
+    eta = np.zeros(n_epochs)
+    for e in range(n_epochs):
+        if e < warmup:
+            eta[e] = eta_max * e / warmup
+        else:
+            t = (e - warmup) / (n_epochs - 1 - warmup)
+            eta[e] = eta_min + 0.5 * (eta_max - eta_min) * (1 + np.cos(np.pi * t))
+    return eta
+'''),
+    # ------------------------------------------------------------------ 05.leaky_init
+    dict(ex="05.leaky_init", what="He's √(2/n_in): α ignored",
+         mistake=r"Var|variance|spread|α|slope", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    std = np.sqrt(2 / n_in)
+    if dist == "uniform":
+        return rng.uniform(-np.sqrt(3) * std, np.sqrt(3) * std, size=(n_out, n_in))
+    return std * rng.standard_normal((n_out, n_in))
+'''),
+    dict(ex="05.leaky_init", what="uniform limit taken as the standard deviation",
+         mistake=r"Var|variance|spread|a²/3|√3", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    std = np.sqrt(2.0 / ((1 + alpha ** 2) * n_in))
+    if dist == "uniform":
+        return rng.uniform(-std, std, (n_out, n_in))
+    return rng.normal(0, std, (n_out, n_in))
+'''),
+    dict(ex="05.leaky_init", what="shape (n_in, n_out)",
+         mistake=r"transpose|shape", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    std = np.sqrt(2.0 / ((1 + alpha ** 2) * n_in))
+    if dist == "uniform":
+        a = np.sqrt(3) * std
+        return rng.uniform(-a, a, size=(n_in, n_out))
+    return rng.normal(0, std, size=(n_in, n_out))
+'''),
+    dict(ex="05.leaky_init", what="dist ignored: always normal",
+         mistake=r"uniform|kurtosis|normal", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    return rng.normal(0.0, np.sqrt(2.0 / ((1 + alpha ** 2) * n_in)), size=(n_out, n_in))
+'''),
+    # ------------------------------------------------------------------ 05.gd_speed
+    dict(ex="05.gd_speed", what="log(1 − 1/κ) is negative: the step count's sign",
+         mistake=r"sign|negative|−1", code='''
+def gd_speed(A, lam):
+    N, k = A.shape
+    ev = np.linalg.eigvalsh(A.T @ A / N + lam * np.eye(k))
+    kappa = ev.max() / ev.min()
+    return 2 / ev.max(), kappa, np.log(10) / np.log(1 - 1 / kappa)
+'''),
+    dict(ex="05.gd_speed", what="(κ, η_max, steps): the first two swapped",
+         mistake=r"swapped|order", code='''
+def gd_speed(A, lam):
+    H = A.T @ A / len(A) + lam * np.identity(A.shape[1])
+    lo, hi = np.linalg.eigvalsh(H)[[0, -1]]
+    kappa = hi / lo
+    return kappa, 2 / hi, -np.log(10) / np.log1p(-1 / kappa)
+'''),
+    dict(ex="05.gd_speed", what="κ inverted (λ_min/λ_max)",
+         mistake=r"κ|kappa|λ_max|condition|ratio", code='''
+def gd_speed(A, lam):
+    N, k = A.shape
+    ev = np.linalg.eigvalsh(A.T @ A / N + lam * np.eye(k))
+    kappa = ev[0] / ev[-1]
+    return 2 / ev[-1], kappa, np.log(10) / -np.log(1 - kappa)
+'''),
+    dict(ex="05.gd_speed", what="no 1/N in the Hessian",
+         mistake=r"1/N|N rows|averages|÷ ?N", code='''
+def gd_speed(A, lam):
+    H = A.T @ A + lam * np.eye(A.shape[1])
+    ev = np.linalg.eigvalsh(H)
+    k = ev[-1] / ev[0]
+    return 2 / ev[-1], k, np.log(10) / -np.log(1 - 1 / k)
+'''),
+    # ------------------------------------------------------------------ 05.max_stable_eta
+    dict(ex="05.max_stable_eta", what="momentum ignored: 2/λ",
+         mistake=r"momentum|β|2/λ", code='''
+def max_stable_eta(lam, beta):
+    return 2 / lam
+'''),
+    dict(ex="05.max_stable_eta", what="2/(λ(1 − β))",
+         mistake=r"β|momentum|1 \+ β|root", code='''
+def max_stable_eta(lam, beta):
+    return 2 / (lam * (1 - beta))
+'''),
+    # ------------------------------------------------------------------ 06.torch_bn_forward
+    dict(ex="06.torch_bn_forward", what="statistics over axis=1 (examples as columns habit)",
+         mistake=r"axis|rows|examples|shape", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    mu = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    B = x.shape[0]
+    return (out, (1 - momentum) * running_mean + momentum * x.mean(0),
+            (1 - momentum) * running_var + momentum * x.var(0, ddof=1))
+'''),
+    dict(ex="06.torch_bn_forward", what="running statistics returned in swapped order",
+         mistake=r"swapped|order", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    mu, var = x.mean(0), x.var(0)
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    rv = (1 - momentum) * running_var + momentum * x.var(0, ddof=1)
+    rm = (1 - momentum) * running_mean + momentum * mu
+    return out, rv, rm
+'''),
+    dict(ex="06.torch_bn_forward", what="the running mean corrected by B/(B − 1) too",
+         mistake=r"running_mean|output 2|mean", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    B = x.shape[0]
+    mu, var = x.mean(axis=0), x.var(axis=0)
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    c = B / (B - 1)
+    return out, (1 - momentum) * running_mean + momentum * mu * c, (1 - momentum) * running_var + momentum * var * c
+'''),
+    dict(ex="06.torch_bn_forward", what="momentum weighs the old value",
+         mistake=r"momentum|new batch|old value|0\.9", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    mu = np.mean(x, axis=0)
+    v = np.var(x, axis=0)
+    xhat = (x - mu) / np.sqrt(v + eps)
+    new_m = momentum * running_mean + (1 - momentum) * mu
+    new_v = momentum * running_var + (1 - momentum) * np.var(x, axis=0, ddof=1)
+    return gamma * xhat + beta, new_m, new_v
+'''),
+    dict(ex="06.torch_bn_forward", what="normalised with the unbiased variance",
+         mistake=r"Bessel|B − 1|biased|unbiased", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    mu = x.mean(0)
+    var_u = x.var(0, ddof=1)
+    out = gamma * (x - mu) / np.sqrt(var_u + eps) + beta
+    return out, (1 - momentum) * running_mean + momentum * mu, (1 - momentum) * running_var + momentum * var_u
+'''),
+    # ------------------------------------------------------------------ 06.bn_backward_graph
+    dict(ex="06.bn_backward_graph", what="∂C/∂x̂ without γ",
+         mistake=r"γ|gamma", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    var = u.var(axis=1, keepdims=True)
+    s = np.sqrt(var + eps)
+    xhat = (u - mu) / s
+    dxhat = dout
+    dvar = np.sum(dxhat * (u - mu), axis=1, keepdims=True) * -0.5 * s ** -3
+    dmu = -dxhat.sum(axis=1, keepdims=True) / s
+    du = dxhat / s + dvar * 2 * (u - mu) / B + dmu / B
+    return {"dbeta": dout.sum(axis=1, keepdims=True), "dgamma": (dout * xhat).sum(axis=1, keepdims=True),
+            "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+    dict(ex="06.bn_backward_graph", what="∂C/∂u without the mean path (dmu itself right)",
+         mistake=r"mean|μ|du|∂C/∂u", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    xc = u - mu
+    var = (xc ** 2).mean(axis=1, keepdims=True)
+    s = np.sqrt(var + eps)
+    xhat = xc / s
+    dxhat = gamma * dout
+    dvar = -0.5 * (dxhat * xc).sum(axis=1, keepdims=True) / s ** 3
+    dmu = -dxhat.sum(axis=1, keepdims=True) / s - 2 * dvar * xc.mean(axis=1, keepdims=True)
+    du = dxhat / s + 2 * dvar * xc / B
+    return {"dbeta": dout.sum(axis=1, keepdims=True), "dgamma": (dout * xhat).sum(axis=1, keepdims=True),
+            "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+    dict(ex="06.bn_backward_graph", what="∂C/∂β summed over the units (axis 0)",
+         mistake=r"axis|shape", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    var = u.var(axis=1, keepdims=True)
+    s = np.sqrt(var + eps)
+    xhat = (u - mu) / s
+    dxhat = gamma * dout
+    dvar = np.sum(dxhat * (u - mu), axis=1, keepdims=True) * (-0.5) / s ** 3
+    dmu = -np.sum(dxhat, axis=1, keepdims=True) / s
+    du = dxhat / s + dvar * 2 * (u - mu) / B + dmu / B
+    return {"dbeta": dout.sum(axis=0, keepdims=True), "dgamma": (dout * xhat).sum(axis=1, keepdims=True),
+            "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+    dict(ex="06.bn_backward_graph", what="d(v + ε)^(−1/2)/dv without the ½",
+         mistake=r"½|power rule|factor 2|twice", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    var = u.var(axis=1, keepdims=True)
+    inv = 1 / np.sqrt(var + eps)
+    xhat = (u - mu) * inv
+    dxhat = dout * gamma
+    dvar = -(dxhat * (u - mu)).sum(axis=1, keepdims=True) * inv ** 3
+    dmu = -dxhat.sum(axis=1, keepdims=True) * inv
+    du = dxhat * inv + dvar * 2 * (u - mu) / B + dmu / B
+    return {"dbeta": dout.sum(axis=1, keepdims=True), "dgamma": (dout * xhat).sum(axis=1, keepdims=True),
+            "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+    dict(ex="06.bn_backward_graph", what="∂C/∂γ = Σ dout (x̂ forgotten)",
+         mistake=r"x̂|xhat|∂C/∂γ|dgamma|γ", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    var = u.var(axis=1, keepdims=True)
+    s = np.sqrt(var + eps)
+    dxhat = dout * gamma
+    dvar = (dxhat * (u - mu)).sum(axis=1, keepdims=True) * -0.5 * s ** -3
+    dmu = -dxhat.sum(axis=1, keepdims=True) / s
+    du = dxhat / s + dvar * 2 * (u - mu) / B + dmu / B
+    db = dout.sum(axis=1, keepdims=True)
+    return {"dbeta": db, "dgamma": db, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+    # ------------------------------------------------------------------ 06.layernorm_backward
+    dict(ex="06.layernorm_backward", what="(du, dbeta, dgamma): γ's and β's gradients swapped",
+         mistake=r"swapped|order", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    mean = u.mean(axis=0, keepdims=True)
+    s = np.sqrt(u.var(axis=0, keepdims=True) + eps)
+    xhat = (u - mean) / s
+    g = gamma * dout
+    du = (g - g.mean(axis=0) - xhat * (g * xhat).mean(axis=0)) / s
+    return du, dout.sum(axis=1, keepdims=True), (dout * xhat).sum(axis=1, keepdims=True)
+'''),
+    dict(ex="06.layernorm_backward", what="batch norm's statistics (axis 1)",
+         mistake=r"axis|per example|over the units|batch norm", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    s = np.sqrt(u.var(axis=1, keepdims=True) + eps)
+    xhat = (u - mu) / s
+    g = gamma * dout
+    du = (B * g - g.sum(axis=1, keepdims=True) - xhat * (g * xhat).sum(axis=1, keepdims=True)) / (B * s)
+    return du, (dout * xhat).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+'''),
+    dict(ex="06.layernorm_backward", what="γ taken out of the means",
+         mistake=r"γ|gamma|means", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    n = u.shape[0]
+    mu = u.mean(0, keepdims=True)
+    s = np.sqrt(((u - mu) ** 2).mean(0, keepdims=True) + eps)
+    xhat = (u - mu) / s
+    du = gamma / (n * s) * (n * dout - dout.sum(0, keepdims=True) - xhat * (dout * xhat).sum(0, keepdims=True))
+    return du, (dout * xhat).sum(1, keepdims=True), dout.sum(1, keepdims=True)
+'''),
+    dict(ex="06.layernorm_backward", what="∂C/∂γ summed over the units (axis 0): wrong shape",
+         mistake=r"axis|shape", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    mu = u.mean(axis=0, keepdims=True)
+    s = np.sqrt(u.var(axis=0, keepdims=True) + eps)
+    xhat = (u - mu) / s
+    g = gamma * dout
+    du = (g - g.mean(axis=0, keepdims=True) - xhat * (g * xhat).mean(axis=0, keepdims=True)) / s
+    return du, (dout * xhat).sum(axis=0, keepdims=True), dout.sum(axis=1, keepdims=True)
+'''),
+    # ------------------------------------------------------------------ 07.residual_proj_backward
+    dict(ex="07.residual_proj_backward", what="relu′ written as sign(z)",
+         mistake=r"relu′|ReLU′|sign|derivative", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    z = W @ a + b
+    delta = dout * np.sign(z)
+    return P.T @ dout + W.T @ delta, delta @ a.T, delta.sum(axis=1, keepdims=True), dout @ a.T
+'''),
+    dict(ex="07.residual_proj_backward", what="∂C/∂W as a δᵀ (transposed)",
+         mistake=r"transpose|ᵀ|order", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    delta = dout * relu_prime(W @ a + b)
+    return P.T @ dout + W.T @ delta, a @ delta.T, delta.sum(axis=1, keepdims=True), dout @ a.T
+'''),
+    dict(ex="07.residual_proj_backward", what="bias gradient averaged over the batch",
+         mistake=r"bias|1/B|÷B|divided by B|sum", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    z = W @ a + b
+    delta = dout * (z > 0)
+    da = P.T @ dout + W.T @ delta
+    return da, delta @ a.T, delta.mean(axis=1, keepdims=True), dout @ a.T
+'''),
+    dict(ex="07.residual_proj_backward", what="relu(z) used where relu′(z) belongs",
+         mistake=r"relu′|ReLU′|derivative", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    z = W @ a + b
+    delta = dout * relu(z)
+    return P.T @ dout + W.T @ delta, delta @ a.T, delta.sum(axis=1, keepdims=True), dout @ a.T
+'''),
+    dict(ex="07.residual_proj_backward", what="the skip path missing from ∂C/∂a",
+         mistake=r"skip|two paths|P a|projection", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    z = np.einsum("mn,nb->mb", W, a) + b
+    delta = dout * (z > 0)
+    da = np.einsum("mn,mb->nb", W, delta)
+    return da, np.einsum("mb,nb->mn", delta, a), delta.sum(1, keepdims=True), np.einsum("mb,nb->mn", dout, a)
+'''),
+    # ------------------------------------------------------------------ 07.dense_stack_forward
+    dict(ex="07.dense_stack_forward", what="concatenated along the examples (axis 1)",
+         mistake=r"axis|shape|rows", code='''
+def dense_stack_forward(a, W1, b1, W2, b2):
+    h1 = relu(W1 @ a + b1)
+    h2 = relu(W2 @ np.vstack([a, h1]) + b2)
+    return np.concatenate([a, h1, h2], axis=1)
+'''),
+    dict(ex="07.dense_stack_forward", what="pre-activations concatenated",
+         mistake=r"pre-activation|relu|weighted input", code='''
+def dense_stack_forward(a, W1, b1, W2, b2):
+    z1 = W1 @ a + b1
+    c1 = np.vstack([a, z1])
+    return np.vstack([c1, W2 @ c1 + b2])
+'''),
+    dict(ex="07.dense_stack_forward", what="h1 dropped from the output",
+         mistake=r"h1|block 1|features|output of two blocks|rows", code='''
+def dense_stack_forward(a, W1, b1, W2, b2):
+    h1 = relu(W1 @ a + b1)
+    h2 = relu(W2 @ np.vstack((a, h1)) + b2)
+    return np.vstack((a, h2))
+'''),
+    # ------------------------------------------------------------------ 07.dense_stack_backward
+    dict(ex="07.dense_stack_backward", what="block 2's W2ᵀδ2 not sent back",
+         mistake=r"block 2|W2ᵀ|back|path|input", code='''
+def dense_stack_backward(dout, a, W1, b1, W2, b2):
+    n, k = a.shape[0], W1.shape[0]
+    z1 = W1 @ a + b1
+    c1 = np.vstack([a, relu(z1)])
+    z2 = W2 @ c1 + b2
+    d2 = dout[n + k:] * relu_prime(z2)
+    d1 = dout[n:n + k] * relu_prime(z1)
+    da = dout[:n] + W1.T @ d1
+    return da, d1 @ a.T, d1.sum(1, keepdims=True), d2 @ c1.T, d2.sum(1, keepdims=True)
+'''),
+    dict(ex="07.dense_stack_backward", what="h1's path through block 2 missing (a's is there)",
+         mistake=r"block 2|W2ᵀ|h1|path", code='''
+def dense_stack_backward(dout, a, W1, b1, W2, b2):
+    n, k = a.shape[0], W1.shape[0]
+    z1 = W1 @ a + b1
+    c1 = np.vstack([a, relu(z1)])
+    z2 = W2 @ c1 + b2
+    d2 = dout[n + k:] * relu_prime(z2)
+    back = W2.T @ d2
+    d1 = dout[n:n + k] * relu_prime(z1)
+    da = dout[:n] + back[:n] + W1.T @ d1
+    return da, d1 @ a.T, d1.sum(1, keepdims=True), d2 @ c1.T, d2.sum(1, keepdims=True)
+'''),
+    dict(ex="07.dense_stack_backward", what="bias gradients summed over the units (axis 0)",
+         mistake=r"axis|shape", code='''
+def dense_stack_backward(dout, a, W1, b1, W2, b2):
+    n = a.shape[0]
+    z1 = W1 @ a + b1
+    c1 = np.concatenate([a, relu(z1)])
+    z2 = W2 @ c1 + b2
+    d2 = dout[len(c1):] * relu_prime(z2)
+    dc1 = dout[:len(c1)] + W2.T @ d2
+    d1 = dc1[n:] * relu_prime(z1)
+    return dc1[:n] + W1.T @ d1, d1 @ a.T, d1.sum(0, keepdims=True), d2 @ c1.T, d2.sum(0, keepdims=True)
+'''),
+    # ------------------------------------------------------------------ 07.forward_signal
+    dict(ex="07.forward_signal", what="the rows in the wrong order (residual first)",
+         mistake=r"row|swapped|order", code='''
+def forward_signal(Ws, bs, X):
+    out = []
+    for residual in (True, False):
+        a = X
+        r = [np.sqrt(np.mean(a ** 2))]
+        for W, b in zip(Ws, bs):
+            a = a + np.tanh(W @ a + b) if residual else np.tanh(W @ a + b)
+            r.append(np.sqrt(np.mean(a ** 2)))
+        out.append(r)
+    return np.array(out)
+'''),
+    dict(ex="07.forward_signal", what="standard deviation instead of root mean square",
+         mistake=r"root mean square|rms|mean of the squared", code='''
+def forward_signal(Ws, bs, X):
+    rows = []
+    for res in [False, True]:
+        a = X
+        vals = [a.std()]
+        for W, b in zip(Ws, bs):
+            h = np.tanh(W @ a + b)
+            a = a + h if res else h
+            vals.append(a.std())
+        rows.append(vals)
+    return np.array(rows)
+'''),
+    dict(ex="07.forward_signal", what="Frobenius norm",
+         mistake=r"Frobenius|norm|root mean square|batch size", code='''
+def forward_signal(Ws, bs, X):
+    rows = []
+    for res in [False, True]:
+        a = X
+        vals = [np.linalg.norm(a)]
+        for W, b in zip(Ws, bs):
+            h = np.tanh(W @ a + b)
+            a = a + h if res else h
+            vals.append(np.linalg.norm(a))
+        rows.append(vals)
+    return np.array(rows)
+'''),
+    # ------------------------------------------------------------------ 07.grad_norms
+    dict(ex="07.grad_norms", what="cost not divided by N",
+         mistake=r"N|batch|factor", code='''
+def grad_norms(Ws, bs, X, Y):
+    table = np.zeros((2, len(Ws)))
+    for r, residual in enumerate([False, True]):
+        acts, zs = [X], []
+        for W, b in zip(Ws, bs):
+            zs.append(W @ acts[-1] + b)
+            acts.append(acts[-1] + np.tanh(zs[-1]) if residual else np.tanh(zs[-1]))
+        g = acts[-1] - Y
+        for l in range(len(Ws) - 1, -1, -1):
+            d = g * (1 - np.tanh(zs[l]) ** 2)
+            table[r, l] = np.linalg.norm(d @ acts[l].T)
+            g = Ws[l].T @ d + (g if residual else 0)
+    return table
+'''),
+    dict(ex="07.grad_norms", what="the identity term dropped in the residual backward",
+         mistake=r"identity|skip|residual", code='''
+def grad_norms(Ws, bs, X, Y):
+    N = X.shape[1]
+    res = []
+    for residual in (False, True):
+        acts, zs = [X], []
+        for W, b in zip(Ws, bs):
+            z = W @ acts[-1] + b
+            zs.append(z)
+            acts.append(acts[-1] + np.tanh(z) if residual else np.tanh(z))
+        g = (acts[-1] - Y) / N
+        norms = [0.0] * len(Ws)
+        for l in reversed(range(len(Ws))):
+            d = g * (1 - np.tanh(zs[l]) ** 2)
+            norms[l] = np.linalg.norm(d @ acts[l].T)
+            g = Ws[l].T @ d
+        res.append(norms)
+    return np.array(res)
+'''),
+    dict(ex="07.grad_norms", what="squared norms",
+         mistake=r"norm|square", code='''
+def grad_norms(Ws, bs, X, Y):
+    N = X.shape[1]
+    res = []
+    for residual in (False, True):
+        acts, zs = [X], []
+        for W, b in zip(Ws, bs):
+            z = W @ acts[-1] + b
+            zs.append(z)
+            acts.append(acts[-1] + np.tanh(z) if residual else np.tanh(z))
+        g = (acts[-1] - Y) / N
+        norms = [0.0] * len(Ws)
+        for l in reversed(range(len(Ws))):
+            d = g * (1 - np.tanh(zs[l]) ** 2)
+            norms[l] = np.sum((d @ acts[l].T) ** 2)
+            g = Ws[l].T @ d + (g if residual else 0)
+        res.append(norms)
+    return np.array(res)
+'''),
+    # ------------------------------------------------------------------ 07.train_deep
+    dict(ex="07.train_deep", what="loss recorded after the update",
+         mistake=r"after the update|before|losses\[0\]|initial", code='''
+def train_deep(Ws, bs, X, Y, eta, n_iter):
+    N = X.shape[1]
+    def run(residual):
+        W_, b_ = [W.copy() for W in Ws], [b.copy() for b in bs]
+        curve = []
+        for _ in range(n_iter):
+            acts, zs = [X], []
+            for W, b in zip(W_, b_):
+                zs.append(W @ acts[-1] + b)
+                acts.append(acts[-1] + np.tanh(zs[-1]) if residual else np.tanh(zs[-1]))
+            g = (acts[-1] - Y) / N
+            for l in reversed(range(len(W_))):
+                d = g * (1 - np.tanh(zs[l]) ** 2)
+                dW, db = d @ acts[l].T, d.sum(1, keepdims=True)
+                g = W_[l].T @ d + (g if residual else 0)
+                W_[l] -= eta * dW
+                b_[l] -= eta * db
+            a = X
+            for W, b in zip(W_, b_):
+                a = a + np.tanh(W @ a + b) if residual else np.tanh(W @ a + b)
+            curve.append(0.5 * np.sum((a - Y) ** 2) / N)
+        return curve
+    return np.array([run(False), run(True)])
+'''),
+    dict(ex="07.train_deep", what="biases never updated",
+         mistake=r"bias|b\^|b ←", code='''
+def train_deep(Ws, bs, X, Y, eta, n_iter):
+    N = X.shape[1]
+    out = np.zeros((2, n_iter))
+    for r, residual in enumerate([False, True]):
+        W_ = [W.copy() for W in Ws]
+        for k in range(n_iter):
+            acts, zs = [X], []
+            for W, b in zip(W_, bs):
+                zs.append(W @ acts[-1] + b)
+                acts.append(acts[-1] + np.tanh(zs[-1]) if residual else np.tanh(zs[-1]))
+            out[r, k] = 0.5 * np.sum((acts[-1] - Y) ** 2) / N
+            g = (acts[-1] - Y) / N
+            grads = [None] * len(W_)
+            for l in reversed(range(len(W_))):
+                d = g * (1 - np.tanh(zs[l]) ** 2)
+                grads[l] = d @ acts[l].T
+                g = W_[l].T @ d + (g if residual else 0)
+            for W, dW in zip(W_, grads):
+                W -= eta * dW
+    return out
+'''),
+    # ------------------------------------------------------------------ 08.l2_loss_and_grads
+    dict(ex="08.l2_loss_and_grads", what="penalty λ‖W‖² in the cost (½ missing), gradient λW",
+         mistake=r"½|cost|C_reg|output 1|penalty", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - a2 ** 2)
+    C = 0.5 * np.sum(d3 ** 2) / N + lam * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
+    return C, d2 @ X.T / N + lam * W2, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
+'''),
+    dict(ex="08.l2_loss_and_grads", what="data cost without the ½",
+         mistake=r"½|cost|output 1", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - a2 ** 2)
+    C = np.sum((a3 - Y) ** 2) / N + lam / 2 * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
+    return C, d2 @ X.T / N + lam * W2, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
+'''),
+    dict(ex="08.l2_loss_and_grads", what="cost averaged over all entries (÷ m·N)",
+         mistake=r"n_L|entries|÷ ?N|examples|output 1|cost", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - a2 ** 2)
+    C = 0.5 * np.mean((a3 - Y) ** 2) + 0.5 * lam * (np.sum(W2 * W2) + np.sum(W3 * W3))
+    return C, d2 @ X.T / N + lam * W2, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
+'''),
+    dict(ex="08.l2_loss_and_grads", what="tanh′ as 1 − tanh(a²)... the tanh applied twice",
+         mistake=r"tanh′|derivative|recursion|1 − a²", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - np.tanh(a2) ** 2)
+    C = 0.5 * np.sum(d3 ** 2) / N + 0.5 * lam * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
+    return C, d2 @ X.T / N + lam * W2, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
+'''),
+    dict(ex="08.l2_loss_and_grads", what="λ/N in the gradients",
+         mistake=r"1/N|λ/N|divided by N|÷ ?N|penalty", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - a2 ** 2)
+    C = 0.5 * np.sum(d3 ** 2) / N + 0.5 * lam / N * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
+    return C, (d2 @ X.T + lam * W2) / N, d2.sum(1, keepdims=True) / N, (d3 @ a2.T + lam * W3) / N, d3.sum(1, keepdims=True) / N
+'''),
+    dict(ex="08.l2_loss_and_grads", what="∂C/∂W2 as X δ2ᵀ (transposed)",
+         mistake=r"transpose|ᵀ|order", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(W2 @ X + b2)
+    a3 = W3 @ a2 + b3
+    d3 = a3 - Y
+    d2 = (W3.T @ d3) * (1 - a2 ** 2)
+    C = 0.5 * np.sum(d3 ** 2) / N + 0.5 * lam * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
+    return C, X @ d2.T / N + lam * W2.T, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
+'''),
+    # ------------------------------------------------------------------ 08.dropout_net_train
+    dict(ex="08.dropout_net_train", what="mask inverted (1 − mask)",
+         mistake=r"mask|wrong way round|inverted|keep", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = relu(W2 @ X + b2)
+    if train:
+        h = h * (1 - mask) / (1 - p)
+    return W3 @ h + b3
+'''),
+    dict(ex="08.dropout_net_train", what="multiplied by 1 − p instead of dividing",
+         mistake=r"1 − p|keep probability|divid|rescal|scal", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = relu(W2 @ X + b2)
+    if train:
+        h = h * mask * (1 - p)
+    return W3 @ h + b3
+'''),
+    dict(ex="08.dropout_net_train", what="divided by p (the drop probability)",
+         mistake=r"1/p|1 − p|keep probability|drop probability", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = np.maximum(0, W2 @ X + b2)
+    if train:
+        h *= mask
+        h /= p
+    return W3 @ h + b3
+'''),
+    dict(ex="08.dropout_net_train", what="dropout on the output instead of the hidden layer",
+         mistake=r"hidden|a\^\[2\]|layer|shape", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    out = W3 @ relu(W2 @ X + b2) + b3
+    if train:
+        out = out * mask[:out.shape[0]] / (1 - p)
+    return out
+'''),
+    # ------------------------------------------------------------------ 08.dropout_net_eval
+    dict(ex="08.dropout_net_eval", what="the mask applied in eval mode too (train flag ignored)",
+         mistake=r"eval|train=False|switched off|mask", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = relu(W2 @ X + b2) * mask / (1 - p)
+    return W3 @ h + b3
+'''),
+    dict(ex="08.dropout_net_eval", what="scaled by 1 − p in eval mode",
+         mistake=r"eval|1 − p|non-inverted|scal", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = relu(W2 @ X + b2)
+    h = h * mask / (1 - p) if train else h * (1 - p)
+    return W3 @ h + b3
+'''),
+    dict(ex="08.dropout_net_eval", what="divided by 1 − p in eval mode",
+         mistake=r"eval|1 − p|scal|unchanged", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    h = relu(W2 @ X + b2)
+    h = h * mask / (1 - p) if train else h / (1 - p)
+    return W3 @ h + b3
+'''),
+    # ------------------------------------------------------------------ 08.dropout_net_backward
+    dict(ex="08.dropout_net_backward", what="bias gradients not averaged (weights are)",
+         mistake=r"bias|1/N|÷ ?N|÷B|1/B|batch mean", code='''
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
+    N = X.shape[1]
+    z2 = W2 @ X + b2
+    h = relu(z2) * mask / (1 - p)
+    d3 = W3 @ h + b3 - Y
+    d2 = (W3.T @ d3) * mask / (1 - p) * relu_prime(z2)
+    return d2 @ X.T / N, d2.sum(axis=1, keepdims=True), d3 @ h.T / N, d3.sum(axis=1, keepdims=True)
+'''),
+    dict(ex="08.dropout_net_backward", what="mask forgotten on the way back",
+         mistake=r"mask", code='''
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
+    N = X.shape[1]
+    z2 = W2 @ X + b2
+    h = relu(z2) * mask / (1 - p)
+    d3 = W3 @ h + b3 - Y
+    d2 = (W3.T @ d3) / (1 - p) * relu_prime(z2)
+    return d2 @ X.T / N, d2.mean(axis=1, keepdims=True), d3 @ h.T / N, d3.mean(axis=1, keepdims=True)
+'''),
+    dict(ex="08.dropout_net_backward", what="the gradients returned layer 3 first",
+         mistake=r"swapped|order", code='''
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
+    N = X.shape[1]
+    z2 = W2 @ X + b2
+    h = relu(z2) * mask / (1 - p)
+    d3 = W3 @ h + b3 - Y
+    d2 = (W3.T @ d3) * mask / (1 - p) * relu_prime(z2)
+    return d3 @ h.T / N, d3.sum(axis=1, keepdims=True) / N, d2 @ X.T / N, d2.sum(axis=1, keepdims=True) / N
+'''),
+    dict(ex="08.dropout_net_backward", what="relu′ missing",
+         mistake=r"relu′|ReLU′|derivative|activation", code='''
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
+    N = X.shape[1]
+    h = relu(W2 @ X + b2) * mask / (1 - p)
+    d3 = W3 @ h + b3 - Y
+    d2 = (W3.T @ d3) * mask / (1 - p)
+    return d2 @ X.T / N, d2.sum(axis=1, keepdims=True) / N, d3 @ h.T / N, d3.sum(axis=1, keepdims=True) / N
+'''),
+    # ------------------------------------------------------------------ 08.early_stopping
+    dict(ex="08.early_stopping", what="stops one epoch late (bad > patience)",
+         mistake=r"late|> patience|≥|boundary|off by", code='''
+def early_stopping(val_losses, patience):
+    best, best_ep, bad = float("inf"), 0, 0
+    for i, v in enumerate(val_losses):
+        if v < best:
+            best, best_ep, bad = v, i + 1, 0
+        else:
+            bad += 1
+            if bad > patience:
+                return best_ep, i + 1
+    return best_ep, len(val_losses)
+'''),
+    dict(ex="08.early_stopping", what="never stops: the best epoch over the whole curve",
+         mistake=r"never stops|must stop|stop", code='''
+def early_stopping(val_losses, patience):
+    return int(np.argmin(val_losses)) + 1, len(val_losses)
+'''),
+    dict(ex="08.early_stopping", what="(stop, best) returned in swapped order",
+         mistake=r"swapped|order", code='''
+def early_stopping(val_losses, patience):
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch in range(1, len(val_losses) + 1):
+        if val_losses[epoch - 1] < best:
+            best, best_epoch, wait = val_losses[epoch - 1], epoch, 0
+        else:
+            wait += 1
+            if wait == patience:
+                return epoch, best_epoch
+    return len(val_losses), best_epoch
+'''),
+    dict(ex="08.early_stopping", what="a tie counts as an improvement",
+         mistake=r"tie|strictly|<=", code='''
+def early_stopping(val_losses, patience):
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, v in enumerate(val_losses, 1):
+        if v <= best:
+            best, best_epoch, wait = v, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses)
+'''),
+    dict(ex="08.early_stopping", what="counter not reset at an improvement",
+         mistake=r"reset|in a row|counter", code='''
+def early_stopping(val_losses, patience):
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, v in enumerate(val_losses, 1):
+        if v < best:
+            best, best_epoch = v, epoch
+        else:
+            wait += 1
+            if wait == patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses)
+'''),
+    dict(ex="08.early_stopping", what="epochs counted from 0",
+         mistake=r"from 0|from 1|counted|off by", code='''
+def early_stopping(val_losses, patience):
+    best, best_epoch, wait = np.inf, 0, 0
+    for epoch, v in enumerate(val_losses):
+        if v < best:
+            best, best_epoch, wait = v, epoch, 0
+        else:
+            wait += 1
+            if wait == patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_losses) - 1
+'''),
+]
+
+CORRECT += [
+    dict(ex="05.nesterov", what="velocity as a list, np.stack", code='''
+def nesterov_descent(H, b, w0, eta, beta, n_steps):
+    ws = [np.asarray(w0, dtype=float).copy()]
+    v = np.zeros(len(w0))
+    for _ in range(n_steps):
+        grad = H.dot(ws[-1] + beta * v) - b
+        v = beta * v - eta * grad
+        ws.append(ws[-1] + v)
+    return np.stack(ws)
+'''),
+    dict(ex="05.warmup_cosine", what="math.cos in a loop", code='''
+import math
+def warmup_cosine(eta_max, eta_min, warmup, n_epochs):
+    out = []
+    for e in range(n_epochs):
+        if e < warmup:
+            out.append(eta_max * (e + 1) / warmup)
+        else:
+            frac = (e - warmup) / (n_epochs - 1 - warmup)
+            out.append(eta_min + (eta_max - eta_min) * (1 + math.cos(math.pi * frac)) / 2)
+    return np.array(out)
+'''),
+    dict(ex="05.leaky_init", what="standard_normal scaled (another draw order)", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    std = (2.0 / ((1.0 + alpha * alpha) * n_in)) ** 0.5
+    if dist == "uniform":
+        return (2 * rng.random((n_out, n_in)) - 1) * 3 ** 0.5 * std
+    return rng.standard_normal((n_out, n_in)) * std
+'''),
+    dict(ex="05.leaky_init", what="drawn transposed then transposed back", code='''
+def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
+    var = 2.0 / ((1 + alpha ** 2) * n_in)
+    if dist == "uniform":
+        lim = np.sqrt(3 * var)
+        return rng.uniform(-lim, lim, size=(n_in, n_out)).T
+    return rng.normal(0.0, np.sqrt(var), size=(n_in, n_out)).T
+'''),
+    dict(ex="05.gd_speed", what="log10 for the steps per digit", code='''
+def gd_speed(A, lam):
+    N, k = A.shape
+    lams = np.linalg.eigvalsh(A.T @ A / N + lam * np.eye(k))
+    kappa = lams.max() / lams.min()
+    return 2 / lams.max(), kappa, -1 / np.log10(1 - 1 / kappa)
+'''),
+    dict(ex="05.max_stable_eta", what="rearranged", code='''
+def max_stable_eta(lam, beta):
+    return (2 + 2 * beta) / lam
+'''),
+    dict(ex="06.torch_bn_forward", what="ddof=1 for the running variance, written out", code='''
+def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
+    B = len(x)
+    mu = x.sum(axis=0) / B
+    var = ((x - mu) ** 2).sum(axis=0) / B
+    out = gamma * (x - mu) / np.sqrt(var + eps) + beta
+    unbiased = ((x - mu) ** 2).sum(axis=0) / (B - 1)
+    return out, running_mean + momentum * (mu - running_mean), running_var + momentum * (unbiased - running_var)
+'''),
+    dict(ex="06.bn_backward_graph", what="dmu without the (zero) variance term, compact du", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    s = np.sqrt(u.var(axis=1, keepdims=True) + eps)
+    xhat = (u - mu) / s
+    dxhat = gamma * dout
+    dvar = -0.5 * np.sum(dxhat * xhat, axis=1, keepdims=True) / s ** 2
+    dmu = -np.sum(dxhat, axis=1, keepdims=True) / s
+    du = (B * dxhat - dxhat.sum(axis=1, keepdims=True) - xhat * (dxhat * xhat).sum(axis=1, keepdims=True)) / (B * s)
+    return {"du": du, "dmu": dmu, "dvar": dvar, "dxhat": dxhat,
+            "dgamma": np.sum(dout * xhat, axis=1, keepdims=True), "dbeta": np.sum(dout, axis=1, keepdims=True)}
+'''),
+    dict(ex="06.layernorm_backward", what="each column's Jacobian applied", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    n, B = u.shape
+    du = np.zeros_like(u)
+    xh = np.zeros_like(u)
+    for j in range(B):
+        x = u[:, j]
+        mu, s = x.mean(), np.sqrt(x.var() + eps)
+        xhat = (x - mu) / s
+        xh[:, j] = xhat
+        J = (np.eye(n) - 1.0 / n - np.outer(xhat, xhat) / n) / s
+        du[:, j] = J.T @ (gamma[:, 0] * dout[:, j])
+    return du, (dout * xh).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+'''),
+    dict(ex="07.residual_proj_backward", what="einsum throughout", code='''
+def residual_proj_backward(dout, a, W, b, P):
+    delta = dout * (np.einsum("mn,nb->mb", W, a) + b > 0)
+    da = np.einsum("mn,mb->nb", P, dout) + np.einsum("mn,mb->nb", W, delta)
+    return da, np.einsum("mb,nb->mn", delta, a), delta.sum(1, keepdims=True), np.einsum("mb,nb->mn", dout, a)
+'''),
+    dict(ex="07.dense_stack_forward", what="np.vstack of three blocks", code='''
+def dense_stack_forward(a, W1, b1, W2, b2):
+    h1 = np.maximum(0, W1 @ a + b1)
+    h2 = np.maximum(0, W2[:, :a.shape[0]] @ a + W2[:, a.shape[0]:] @ h1 + b2)
+    return np.vstack([a, h1, h2])
+'''),
+    dict(ex="07.dense_stack_backward", what="W2 split into its a and h1 columns", code='''
+def dense_stack_backward(dout, a, W1, b1, W2, b2):
+    n, k = a.shape[0], W1.shape[0]
+    z1 = W1 @ a + b1
+    h1 = relu(z1)
+    z2 = W2[:, :n] @ a + W2[:, n:] @ h1 + b2
+    d2 = dout[n + k:] * (z2 > 0)
+    dh1 = dout[n:n + k] + W2[:, n:].T @ d2
+    d1 = dh1 * (z1 > 0)
+    da = dout[:n] + W2[:, :n].T @ d2 + W1.T @ d1
+    dW2 = np.hstack([d2 @ a.T, d2 @ h1.T])
+    return da, d1 @ a.T, d1.sum(1, keepdims=True), dW2, d2.sum(1, keepdims=True)
+'''),
+    dict(ex="07.forward_signal", what="‖a‖_F/√(size)", code='''
+def forward_signal(Ws, bs, X):
+    res = np.zeros((2, len(Ws) + 1))
+    for r in range(2):
+        a = X
+        res[r, 0] = np.linalg.norm(a) / np.sqrt(a.size)
+        for l, (W, b) in enumerate(zip(Ws, bs)):
+            a = (a if r else 0) + np.tanh(W @ a + b)
+            res[r, l + 1] = np.linalg.norm(a) / np.sqrt(a.size)
+    return res
+'''),
+    dict(ex="07.grad_norms", what="per-layer loop with explicit residual flag", code='''
+def grad_norms(Ws, bs, X, Y):
+    N = X.shape[1]
+    rows = []
+    for residual in (0, 1):
+        acts, zs = [X], []
+        for W, b in zip(Ws, bs):
+            zs.append(W @ acts[-1] + b)
+            acts.append(residual * acts[-1] + np.tanh(zs[-1]))
+        g, norms = (acts[-1] - Y) / N, []
+        for l in range(len(Ws) - 1, -1, -1):
+            d = g / np.cosh(zs[l]) ** 2
+            norms.insert(0, np.sqrt(np.sum((d @ acts[l].T) ** 2)))
+            g = Ws[l].T @ d + residual * g
+        rows.append(norms)
+    return np.array(rows)
+'''),
+    dict(ex="08.l2_loss_and_grads", what="einsum and a penalty loop", code='''
+def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
+    N = X.shape[1]
+    a2 = np.tanh(np.einsum("hn,nb->hb", W2, X) + b2)
+    r = np.einsum("mh,hb->mb", W3, a2) + b3 - Y
+    d2 = np.einsum("mh,mb->hb", W3, r) * (1 - a2 * a2)
+    C = 0.5 * np.sum(r * r) / N
+    for W in (W2, W3):
+        C += 0.5 * lam * np.sum(W * W)
+    return (C, np.einsum("hb,nb->hn", d2, X) / N + lam * W2, d2.mean(1, keepdims=True),
+            np.einsum("mb,hb->mh", r, a2) / N + lam * W3, r.mean(1, keepdims=True))
+'''),
+    dict(ex="08.dropout_net_train", what="mask applied before the relu", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    z2 = W2 @ X + b2
+    if train:
+        return W3 @ relu(z2 * mask / (1 - p)) + b3
+    return W3 @ relu(z2) + b3
+'''),
+    dict(ex="08.dropout_net_eval", what="eval branch first", code='''
+def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
+    a2 = relu(W2 @ X + b2)
+    if not train:
+        return W3 @ a2 + b3
+    return W3 @ (a2 * mask) / (1 - p) + b3
+'''),
+    dict(ex="08.dropout_net_backward", what="relu′ read off the dropped activations", code='''
+def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
+    N = X.shape[1]
+    keep = mask / (1 - p)
+    a2t = relu(W2 @ X + b2) * keep
+    d3 = W3 @ a2t + b3 - Y
+    d2 = (W3.T @ d3) * keep * (a2t > 0)
+    return d2 @ X.T / N, d2.mean(axis=1, keepdims=True), d3 @ a2t.T / N, d3.mean(axis=1, keepdims=True)
+'''),
+    dict(ex="08.early_stopping", what="a while loop with an index", code='''
+def early_stopping(val_losses, patience):
+    i, best_i, since = 0, -1, 0
+    best = float("inf")
+    while i < len(val_losses):
+        if val_losses[i] < best:
+            best, best_i, since = val_losses[i], i, 0
+        else:
+            since += 1
+            if since >= patience:
+                return best_i + 1, i + 1
+        i += 1
+    return best_i + 1, len(val_losses)
+'''),
+]
