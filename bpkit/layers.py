@@ -59,10 +59,14 @@ def _ones(n, dtype):
 
 
 def _all_finite(x):
-    """True if x has no NaN/inf. One cheap sum first (NaN and inf propagate into it); only if
-    that is not finite (or overflowed) do we look elementwise."""
-    s = _add_reduce(x, None)
-    return bool(_isfinite(s)) or bool(_isfinite(x).all())
+    """True if the float array x has no NaN/inf. For a large 2-D x, the row sums by BLAS
+    (x @ ones: NaN and inf propagate into them) are ~2x cheaper than numpy's elementwise test;
+    only if they are not finite (or overflowed) do we look elementwise."""
+    if x.ndim == 2 and x.size > 1024:
+        s = _dot(x, _ones(x.shape[1], x.dtype))
+        if _isfinite(_add_reduce(s, None)):
+            return True
+    return bool(_isfinite(x).all())
 
 
 def _no_nan(x):
