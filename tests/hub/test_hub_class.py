@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from bpkit.course import autograde, simulate
 from bpkit.grading import registry
@@ -109,17 +110,35 @@ def login(browser, hub, user):
 
 
 def nbgrader_menu(page) -> list[str]:
-    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
-    page.wait_for_selector(".lm-Menu-itemLabel")
+    for attempt in range(6):
+        page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
+        try:
+            page.wait_for_selector(".lm-Menu-itemLabel", timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
     items = [t.strip() for t in page.locator(".lm-Menu-item:not(.lm-mod-hidden) .lm-Menu-itemLabel")
              .all_text_contents() if t.strip()]
     page.keyboard.press("Escape")
     return items
 
 
+def click_menu(page, menu: str, item: str, tries: int = 6):
+    """Menu ▸ item, as a user clicks it (again if the menu did not open: a busy page may
+    swallow the first click)."""
+    for attempt in range(tries):
+        page.keyboard.press("Escape")
+        page.click(f".lm-MenuBar-itemLabel:text-is('{menu}')")
+        try:
+            page.click(f".lm-Menu-itemLabel:text-is('{item}')", timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
 def assignment_list(page):
-    page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
-    page.click(".lm-Menu-itemLabel:text-is('Assignment List')")
+    click_menu(page, "Nbgrader", "Assignment List")
     page.wait_for_selector("#nbgrader-assignment-list #released_assignments_list")
     for part in ("released", "fetched", "submitted"):
         page.wait_for_selector(f"#{part}_assignments_list_loading", state="hidden")
