@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
-.PHONY: hub hub-stop test-hub
+.PHONY: hub hub-stop test-hub diagnose
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ $(TORCH_VENV)/bin/python:
 
 bench: $(VENV)/.installed $(TORCH_VENV)/bin/python
 	BPKIT_TORCH_PYTHON="$(abspath $(TORCH_VENV))/bin/python" PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.run
+
+# how well wrong answers nobody catalogued are rejected and explained (benchmarks/diagnosis.py)
+diagnose: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.diagnosis
 
 # the student distribution: lectures, exercises, a wheel of bpkit's student part (no answer key)
 bundle: $(VENV)/.installed

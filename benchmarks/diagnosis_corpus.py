@@ -361,7 +361,7 @@ def chain_grads(w, b, x, y):
 '''),
     # ------------------------------------------------------------------ 02.naive_grads
     dict(ex="02.naive_grads", what="the perturbed weight not restored after C(w − h)",
-         mistake=r"restor|put the old value back", code='''
+         mistake=r"restor|put the old value back|changed its inputs", code='''
 def naive_grads(Ws, bs, X, Y, h):
     out = []
     for group in (Ws, bs):

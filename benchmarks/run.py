@@ -21,7 +21,7 @@ from benchmarks.common import fmt_time, markdown_table, ratio, row
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-MODULES = ["engine", "higham", "playground", "grading", "course", "import-time"]
+MODULES = ["engine", "higham", "playground", "grading", "course", "diagnosis", "import-time"]
 QUICK = {  # smaller sizes for --quick
     "engine": {"rounds": 1},
     "higham": {"steps": 100_000},

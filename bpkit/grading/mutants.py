@@ -23,12 +23,17 @@ SYMBOLS = {  # helper and variable names -> the lecture's words
     "sigmoid": "σ", "sigmoid_prime": "σ′", "tanh": "tanh", "tanh_prime": "tanh′",
     "relu": "ReLU", "relu_prime": "ReLU′", "softmax": "softmax", "leaky_relu": "leaky ReLU",
     "leaky_relu_prime": "leaky ReLU′", "elu": "ELU", "elu_prime": "ELU′",
+    "s": "σ", "sp": "σ′",
 }
+PRIME_SUFFIXES = ("_prime", "prime", "p")  # sigmoid / sigmoid_prime, relu / relu_prime, s / sp
 NAMES = [  # (test on a variable name, the lecture's words), first match wins
     (lambda n: n.lower().startswith("delta") or n in ("d", "dz", "dZ"), "δ"),
     (lambda n: n.startswith("W"), "the weight matrix W"),
-    (lambda n: n.lower() in ("a_prev", "aprev", "a", "x", "a_in", "x_hat", "xhat"), "the activations"),
-    (lambda n: n in ("B", "N", "n", "m", "batch"), "the batch size B"),
+    (lambda n: n.lower() in ("a_prev", "aprev", "a", "x", "a_in", "x_hat", "xhat"), "the activation a"),
+    (lambda n: n in ("B", "N", "n", "batch"), "the batch size B"),
+    (lambda n: n in ("m", "mx", "zmax", "shift", "M"), "the maximum (the shift for stability)"),
+    (lambda n: n in ("w", "wl", "w_next"), "the weight w"),
+    (lambda n: n in ("b", "bl", "bs", "bias", "db") or (n[:1] == "b" and n[1:].isdigit()), "the bias b"),
     (lambda n: n in ("eta", "lr"), "the learning rate η"),
     (lambda n: n in ("lam", "lmbda", "weight_decay"), "λ"),
     (lambda n: n.lower().startswith("mask"), "the mask"),
@@ -37,6 +42,14 @@ NAMES = [  # (test on a variable name, the lecture's words), first match wins
     (lambda n: n.lower() in ("std", "sd", "inv_std", "istd", "sigma"), "the standard deviation"),
     (lambda n: n.lower() in ("scale",), "the 1/B of the batch mean"),
 ]
+
+
+def _term(node) -> str:
+    """The lecture's name for a term of a sum."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return f"the constant term {node.value:g}"
+    word = _word(node)
+    return "a term" if word == "a factor" else word
 
 
 def _word(node) -> str:
@@ -75,8 +88,9 @@ def _callee(call):
 class _Mutate(ast.NodeTransformer):
     """Apply mutation number `target` (counting sites in walk order); `.what` describes it."""
 
-    def __init__(self, target, names):
+    def __init__(self, target, names, local=frozenset()):
         self.target, self.count, self.what, self.names = target, -1, None, names
+        self.local = local    # names bound in the function being mutated (for z ↔ a)
 
     def _hit(self):
         self.count += 1
@@ -103,7 +117,14 @@ class _Mutate(ast.NodeTransformer):
                         f"multiplied by {_word(node.right)} where it should divide")]
         elif op is ast.Sub:
             options = [(ast.BinOp(node.right, ast.Sub(), node.left),
-                        "a difference taken the wrong way round (a sign flip)")]
+                        "a difference taken the wrong way round (a sign flip)"),
+                       (ast.BinOp(node.left, ast.Add(), node.right),
+                        "a sum where a difference belongs (a sign)")]
+        elif op is ast.Add:
+            options = [(node.left, f"{_term(node.right)} is missing (dropped from a sum)"),
+                       (node.right, f"{_term(node.left)} is missing (dropped from a sum)"),
+                       (ast.BinOp(node.left, ast.Sub(), node.right),
+                        "a difference where a sum belongs (a sign)")]
         for new, what in options:
             if self._hit():
                 self.what = what
@@ -115,6 +136,15 @@ class _Mutate(ast.NodeTransformer):
         if isinstance(node.op, ast.USub) and self._hit():
             self.what = "a minus sign is missing (a sign flip)"
             return node.operand
+        return node
+
+    def visit_Name(self, node):
+        partner = _NAME_SWAP.get(node.id)
+        if isinstance(node.ctx, ast.Load) and partner in self.local and self._hit():
+            self.what = ("the weighted input z where the activation a belongs"
+                         if node.id.lower().startswith("a") else
+                         "the activation a where the weighted input z belongs")
+            return ast.copy_location(ast.Name(partner, ast.Load()), node)
         return node
 
     def visit_Attribute(self, node):
@@ -140,12 +170,15 @@ class _Mutate(ast.NodeTransformer):
             node.func.attr = other
             return node
         if isinstance(node.func, ast.Name) and name:
-            partner = name[:-6] if name.endswith("_prime") else name + "_prime"
-            if partner in self.names and self._hit():
-                a, b = SYMBOLS.get(name.strip("_"), name), SYMBOLS.get(partner.strip("_"), partner)
-                self.what = f"{b} where {a} belongs"
-                node.func = ast.Name(partner, ast.Load())
-                return node
+            for partner in _partners(name):
+                a, b = SYMBOLS.get(name.strip("_")), SYMBOLS.get(partner.strip("_"))
+                if partner in self.names and a and b and self._hit():
+                    self.what = f"{b} where {a} belongs"
+                    node.func = ast.Name(partner, ast.Load())
+                    return node
+        if name == "outer" and len(node.args) == 2 and self._hit():
+            self.what = "an inner product (a number) where the outer product belongs (a matrix)"
+            return ast.copy_location(ast.BinOp(node.args[0], ast.MatMult(), node.args[1]), node)
         if name == "range":
             for i, arg in enumerate(node.args):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, int):
@@ -171,20 +204,42 @@ class _Mutate(ast.NodeTransformer):
         return node
 
 
+_NAME_SWAP = {"a": "z", "z": "a", "A": "Z", "Z": "A"}
+
+
+def _partners(name):
+    """σ ↔ σ′ partners of a helper's name: sigmoid/sigmoid_prime, relu/relu_prime, s/sp."""
+    out = []
+    for suffix in PRIME_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            out.append(name[:-len(suffix)])
+        out.append(name + suffix)
+    return out
+
+
+def _module_function(obj, module):
+    return (isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__
+            and obj.__name__ != "<lambda>" and vars(module).get(obj.__name__) is obj)
+
+
 def _reachable(fn, module) -> dict[str, types.FunctionType]:
-    """The module's functions that `fn` calls, directly or through each other."""
-    found, todo = {}, [fn.__code__]
+    """The module's functions that `fn` calls (or takes as a default argument), directly or
+    through each other; `fn` itself when it is one of them."""
+    found = {fn.__name__: fn} if _module_function(fn, module) else {}
+    todo = [fn]
     while todo:
-        code = todo.pop()
-        for const in code.co_consts:
-            if isinstance(const, types.CodeType):
-                todo.append(const)
-        for name in code.co_names:
+        f = todo.pop()
+        codes, names = [f.__code__], [d.__name__ for d in (f.__defaults__ or ())
+                                      if _module_function(d, module)]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+            names += list(code.co_names)
+        for name in names:
             obj = vars(module).get(name)
-            if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__ \
-                    and name not in found:
+            if _module_function(obj, module) and name not in found:
                 found[name] = obj
-                todo.append(obj.__code__)
+                todo.append(obj)
     return found
 
 
@@ -194,32 +249,140 @@ def _rebind(fn, ns):
     return new
 
 
+def _local_names(tree):
+    return frozenset({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                     | {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+                        for a in n.args + n.kwonlyargs})
+
+
+def _build(reference, helpers, name, new_tree, module):
+    """The reference with helper `name` replaced by `new_tree` (every helper rebound, defaults
+    that name a helper pointing at the new copies); None if it does not compile."""
+    ast.fix_missing_locations(new_tree)
+    ns = dict(vars(module))
+    for other, f in helpers.items():
+        ns[other] = _rebind(f, ns)
+    try:
+        exec(compile(new_tree, f"<mutant of {name}>", "exec"), ns)
+    except Exception:  # noqa: BLE001 - a mutation that does not compile is no mutant
+        return None
+    for other in helpers:
+        f = ns[other]
+        if f.__defaults__:
+            f.__defaults__ = tuple(ns[d.__name__] if isinstance(d, types.FunctionType)
+                                   and d.__name__ in helpers else d for d in f.__defaults__)
+    return ns[reference.__name__] if reference.__name__ in helpers else _rebind(reference, ns)
+
+
 def mutants(reference, module, limit: int = 200) -> list[tuple[str, types.FunctionType]]:
-    """[(description, mutated reference)], one small change each."""
+    """[(description, mutated reference)], one small change each: first an activation's
+    derivative written in a way students write it wrongly, then the generic changes."""
     helpers = _reachable(reference, module)
-    out = []
+    trees = {}
     for name, helper in helpers.items():
         try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(helper)))
+            trees[name] = ast.parse(textwrap.dedent(inspect.getsource(helper)))
         except (OSError, TypeError, SyntaxError):
             continue
-        k = 0
-        while len(out) < limit:
-            m = _Mutate(k, set(vars(module)))
-            new_tree = m.visit(copy.deepcopy(tree))
-            if m.what is None:
-                break
-            k += 1
-            ast.fix_missing_locations(new_tree)
-            ns = dict(vars(module))
-            for other, f in helpers.items():
-                ns[other] = _rebind(f, ns)
-            try:
-                exec(compile(new_tree, f"<mutant of {name}>", "exec"), ns)
-            except Exception:  # noqa: BLE001 - a mutation that does not compile is no mutant
-                continue
-            out.append((m.what, _rebind(reference, ns)))
+    out = []
+    for kind in (_Derivative, _Mutate):
+        for name, tree in trees.items():
+            k = 0
+            while len(out) < limit:
+                m = kind(k, set(vars(module)), _local_names(tree))
+                new_tree = m.visit(copy.deepcopy(tree))
+                if m.what is None:
+                    break
+                k += 1
+                fn = _build(reference, helpers, name, new_tree, module)
+                if fn is not None:
+                    out.append((m.what, fn))
     return out
+
+
+# ----------------------------------------------------------------------------- derivatives
+def _expr(template, **parts):
+    """An expression from a template whose names X, Z stand for the given nodes."""
+    tree = ast.parse(template, mode="eval").body
+
+    class Fill(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return copy.deepcopy(parts[node.id]) if node.id in parts else node
+    return Fill().visit(tree)
+
+
+def _is_call(node, names):
+    return isinstance(node, ast.Call) and (_callee(node) or "").strip("_") in names
+
+
+def _is_one(node):
+    return isinstance(node, ast.Constant) and node.value in (1, 1.0)
+
+
+_TANH_FORMS = [  # (template in T = tanh value, what students wrote)
+    ("np.sqrt(1 - T ** 2)", "tanh′ written as sech(z), the square missing (tanh′ = sech² z = 1 − tanh² z)"),
+    ("(1 - T) ** 2", "tanh′ written as (1 − tanh z)²; it is 1 − tanh² z = (1 − tanh z)(1 + tanh z)"),
+    ("1 - T", "tanh′ written as 1 − tanh z, the square missing"),
+    ("T", "tanh(z) where its derivative tanh′(z) = 1 − tanh² z belongs"),
+    ("T * (1 - T)", "σ′'s form a(1 − a) where tanh′ = 1 − a² belongs"),
+]
+_TANH_OF_Z = [  # (template in Z = the weighted input)
+    ("1 - Z ** 2", "tanh′ written as 1 − z²: square the activation tanh z, not z"),
+    ("1 - np.tanh(Z ** 2)", "tanh′ written as 1 − tanh(z²): square tanh z, not z"),
+    ("(Z > 0).astype(float)", "ReLU′ (a step) where tanh′ belongs"),
+]
+_SIGMOID_FORMS = [  # in S = σ(z) and, when known, Z
+    ("S", "σ(z) where its derivative σ′(z) = σ(z)(1 − σ(z)) belongs"),
+    ("1 - S", "σ′ written as 1 − σ(z), a factor σ(z) missing"),
+]
+_RELU_FORMS = [  # in Z
+    ("np.sign(Z)", "ReLU′ written as sign(z): −1 for z < 0, where ReLU′ is 0"),
+    ("np.maximum(Z, 0)", "ReLU(z) where its derivative ReLU′(z) (0 or 1) belongs"),
+    ("np.ones_like(Z)", "ReLU′ left out (taken as 1 everywhere)"),
+]
+
+
+class _Derivative(_Mutate):
+    """Rewrite an activation's derivative (1 − tanh², σ(1 − σ), the ReLU step) as students
+    write it wrongly; mutation number `target` as in _Mutate."""
+
+    def _options(self, node):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and _is_one(node.left) \
+                and isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Pow) \
+                and isinstance(node.right.right, ast.Constant) and node.right.right.value == 2:
+            T = node.right.left                                  # 1 − T²: tanh′
+            out = [(_expr(t, T=T), w) for t, w in _TANH_FORMS]
+            if _is_call(T, {"tanh"}) and T.args:
+                out += [(_expr(t, Z=T.args[0]), w) for t, w in _TANH_OF_Z]
+            elif isinstance(T, ast.Name):
+                out.append((_expr("1 - np.tanh(T) ** 2", T=T),
+                            "tanh′ taken at the activation a instead of z (tanh applied twice)"))
+            return out
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) \
+                and isinstance(node.right, ast.BinOp) and isinstance(node.right.op, ast.Sub) \
+                and _is_one(node.right.left) and ast.dump(node.right.right) == ast.dump(node.left):
+            S = node.left                                        # S(1 − S): σ′
+            out = [(_expr(t, S=S), w) for t, w in _SIGMOID_FORMS]
+            if isinstance(S, ast.Call) and len(S.args) == 1:
+                out.append((_expr("Z * (1 - Z)", Z=S.args[0]),
+                            "σ′ written as z(1 − z): it is σ(z)(1 − σ(z))"))
+            return out
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Gt) \
+                and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0:
+            return [(_expr(t, Z=node.left), w) for t, w in _RELU_FORMS]   # z > 0: ReLU′
+        return []
+
+    def visit(self, node):
+        if self.what is None and isinstance(node, ast.expr):
+            for new, what in self._options(node):
+                if self._hit():
+                    self.what = what
+                    return ast.copy_location(new, node)
+        return self.generic_visit(node) if not isinstance(node, ast.expr) or self.what is None \
+            else node
+
+    def generic_visit(self, node):
+        return ast.NodeTransformer.generic_visit(self, node)
 
 
 class _Slow(Exception):
