@@ -81,13 +81,16 @@ class Step:
         print(f"[{self.times[-1][1]:6.1f} s] {self.n:02d}-{name}", file=sys.stderr, flush=True)
 
 
-# for the screenshots: mark the first occurrence of a text inside a container and scroll to it
-MARK_JS = r"""([sel, text]) => {
+# for the screenshots: mark the first (or last) occurrence of a text in a container, scroll to it
+MARK_JS = r"""([sel, text, last]) => {
   const root = document.querySelector(sel);
   const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+  const nodes = [];
+  for (let n = walk.nextNode(); n; n = walk.nextNode())
+    if (n.textContent.includes(text)) nodes.push(n);
+  if (last) nodes.reverse();
+  for (const n of nodes) {
     const i = n.textContent.indexOf(text);
-    if (i < 0) continue;
     const range = document.createRange();
     range.setStart(n, i); range.setEnd(n, i + text.length);
     const mark = document.createElement('mark');
@@ -248,7 +251,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     apage.click(".jp-NotebookPanel:not(.lm-mod-hidden) .validate-button")
     dialog = apage.wait_for_selector(".jp-Dialog #validation-message", timeout=VALIDATE_TIMEOUT)
     report = dialog.text_content()
-    apage.evaluate(MARK_JS, ["#validation-message", mistaken["variant"]])  # on screen, marked
+    apage.evaluate(MARK_JS, ["#validation-message", mistaken["variant"], False])  # on screen, marked
     step.shot(apage, "student-a-validate")
     assert mistaken["variant"] in report, report[:3000]          # the misconception, named
     assert "hidden=True" not in report                           # no hidden test in a release
@@ -333,7 +336,7 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     rel = html[-1].relative_to(hub.home(a))
     apage.goto(f"{hub.url}/user/{a}/files/{rel}")
     apage.wait_for_selector(f"text={mistaken['variant']}")
-    apage.evaluate(MARK_JS, ["body", mistaken["variant"]])
+    apage.evaluate(MARK_JS, ["body", mistaken["variant"], True])   # the diagnosis
     step.shot(apage, "student-a-feedback")
     text = apage.inner_text("body")
     assert mistaken["variant"] in text                          # why the cell lost its points
