@@ -98,3 +98,16 @@ def test_late_submission_and_a_student_not_on_the_roster(hub):
     auto_points = sum(c["points"] for c in autograde.grade_cells(ASSIGNMENT, ROOT).values())
     assert raw == auto_points > 0, row                         # it earned every point...
     assert penalty == raw and float(row["score"]) == 0.0, row   # ...and the late penalty took them
+
+
+def test_students_reach_neither_the_key_nor_each_other(hub):
+    """The students' JupyterLab runs the student part only; the course folder (solutions,
+    gradebook, submissions) and the other students' homes are closed to them."""
+    a, b = hub.students[0], hub.students[1]
+    probe = hub.run_as(a, "python", "-I", "-c",
+                       "import importlib.util as u, bpkit; "
+                       "print(u.find_spec('bpkit_instructor'), u.find_spec('bpkit.course'))")
+    assert probe.stdout.split() == ["None", "None"], probe.stdout
+    for path in (hub.course / "solutions", hub.course / "gradebook.db", hub.home(b)):
+        p = hub.run_as(a, "ls", path, check=False)
+        assert p.returncode != 0 and "Permission denied" in p.stderr, (path, p.stdout, p.stderr)
