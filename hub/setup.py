@@ -262,13 +262,18 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
         for folder in ("solutions", "exercises", "lectures"):
             shutil.copytree(REPO / folder, course / folder,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-        text = (REPO / "nbgrader_config.py").read_text()
-        (course / "nbgrader_config.py").write_text(text + HUB_CONFIG.format(exchange=str(exchange)))
+        shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
         from nbgrader.api import Gradebook
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
             for s in STUDENTS:           # the roster: only these students are graded
                 gb.update_or_create_student(s)
         say(f"course folder {course} (roster: {', '.join(STUDENTS)})")
+    config = course / "nbgrader_config.py"      # the hub's block, current on every start
+    text = config.read_text()
+    marker = HUB_CONFIG.lstrip("\n").splitlines()[0]
+    if marker in text:
+        text = text[:text.index(marker)].rstrip("\n") + "\n"
+    config.write_text(text + HUB_CONFIG.format(exchange=str(exchange)))
     chown_tree(course, INSTRUCTOR)
     for s in STUDENTS:                   # lectures to read along, in each student's home
         home = Path(pwd.getpwnam(s).pw_dir)
@@ -361,8 +366,11 @@ def stop_hub(state: Path, timeout: float = 60) -> list[str]:
     done = []
     hub = _read_pid(state / "jupyterhub.pid")
     proxy = _read_pid(state / "jupyterhub-proxy.pid")
+    proxy_was_up = bool(proxy and _alive(proxy, "configurable-http-proxy"))
     for pid, word in ((hub, "jupyterhub"), (proxy, "configurable-http-proxy")):
         if not pid or not _alive(pid, word):
+            if word != "jupyterhub" and proxy_was_up:
+                done.append(f"{word} (pid {pid}, stopped by the hub)")
             continue
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
