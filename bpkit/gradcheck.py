@@ -99,7 +99,8 @@ def check_layer(layer, x, rng=None, h=1e-6, train=True):
     gradient (a random G catches errors a ones-vector would hide, e.g. in BatchNorm).
 
     Returns {"x": err, "<param>": err, ...} of relative errors. Batch-norm running statistics
-    are restored afterwards. Dropout needs a fixed mask (layer.mask) to be checkable.
+    (layer.buffers(), also those inside a Residual/DenseConnection) are restored afterwards.
+    Dropout needs a fixed mask (layer.mask) to be checkable.
     """
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     x = np.array(x, dtype=np.float64 if np.asarray(x).dtype.kind != "f" else np.asarray(x).dtype)
@@ -160,7 +161,8 @@ def check_network(net, X, Y, h=1e-6, tol=THRESHOLDS[0][1], atol=1e-9, rng=None):
     A group passes if its relative error < tol or its absolute error (max |diff|) < atol
     (the latter for groups whose gradient is ~0). If any group fails, every layer is checked
     on its own with check_layer on the input it actually sees, to name the culprit.
-    Batch-norm running statistics are restored afterwards.
+    Batch-norm running statistics (net.buffers(), composites included) are restored afterwards.
+    tol defaults to the upper bound of "fine" in THRESHOLDS.
     """
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     snaps = [_snapshot(L) for L in net.layers]
