@@ -29,7 +29,8 @@ PRIME_SUFFIXES = ("_prime", "prime", "p")  # sigmoid / sigmoid_prime, relu / rel
 NAMES = [  # (test on a variable name, the lecture's words), first match wins
     (lambda n: n.lower().startswith("delta") or n in ("d", "dz", "dZ"), "δ"),
     (lambda n: n.startswith("W"), "the weight matrix W"),
-    (lambda n: n.lower() in ("a_prev", "aprev", "a", "x", "a_in", "x_hat", "xhat"), "the activation a"),
+    (lambda n: n.lower() in ("a_prev", "aprev", "a", "a_in"), "the activation a"),
+    (lambda n: n.lower() in ("x_hat", "xhat"), "x̂"),
     (lambda n: n in ("B", "N", "n", "batch"), "the batch size B"),
     (lambda n: n in ("m", "mx", "zmax", "shift", "M"), "the maximum (the shift for stability)"),
     (lambda n: n in ("w", "wl", "w_next"), "the weight w"),
@@ -38,6 +39,7 @@ NAMES = [  # (test on a variable name, the lecture's words), first match wins
     (lambda n: n in ("lam", "lmbda", "weight_decay"), "λ"),
     (lambda n: n.lower().startswith("mask"), "the mask"),
     (lambda n: n in ("p", "keep", "q"), "the keep probability"),
+    (lambda n: n in ("alpha",), "α"),
     (lambda n: n in ("gamma", "g"), "γ"), (lambda n: n == "beta", "β"), (lambda n: n == "mu", "μ"),
     (lambda n: n.lower() in ("std", "sd", "inv_std", "istd", "sigma"), "the standard deviation"),
     (lambda n: n.lower() in ("scale",), "the 1/B of the batch mean"),
@@ -271,7 +273,32 @@ def _build(reference, helpers, name, new_tree, module):
         if f.__defaults__:
             f.__defaults__ = tuple(ns[d.__name__] if isinstance(d, types.FunctionType)
                                    and d.__name__ in helpers else d for d in f.__defaults__)
+    if name == LAMBDA:
+        return ns[LAMBDA]
     return ns[reference.__name__] if reference.__name__ in helpers else _rebind(reference, ns)
+
+
+LAMBDA = "__reference__"
+
+
+def _lambda_tree(fn, module):
+    """A lambda reference as `def __reference__(args): return body`, found in its module's source
+    by line and argument names; None if that is not one unambiguous lambda."""
+    if fn.__name__ != "<lambda>" or fn.__defaults__ or fn.__closure__:
+        return None
+    try:
+        tree = ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    args = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)
+             and n.lineno == fn.__code__.co_firstlineno and tuple(a.arg for a in n.args.args) == args]
+    if len(found) != 1:
+        return None
+    lam = found[0]
+    fdef = ast.FunctionDef(name=LAMBDA, args=lam.args, body=[ast.Return(lam.body)],
+                           decorator_list=[], returns=None, type_params=[])
+    return ast.fix_missing_locations(ast.Module(body=[fdef], type_ignores=[]))
 
 
 def mutants(reference, module, limit: int = 200) -> list[tuple[str, types.FunctionType]]:
@@ -284,6 +311,9 @@ def mutants(reference, module, limit: int = 200) -> list[tuple[str, types.Functi
             trees[name] = ast.parse(textwrap.dedent(inspect.getsource(helper)))
         except (OSError, TypeError, SyntaxError):
             continue
+    lam = _lambda_tree(reference, module)
+    if lam is not None:            # a lambda reference: mutate its own expression too
+        trees = {LAMBDA: lam, **trees}
     out = []
     for kind in (_Derivative, _Mutate):
         for name, tree in trees.items():
@@ -313,6 +343,11 @@ def _expr(template, **parts):
 
 def _is_call(node, names):
     return isinstance(node, ast.Call) and (_callee(node) or "").strip("_") in names
+
+
+def _is_step(node):
+    return isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Gt) \
+        and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0
 
 
 def _is_one(node):
@@ -367,9 +402,20 @@ class _Derivative(_Mutate):
                 out.append((_expr("Z * (1 - Z)", Z=S.args[0]),
                             "σ′ written as z(1 − z): it is σ(z)(1 − σ(z))"))
             return out
-        if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Gt) \
-                and isinstance(node.comparators[0], ast.Constant) and node.comparators[0].value == 0:
-            return [(_expr(t, Z=node.left), w) for t, w in _RELU_FORMS]   # z > 0: ReLU′
+        # ReLU′ as a step, (z > 0).astype(float) or (z > 0) * x; not a branch's condition
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "astype" and _is_step(node.func.value):
+            return [(_expr(t, Z=node.func.value.left), w) for t, w in _RELU_FORMS]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            for side, other in (("left", "right"), ("right", "left")):
+                step = getattr(node, side)
+                if _is_step(step):
+                    out = []
+                    for t, w in _RELU_FORMS:
+                        new = copy.copy(node)
+                        setattr(new, side, _expr(t, Z=step.left))
+                        out.append((new, w))
+                    return out
         return []
 
     def visit(self, node):
