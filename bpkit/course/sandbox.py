@@ -130,15 +130,17 @@ def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
     venv = sys.prefix
     ro = ["/usr", "/etc", sys.base_prefix, venv, student_part, cwd]
     argv = [BWRAP, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL"]
+            "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
+            # the private /tmp first: a course, a venv or a pytest folder may live under /tmp,
+            # and a tmpfs mounted after their binds would hide them
+            "--size", str(LIMITS["tmp_bytes"]), "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev"]
     for path in ro:
         argv += ["--ro-bind", path, path]
     for path in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
         argv += ["--ro-bind-try", path, path]
     runtime = os.path.dirname(connection_file)
-    argv += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(LIMITS["tmp_bytes"]), "--tmpfs", "/tmp",
-             "--bind", answers, answers, "--bind", runtime, runtime, "--chdir", cwd,
+    argv += ["--bind", answers, answers, "--bind", runtime, runtime, "--chdir", cwd,
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
              "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "BPKIT_SANDBOX", "1",
              # in its own pid namespace the kernel must not poll its parent (it would see pid 0

@@ -65,3 +65,20 @@ def same(got: dict, expected: dict, rtol, atol) -> bool:
         if not np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
             return False
     return True
+
+
+def unchanged(before, after) -> bool:
+    """Did a call leave its inputs as they were? (arrays, dicts, lists, numbers; other objects
+    are not compared)"""
+    if isinstance(before, np.ndarray):
+        return (isinstance(after, np.ndarray) and before.shape == after.shape
+                and before.dtype == after.dtype and bool(np.array_equal(before, after, equal_nan=True)))
+    if isinstance(before, dict):
+        return isinstance(after, dict) and before.keys() == after.keys() and all(
+            unchanged(before[k], after[k]) for k in before)
+    if isinstance(before, (list, tuple)):
+        return type(before) is type(after) and len(before) == len(after) and all(
+            unchanged(b, a) for b, a in zip(before, after))
+    if isinstance(before, (int, float, str, bool, np.generic)) or before is None:
+        return before == after or (before != before and after != after)  # NaN stays NaN
+    return True

@@ -180,6 +180,10 @@ def _run_child(answer_path, cases, protect, fd):
         os._exit(0)
     for i, case in enumerate(cases):
         try:
+            before = copy.deepcopy(case)
+        except BaseException:  # noqa: BLE001 - a case that cannot be copied is not compared
+            before = None
+        try:
             out = answer(**case) if callable(answer) else answer
             if hasattr(out, "__next__") or (hasattr(out, "__iter__") and
                                              not isinstance(out, (np.ndarray, tuple, list, dict))):
@@ -187,6 +191,8 @@ def _run_child(answer_path, cases, protect, fd):
         except BaseException as err:  # noqa: BLE001 - SystemExit, KeyboardInterrupt included
             _send(fd, b"E", json.dumps({"case": i, "error": _error_text(err)}).encode())
             continue
+        if before is not None and not compare.unchanged(before, case):
+            _send(fd, b"M", str(i).encode())  # the answer changed its own inputs
         try:
             flat = compare.flatten(out)
             buf = io.BytesIO()
@@ -251,7 +257,7 @@ def run_answer(answer_path, cases, protect, timeout):
         finally:
             os._exit(0)
     os.close(write_fd)
-    results, flags = [None] * len(cases), []
+    results, flags, mutated = [None] * len(cases), [], set()
     load_error = None
     n = 0
     deadline = time.monotonic() + timeout
@@ -269,6 +275,8 @@ def run_answer(answer_path, cases, protect, timeout):
                 results[n] = (info["error"] if "error" in info else
                               ("returned", info["returned"]))
                 n += 1
+        elif kind == b"M":
+            mutated.add(int(payload))
         elif kind == b"T":
             flags.append("reference-called: " + payload.decode())
         elif kind == b"X":
@@ -281,6 +289,9 @@ def run_answer(answer_path, cases, protect, timeout):
         code = os.waitstatus_to_exitcode(status)
         flags.append(f"exited: the process ended (exit code {code}) before all cases were answered; "
                      "do not call exit() or os._exit() in your answer")
+    for i in mutated:
+        if isinstance(results[i], dict):
+            results[i] = ("mutated", results[i])
     return results, flags, load_error
 
 
@@ -351,6 +362,11 @@ def _grade_case(ex, i, case, got, hidden, form_only=False):
         return False, "no answer (the process was stopped)", None
     if isinstance(got, str):
         return False, f"your function raised {got}", None
+    if isinstance(got, tuple) and got[0] == "mutated":
+        if not ex.mutates(i, case):
+            return False, ("your function changed its inputs: it must leave its arguments as they "
+                           "were and return new values (copy before you modify)"), None
+        got = got[1]
     if isinstance(got, tuple):
         return False, (f"your function returned {got[1]}, not numbers: return arrays (or numbers) "
                        "as the contract says"), None

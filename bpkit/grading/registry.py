@@ -74,6 +74,18 @@ class Exercise:
             except Exception:  # noqa: BLE001 - a variant that cannot run on this case does not match
                 yield v, None
 
+    def mutates(self, i, case) -> bool:
+        """Does the reference itself change its inputs on this case (then an answer may too)?"""
+        from bpkit.grading import compare
+        if self.reference is None or getattr(self, "value", False):
+            return True
+        work = copy.deepcopy(case)
+        try:
+            self.reference(**work)
+        except Exception:  # noqa: BLE001
+            return True
+        return not compare.unchanged(case, work)
+
     def probes(self, i, case):
         """[(kind, probe case, the reference's flattened output)] (bpkit.grading.diagnose)."""
         from bpkit.grading import compare, diagnose

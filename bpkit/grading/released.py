@@ -135,6 +135,7 @@ def build(ex) -> dict:
                 outs.append(None)
         record["variants"].append({"name": v.name, "hint": v.hint, "outputs": outs})
     record["mutants"] = _mutants(ex, cases, record)
+    record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
     record["probes"] = [[{"kind": kind, "case": encode(probe), "expected": _flat_dict(exp)}
                          for kind, probe, exp in ex.probes(i, case)] for i, case in enumerate(cases)]
     return record
@@ -221,6 +222,7 @@ class Released:
         self._variants = record["variants"]
         self._mutants = record.get("mutants", [])
         self._probes = record.get("probes", [])
+        self._mutates = record.get("mutates", [])
         self.score = None
         if record["score"]:
             mod, _, qual = record["score"].partition(":")
@@ -234,6 +236,9 @@ class Released:
 
     def expected(self, i, case):
         return _unflat(self._expected[i])
+
+    def mutates(self, i, case) -> bool:
+        return i >= len(self._mutates) or bool(self._mutates[i])
 
     def probes(self, i, case):
         if i >= len(self._probes):
