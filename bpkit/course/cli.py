@@ -177,8 +177,11 @@ def _run(args) -> int:
         for nb in release.generate(assignments=args.assignments or None, say=print):
             print(nb)
         from bpkit.grading import released  # the visible cases' data, for students' check()
-        for a in args.assignments or paths.assignments():
-            print(released.write(a.split("-", 1)[0]))
+        if paths.course_root().resolve() == paths.ROOT.resolve():  # this repository's course
+            for a in args.assignments or paths.assignments():
+                print(released.write(a.split("-", 1)[0]))
+        else:  # another course folder must not rewrite the installed package's data
+            print("released data not written: the course is not bpkit's own repository")
     elif args.cmd == "simulate":
         for a in args.assignments or paths.assignments():
             if not paths.notebook("exercises", a).exists():
