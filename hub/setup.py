@@ -26,7 +26,6 @@ STATE is .hub/ (or --state DIR: the browser test runs its own hub beside the dem
 from __future__ import annotations
 
 import argparse
-import getpass
 import hashlib
 import json
 import os
@@ -85,7 +84,7 @@ def ensure_users(password: str, users) -> None:
     run(["chpasswd"], input="".join(f"{u}:{password}\n" for u in users), text=True)
 
 
-def demo_password(state: Path) -> str:
+def demo_password() -> str:
     f = HUB / "password"
     if not f.exists():
         HUB.mkdir(exist_ok=True)
@@ -408,7 +407,7 @@ def start(args) -> dict:
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o755)
     t0 = time.perf_counter()
-    password = demo_password(state)
+    password = demo_password()
     ensure_users(password, [INSTRUCTOR, *STUDENTS])
     exchange = Path(args.exchange).resolve()
     ensure_exchange(exchange)

@@ -19,7 +19,7 @@ import os
 import shutil
 import stat
 import subprocess
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from bpkit.course import autograde, feedback, paths, release
@@ -218,7 +218,3 @@ def _human(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)

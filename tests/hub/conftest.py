@@ -121,7 +121,7 @@ class Hub:
         return before, self.pids()
 
 
-def reset_student(home: Path, user: str):
+def reset_student(home: Path):
     for a in ASSIGNMENTS_USED:
         shutil.rmtree(home / a, ignore_errors=True)
     shutil.rmtree(home / ".local" / "share" / "jupyter" / "nbgrader_cache", ignore_errors=True)
@@ -148,7 +148,7 @@ def hub():
     h = Hub(setup, state, info, args)
     h.timings["hub setup and start"] = time.perf_counter() - t0
     for s in h.students:
-        reset_student(h.home(s), s)
+        reset_student(h.home(s))
     try:
         yield h
     finally:
