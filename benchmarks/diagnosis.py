@@ -96,7 +96,11 @@ def how(verdict) -> str:
 
 
 def diagnosis_text(verdict):
-    return "\n".join(str(verdict.get(k) or "") for k in ("message", "misconception", "hint"))
+    """The judge's words about the mistake: its message without the header line and the inputs
+    line (which name the inputs, e.g. eta), plus the misconception's name and hint."""
+    lines = [line for line in str(verdict.get("message") or "").split("\n")
+             if not re.match(r"\s*inputs: |\d\d\.\w+: (visible|hidden) case", line)]
+    return "\n".join(lines + [str(verdict.get(k) or "") for k in ("misconception", "hint")])
 
 
 def score(items):
@@ -107,7 +111,7 @@ def score(items):
             continue
         e["rejected"] = not v.get("passed")
         e["how"] = how(v) if e["rejected"] else "accepted"
-        e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v), re.I))
+        e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v)))
 
 
 # ------------------------------------------------------------------------------ leaks
@@ -255,6 +259,7 @@ def main(argv=None):
     ap.add_argument("--only", nargs="*", help="assignments, e.g. 03 04")
     ap.add_argument("--no-leaks", action="store_true", help="skip the hidden-value scan")
     ap.add_argument("--verbose", action="store_true", help="whole messages in the list of misses")
+    ap.add_argument("--all", action="store_true", help="every wrong answer's diagnosis, not only the misses")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
     items, dropped, scanned, found = evaluate(args.only, not args.no_leaks, args.workers)
@@ -276,6 +281,12 @@ def main(argv=None):
     if listed:
         print(f"\nMisses ({len(listed)}):")
         print("\n".join(listed))
+    if args.all:
+        print("\nEvery wrong answer (what it is → how it was diagnosed):")
+        for e in w:
+            text = diagnosis_text(e["verdict"]).strip().split("\n")
+            print(f"- {e['ex']} ({e['what']}) [{e['how']}{'' if e['diagnosed'] else ', MISS'}]: "
+                  + " ⏎ ".join(line.strip() for line in text[2:] if line.strip())[:400])
     for e, hits, text in found:
         print(f"\nLEAK {e['ex']} ({e['what']}): {', '.join(hits)}\n    " + text.replace("\n", "\n    "))
     return 0

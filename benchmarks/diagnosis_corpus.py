@@ -612,7 +612,7 @@ def delta_L(Z, Y):
     return np.exp(shifted) / np.exp(shifted).sum(axis=0)
 '''),
     dict(ex="03.delta_L", what="averaged over all entries (÷ n_L·B)",
-         mistake=r"n_L|per example|1/B|every entry|B", code='''
+         mistake=r"n_L|per example|1/B|every entry|÷ ?B", code='''
 def delta_L(Z, Y):
     e = np.exp(Z - Z.max(axis=0))
     return (e / e.sum(axis=0) - Y) / Z.size
@@ -933,7 +933,7 @@ def ce_cost(Z, Y):
     return float(np.mean(-Y * logp))
 '''),
     dict(ex="04.ce_cost", what="divided by the number of classes k, not by B",
-         mistake=r"B|columns|examples|n_L", code='''
+         mistake=r"where B|examples|columns|÷ ?B|1/B", code='''
 def ce_cost(Z, Y):
     m = Z.max(axis=0)
     lse = m + np.log(np.exp(Z - m).sum(axis=0))
@@ -1629,7 +1629,7 @@ def forward_signal(Ws, bs, X):
 '''),
     # ------------------------------------------------------------------ 07.grad_norms
     dict(ex="07.grad_norms", what="cost not divided by N",
-         mistake=r"N|batch|factor", code='''
+         mistake=r"÷ ?B|÷ ?N|batch mean|divided by N|averages over the N", code='''
 def grad_norms(Ws, bs, X, Y):
     table = np.zeros((2, len(Ws)))
     for r, residual in enumerate([False, True]):

@@ -41,14 +41,15 @@ def describe_inputs(case, hidden: bool) -> str:
     return "; ".join(parts)
 
 
-def label(key: str) -> str:
-    """'out' -> 'your answer'; 'out/W2' -> '∂C/∂W^[2]'-style names where the key says so."""
+def label(key: str, grad: bool = True) -> str:
+    """'out' -> 'your answer'; 'out/W2' -> '∂C/∂W^[2]'-style names where the key says so (W^[2]
+    when the outputs are parameters, grad=False)."""
     if key == "out":
         return "your answer"
     part = key[4:]
     m = re.fullmatch(r"(d?)([Wb])(\d+)", part)
     if m:
-        return f"∂C/∂{m.group(2)}^[{m.group(3)}]"
+        return f"∂C/∂{m.group(2)}^[{m.group(3)}]" if grad else f"{m.group(2)}^[{m.group(3)}]"
     m = re.fullmatch(r"(\d+)", part)
     if m:
         return f"output {int(part) + 1} (of the returned tuple)"
@@ -73,6 +74,9 @@ def symbols(case) -> dict[str, float]:
                     cols.add(a.shape[1])
         if isinstance(v, np.ndarray) and v.ndim == 2 and k in ("Y", "y", "A", "a", "Z", "z", "aL", "zL"):
             rows.add(v.shape[0])
+    shared = _batch_size(case)
+    if shared:
+        cols = {shared}
     if len(cols) == 1:
         B = float(cols.pop())
         out.update({"B": B, "1/B": 1 / B, "B²": B * B, "1/B²": 1 / (B * B), "2B": 2 * B,
@@ -80,7 +84,7 @@ def symbols(case) -> dict[str, float]:
         if len(rows) == 1:
             n = float(rows.pop())
             if n > 1:
-                out.update({"n_L": n, "1/n_L": 1 / n, "B/n_L": B / n})
+                out.update({"n_L": n, "1/n_L": 1 / n, "B/n_L": B / n, "1/(n_L·B)": 1 / (n * B)})
     return out
 
 
@@ -94,6 +98,8 @@ FACTOR_WORDS = {
     "n_L": "a factor n_L (the number of output units) too many",
     "1/n_L": "divided by n_L: averaged over every entry instead of over the examples",
     "B/n_L": "divided by n_L (the rows, the units) where B (the columns, the examples) belongs",
+    "1/(n_L·B)": ("divided by n_L·B: averaged over every entry of the matrix (a quantity per "
+                  "example has no 1/B; a mean over the examples divides by B only)"),
     "2": "twice the expected value: a factor 2 too many (a ½ dropped, or a 2 that should cancel)",
     "½": "half the expected value: a factor ½ too many (or a missing 2)",
     "−1": "the negative of the expected value: a sign flip",
@@ -117,7 +123,7 @@ def factor_words(ratio, case, hidden, size=2, integer=False):
                 "the result (a perturbation of a copy the cost never sees, a factor that is 0?)")
     for name, value in symbols(case).items():
         if np.isclose(ratio, value, rtol=1e-6):
-            if size == 1 and name not in ("B", "1/B", "n_L", "1/n_L", "B/n_L", "−1"):
+            if size == 1 and name not in ("B", "1/B", "n_L", "1/n_L", "B/n_L", "1/(n_L·B)", "−1"):
                 return None       # one number: a factor 2 or ½ can be a coincidence
             return FACTOR_WORDS[name]
     if size == 1 or integer:
@@ -134,30 +140,32 @@ def factor_words(ratio, case, hidden, size=2, integer=False):
 # --------------------------------------------------------------------------------- the verdict
 def explain(got: dict, expected: dict, case: dict, rtol, atol, hidden: bool) -> str:
     """Plain words for how `got` differs from `expected` (both flattened)."""
+    grad = "grads" not in case          # an update returns parameters, not gradients
+    lab = lambda k: label(k, grad)      # noqa: E731
     missing = [k for k in expected if k not in got]
     extra = [k for k in got if k not in expected]
     if missing or extra:
         if len(got) == len(expected) and sorted(v.shape for v in got.values()) == \
                 sorted(v.shape for v in expected.values()):
-            return (f"your function returned {', '.join(map(label, got))}; expected "
-                    f"{', '.join(map(label, expected))}: check the names/keys of what you return.")
+            return (f"your function returned {', '.join(map(lab, got))}; expected "
+                    f"{', '.join(map(lab, expected))}: check the names/keys of what you return.")
         msg = (f"your function returned {len(got)} output(s) ({_shapes(got)}); expected "
                f"{len(expected)} ({_shapes(expected)}).")
         if missing and len(got) < len(expected):
-            msg += f" Missing: {', '.join(map(label, missing))}."
+            msg += f" Missing: {', '.join(map(lab, missing))}."
         return msg
     swapped = _swapped(got, expected, rtol, atol)
     if swapped:
-        return f"{label(swapped[0])} and {label(swapped[1])} are swapped: return them in the stated order."
+        return f"{lab(swapped[0])} and {lab(swapped[1])} are swapped: return them in the stated order."
     wrong = [k for k in expected if not _close(got[k], expected[k], rtol, atol)]
     right = [k for k in expected if k not in wrong]
-    msg = _one(got[wrong[0]], expected[wrong[0]], wrong[0], case, rtol, atol, hidden)
+    msg = _one(got[wrong[0]], expected[wrong[0]], wrong[0], case, rtol, atol, hidden, grad)
     if not right and len(expected) > 2 and "differs: max relative error" in msg \
             and any(k in case for k in ("Y", "y")):                  # a backward pass with targets
         msg = _layer_story(right, wrong) + msg
     if right and len(expected) > 1:
-        msg = (f"{', '.join(map(label, right))} {'is' if len(right) == 1 else 'are'} right; "
-               f"{', '.join(map(label, wrong))} {'is' if len(wrong) == 1 else 'are'} wrong. "
+        msg = (f"{', '.join(map(lab, right))} {'is' if len(right) == 1 else 'are'} right; "
+               f"{', '.join(map(lab, wrong))} {'is' if len(wrong) == 1 else 'are'} wrong. "
                + _layer_story(right, wrong) + msg)
     return msg
 
@@ -198,8 +206,8 @@ def _close(g, e, rtol, atol):
     return g.shape == e.shape and bool(np.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True))
 
 
-def _one(g, e, key, case, rtol, atol, hidden) -> str:
-    name = label(key)
+def _one(g, e, key, case, rtol, atol, hidden, grad=True) -> str:
+    name = label(key, grad)
     if g.shape != e.shape:
         msg = f"{name} has shape {g.shape}, expected {e.shape}."
         if g.ndim == 2 and g.shape == e.shape[::-1]:
@@ -219,7 +227,7 @@ def _one(g, e, key, case, rtol, atol, hidden) -> str:
                 "(exp of a large number: subtract the maximum first)")
     if g.ndim == 2 and g.shape[0] == g.shape[1] and g.shape[0] > 1 and _close(g, e.T, rtol, atol):
         return f"{name} is the transpose of the expected value: check the order of the factors or a missing ᵀ."
-    order = _reordered(g, e, rtol, atol)
+    order = _reordered(g, e, case, rtol, atol)
     if order:
         return f"{name} {order}"
     if g.ndim == 2 and g.shape[0] > 1 and np.allclose(g, g[-1], rtol=rtol, atol=atol) \
@@ -268,9 +276,9 @@ def _one(g, e, key, case, rtol, atol, hidden) -> str:
     return msg
 
 
-def _reordered(g, e, rtol, atol):
+def _reordered(g, e, case, rtol, atol):
     """The expected entries (a short vector) or rows in another order: words, or None."""
-    if g.ndim == 1 and 2 <= g.size <= 8:
+    if g.ndim == 1 and 2 <= g.size <= 8 and not any(v.shape == g.shape for _, v in _arrays(case)):
         used, perm = set(), []
         for x in g:
             j = next((j for j in range(e.size) if j not in used
@@ -280,13 +288,11 @@ def _reordered(g, e, rtol, atol):
             used.add(j)
             perm.append(j)
         moved = [i for i, j in enumerate(perm) if i != j]
-        if not moved:
-            return None
-        if len(moved) == 2:
+        if len(moved) == 2:          # two entries exchanged (a longer shuffle is more likely chance)
             i, j = moved
             return (f"holds the right values, but entries {i + 1} and {j + 1} are swapped: "
                     "return them in the stated order.")
-        return "holds the right values in another order: return them in the stated order."
+        return None
     if g.ndim == 2 and 2 <= g.shape[0] <= 8 and g.shape[1] > 1:
         rows = []
         for r in g:
@@ -349,7 +355,7 @@ def _only_where_sign(g, e, case, rtol, atol):
     for k, v in _arrays(case):
         if v.shape == g.shape and np.any(v > 0) and np.any(v < 0) and bad.any():
             for sign, where in ((v > 0, ">"), (v < 0, "<")):
-                if np.all(bad <= sign):
+                if np.array_equal(bad, sign) and sign.sum() >= 2 and (~sign).sum() >= 2:
                     other = "<" if where == ">" else ">"
                     return (f"is right where {k} {other} 0 and wrong where {k} {where} 0: "
                             f"look at your formula (the branch) for {k} {where} 0.")

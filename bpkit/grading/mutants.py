@@ -70,6 +70,8 @@ def _word(node) -> str:
             return f"the {SYMBOLS[name]} factor"
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return {2: "2", 0.5: "½", 1: "1"}.get(node.value, "a constant factor")
+    if isinstance(node, ast.Attribute) and node.attr == "pi":
+        return "π"
     for n in ast.walk(node):
         if isinstance(n, ast.Name):
             for test, words in NAMES:
@@ -444,9 +446,24 @@ def run(fn, case, seconds: float = 2.0):
     try:
         import numpy as np
         with np.errstate(all="ignore"):
-            return fn(**copy.deepcopy(case))
+            out = fn(**copy.deepcopy(case))
+        if not _finite(out):     # NaN or inf: it would "match" any answer that overflows
+            return None
+        return out
     except BaseException:  # noqa: BLE001 - anything a mutant does wrong means no match
         return None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+def _finite(out) -> bool:
+    import numpy as np
+    if isinstance(out, dict):
+        return all(_finite(v) for v in out.values())
+    if isinstance(out, (list, tuple)):
+        return all(_finite(v) for v in out)
+    try:
+        return bool(np.all(np.isfinite(np.asarray(out, dtype=float))))
+    except (TypeError, ValueError):
+        return True
