@@ -86,7 +86,7 @@ except OSError:
 LIMITS = {
     "memory": ("import numpy as _np\n_hog = []\nwhile True:\n    _hog.append(_np.ones(1 << 27))",
                "memory-limit"),
-    "output": ("for _ in range(3000):\n    print('x' * 1_000_000)", "output-limit"),
+    "output": ("for _ in range(300):\n    print('x' * 1_000_000)", "output-limit"),
     "disk": ("import os\nfor _i in range(200):\n"
              "    open(os.path.join('.bpkit-answers', f'junk{_i}'), 'wb').write(bytes(16 << 20))",
              "disk-limit"),

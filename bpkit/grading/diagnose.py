@@ -59,6 +59,18 @@ def label(key: str, grad: bool = True) -> str:
     return f"output {part}"
 
 
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w.])")
+
+
+def scrub_numbers(message: str) -> str:
+    """A message about a hidden case without its numbers (equation numbers such as "eq. (15)"
+    and layer indices such as "W^[2]" stay)."""
+    def keep(m):
+        before = m.string[max(0, m.start() - 6):m.start()]
+        return m.group(0) if before.endswith(("eq. (", "eqs. (", "^[")) else "…"
+    return _NUMBER.sub(keep, message)
+
+
 # --------------------------------------------------------------------------------- symbols
 def symbols(case) -> dict[str, float]:
     """Candidate factors from the case's shapes: B (examples = columns), n_L (rows of the

@@ -84,7 +84,7 @@ exercise(
 
 def _minibatches(n, batch_size, epochs, seed, shuffle=True, reshuffle=True, drop_last=False,
                  replace=False, split=False, use_seed=True):
-    rng = np.random.default_rng(seed if use_seed else None)
+    rng = np.random.default_rng(seed if use_seed else 20261130)  # its own seed, whatever it is given
     out, perm = [], None
     for _ in range(epochs):
         if replace:
