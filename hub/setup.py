@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import grp
 import pwd
 import secrets
 import shutil
@@ -82,6 +83,28 @@ def ensure_users(password: str, users) -> None:
         home = Path(pwd.getpwnam(name).pw_dir)
         home.chmod(0o700)          # nobody reads another user's home (the course, submissions)
     run(["chpasswd"], input="".join(f"{u}:{password}\n" for u in users), text=True)
+
+
+STAFF = "bpkit-staff"
+# what only the instructor may read in this repository (its lectures, exercises, student part
+# and the student venv stay readable: students run that venv)
+PRIVATE = ("bpkit_instructor", "solutions", ".git", "gradebook.db", "submitted", "autograded",
+           "feedback", "reports", "unrostered")
+
+
+def protect_key() -> None:
+    """The answer key and the instructor's state in this repository: group bpkit-staff (the
+    instructor), nothing for others — the students are local users of this machine."""
+    try:
+        grp.getgrnam(STAFF)
+    except KeyError:
+        run(["groupadd", "--system", STAFF])
+    run(["usermod", "--append", "--groups", STAFF, INSTRUCTOR])
+    for name in PRIVATE:
+        path = REPO / name
+        if path.exists():
+            run(["chgrp", "-R", STAFF, path])
+            run(["chmod", "-R", "o-rwx", path])
 
 
 def demo_password() -> str:
@@ -409,6 +432,7 @@ def start(args) -> dict:
     t0 = time.perf_counter()
     password = demo_password()
     ensure_users(password, [INSTRUCTOR, *STUDENTS])
+    protect_key()
     exchange = Path(args.exchange).resolve()
     ensure_exchange(exchange)
     for venv in (ensure_student_venv(), ensure_instructor_venv()):
