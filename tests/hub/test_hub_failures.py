@@ -108,8 +108,8 @@ def test_students_reach_neither_the_key_nor_each_other(hub):
                        "import importlib.util as u, bpkit; "
                        "print(u.find_spec('bpkit_instructor'), u.find_spec('bpkit.course'))")
     assert probe.stdout.split() == ["None", "None"], probe.stdout
-    from hub import setup as hub_setup  # the answer key in the repository the hub runs from
-    key = [hub_setup.REPO / "bpkit_instructor" / "exercises", hub_setup.REPO / "solutions"]
+    repo = hub.setup.REPO  # the answer key in the repository the hub runs from
+    key = [repo / "bpkit_instructor" / "exercises", repo / "solutions"]
     for path in (hub.course / "solutions", hub.course / "gradebook.db", hub.home(b), *key):
         p = hub.run_as(a, "ls", path, check=False)
         assert p.returncode != 0 and "Permission denied" in p.stderr, (path, p.stdout, p.stderr)
