@@ -128,7 +128,7 @@ class Layer:
                              f"but the previous layer outputs {n_in} rows")
         return n_in
 
-    def _check(self, x, dtype=None):
+    def _check(self, x, dtype=None, values=True):
         """Return x as a float (n, B) array or raise TypeError/ValueError naming this layer."""
         if type(x) is not np.ndarray:
             x = np.asarray(x)
@@ -145,7 +145,8 @@ class Layer:
                              f"as columns, got shape {x.shape}{hint}")
         if self.n_in is not None and x.shape[0] != self.n_in:
             raise ValueError(f"{self._who()}: expected input with {self.n_in} rows (n_in), got shape {x.shape}")
-        self._check_values(x, "input")
+        if values:
+            self._check_values(x, "input")
         return x
 
     def _check_values(self, x, what):
@@ -158,7 +159,7 @@ class Layer:
             return v.dtype
         return None
 
-    def _check_dout(self, dout, shape):
+    def _check_dout(self, dout, shape, values=True):
         """Return dout as an array of the expected shape (and the parameters' dtype) or raise."""
         given = type(dout)
         if given is not np.ndarray:
@@ -174,7 +175,7 @@ class Layer:
             dout = dout.astype(dt)
         elif dout.dtype.kind != "f":
             dout = dout.astype(np.float64)
-        if not _all_finite(dout):
+        if values and not _all_finite(dout):
             raise ValueError(f"{self._who()}: upstream gradient of shape {dout.shape} contains NaN or inf")
         return dout
 
@@ -408,8 +409,23 @@ class BatchNorm(Layer):
             self.running_var = _recast(self.running_var, dtype)
         return self
 
+    def forward(self, x, train=True):
+        """Checked entry point. In train mode NaN/inf are caught for free: they reach the row
+        sums that give the batch mean (see _forward); eval mode checks x itself."""
+        x = self._check(x)
+        if not train:
+            self._check_values(x, "input")
+        return self._forward(x, train)
+    forward._checked = True
+
+    def backward(self, dout, cache, need_dx=True):
+        """Checked entry point; NaN/inf in dout are caught by its row sums (∂C/∂β, _backward)."""
+        dout = self._check_dout(dout, self._dout_shape(cache), values=False)
+        return self._backward(dout, cache, need_dx)
+    backward._checked = True
+
     def _check(self, x):
-        x = super()._check(x, self.params["gamma"].dtype)
+        x = super()._check(x, self.params["gamma"].dtype, values=False)
         if x.dtype != self.params["gamma"].dtype:
             raise TypeError(f"{self._who()}: input dtype {x.dtype} but parameters are "
                             f"{self.params['gamma'].dtype}; call .astype(np.{x.dtype})")
@@ -429,6 +445,8 @@ class BatchNorm(Layer):
                              f"estimate a variance, got shape {x.shape}; use forward(x, train=False)")
         ones = _ones(B, x.dtype)
         mu = x @ ones
+        if not _isfinite(_add_reduce(mu, None)):               # NaN/inf in x reach the row sums
+            self._check_values(x, "input")                     # (or finite ones overflowed)
         mu /= B                                                # batch mean of each row
         xc = x - mu                                            # x − μ
         var = np.einsum("ij,ij->i", xc, xc)[:, None]
@@ -451,6 +469,8 @@ class BatchNorm(Layer):
         train, xc, inv_std = cache                # xc = x − μ (batch or running mean)
         B = xc.shape[1]
         np.dot(dout, _ones(B, dout.dtype), out=g["beta"])              # ∂C/∂β = Σ dout
+        if not _isfinite(_add_reduce(g["beta"], None)) and not _all_finite(dout):
+            raise ValueError(f"{self._who()}: upstream gradient of shape {dout.shape} contains NaN or inf")
         dgamma = np.einsum("ij,ij->i", dout, xc)[:, None]
         dgamma *= inv_std
         g["gamma"][...] = dgamma                                       # ∂C/∂γ = Σ dout ∘ x̂

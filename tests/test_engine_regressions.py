@@ -199,6 +199,12 @@ def test_upstream_gradient_values_are_checked():
     out, cache = layer.forward(np.ones((3, 4)))
     with pytest.raises(ValueError, match=r"upstream gradient of shape \(2, 4\) contains NaN"):
         layer.backward(np.full((2, 4), np.nan), cache)
+    bn = BatchNorm(2)                        # batch norm checks through its row sums (no extra pass)
+    out, cache = bn.forward(np.arange(8.0).reshape(2, 4))
+    with pytest.raises(ValueError, match=r"BatchNorm 'batchnorm': upstream gradient of shape \(2, 4\) contains NaN"):
+        bn.backward(np.array([[0, 1, np.inf, 0], [0, 0, 0, 1.0]]), cache)
+    with pytest.raises(ValueError, match=r"BatchNorm 'batchnorm': input of shape \(2, 4\) contains NaN"):
+        bn.forward(np.array([[0, 1, np.nan, 0], [0, 0, 0, 1.0]]), train=False)
 
 
 # ----------------------------------------------------------------- rough edges
