@@ -6,8 +6,8 @@ Per assignment, two checks:
   assignment — the top-level ``def`` names of its solution cells and the names of its ``check()``
   exercises;
 * at most SHARE of its non-trivial solution lines (inside ``### BEGIN SOLUTION`` /
-  ``### END SOLUTION``; comments, blank lines, lines under MIN_CHARS characters and bare index
-  loops ``for l in range(...):`` left out) stand verbatim in a lecture or in the assignment's own
+  ``### END SOLUTION``; comments, blank lines, lines under MIN_CHARS characters and boilerplate
+  left out: loop headers, ``return out`` / ``return np.array(out)``, ``rng = np.random.default_rng(seed)``) stand verbatim in a lecture or in the assignment's own
   exercise text (markdown and the code students see: setup cells, docstrings, given helpers).
 
 Whitespace runs are collapsed and trailing comments dropped before comparing; a solution line
@@ -35,6 +35,9 @@ SOLUTION_BLOCK = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### E
 CHECK_NAME = re.compile(r"""\bcheck\(\s*["']\d+\.([A-Za-z_]\w*)["']""")
 TOP_DEF = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", re.M)
 INDEX_LOOP = re.compile(r"^for [\w, ()]+ in range\([^()]*\):$")   # the notation's boilerplate
+# other lines every numpy program has: loop headers, returning a list as an array, seeding
+BOILERPLATE = re.compile(r"^(for [^=]+ in [^=]+:|return (np\.array\()?\w+\)?|"
+                         r"\w+ = np\.random\.default_rng\(\w*\))$")
 
 
 def _read(path):
@@ -93,7 +96,8 @@ def solution_lines(solution_nb) -> list[str]:
         for block in SOLUTION_BLOCK.findall(cell.source):
             for raw in block.splitlines():
                 line = normalise(raw)
-                if len(line) >= MIN_CHARS and not INDEX_LOOP.match(line):
+                if len(line) >= MIN_CHARS and not INDEX_LOOP.match(line) \
+                        and not BOILERPLATE.match(line):
                     lines.append(line)
     return lines
 
