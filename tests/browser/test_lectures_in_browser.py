@@ -96,11 +96,30 @@ STARTED_JS = r"""() => [...document.querySelectorAll(
     .some(e => /\*|\d/.test(e.textContent))"""
 
 
+def dismiss_dialog(page, what):
+    """A modal JupyterLab dialog (a kernel to select on a slow first start) blocks the menu:
+    accept it as a user would, with a screenshot and its text on record."""
+    dialog = page.query_selector(".jp-Dialog")
+    if dialog is None:
+        return
+    text = (dialog.text_content() or "")[:200]
+    shot = ROOT / "artifacts" / "browser" / f"DIALOG-{int(time.time())}.png"
+    page.screenshot(path=str(shot))
+    print(f"{what}: dismissed a dialog ({text!r}); screenshot {shot}")
+    accept = page.query_selector(".jp-Dialog .jp-mod-accept")
+    if accept is not None:
+        accept.click()
+    else:
+        page.keyboard.press("Escape")
+    page.wait_for_selector(".jp-Dialog", state="detached", timeout=10_000)
+
+
 def run_all(page, what="run all", attempts=3):
     """Run → Run All Cells from the menu bar, then wait for the kernel to finish. A run-all sent
     while the kernel connection is still settling can be dropped (no cell ever shows [*]): then
     it is sent again."""
     for attempt in range(attempts):
+        dismiss_dialog(page, what)
         page.click("li.lm-MenuBar-item:has-text('Run')")
         page.click("li.lm-Menu-item[data-command='runmenu:run-all']")
         try:
