@@ -15,6 +15,7 @@ cannot. Floats round-trip exactly (Python writes the shortest repr).
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import json
 from pathlib import Path
@@ -260,7 +261,10 @@ class _VariantInfo:
         self.name, self.hint = name, hint
 
 
+@functools.lru_cache(maxsize=None)
 def load(prefix: str, folder: Path = FOLDER) -> dict[str, Released]:
+    """The released exercises of assignment `prefix`, parsed once per process (a judge that
+    grades several answers of one assignment reads the file once)."""
     path = folder / f"a{prefix}.json"
     if not path.exists():
         return {}
