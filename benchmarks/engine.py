@@ -34,6 +34,45 @@ def timeit_cpu(fn, number, repeat=5, warmup=None):
 
 
 # --------------------------------------------------------------------------- bpkit workers
+def _numpy_floor_step(np, rng):
+    """The sigmoid+quadratic step of mlp784_sigmoid written as bare numpy, no layers and no
+    checks: the fewest numpy calls that do the same math (each elementwise pass is one numpy
+    call on one core; BLAS gets the threads). What the engine could reach at best with numpy."""
+    sizes = [784, 256, 256, 10]
+    Ws = [rng.standard_normal((m, n)).astype(np.float32) / np.float32(np.sqrt(n)) for n, m in zip(sizes, sizes[1:])]
+    bs = [np.zeros((m, 1), np.float32) for m in sizes[1:]]
+    gWs, gbs = [np.empty_like(W) for W in Ws], [np.empty_like(b) for b in bs]
+    X = rng.standard_normal((784, 128)).astype(np.float32)
+    Y = rng.random((10, 128)).astype(np.float32)
+    ones = np.ones((128, 1), np.float32)
+
+    def step():
+        acts = [X]
+        for W, b in zip(Ws, bs):
+            a = np.dot(W, acts[-1])                          # (19)
+            a += b
+            np.negative(a, out=a)
+            np.exp(a, out=a)
+            a += 1
+            np.reciprocal(a, out=a)                          # σ(z) (20)
+            acts.append(a)
+        d = acts[-1] - Y
+        float(0.5 * np.vdot(d, d) / 128)                     # C (9)
+        d /= np.float32(128)
+        for l in (2, 1, 0):
+            a = acts[l + 1]
+            t = 1 - a
+            t *= a
+            t *= d                                           # δ = ∂C/∂a ∘ σ′(z)  (22), (23)
+            np.dot(t, acts[l].T, out=gWs[l])                 # (25)
+            np.dot(t, ones, out=gbs[l])                      # (24)
+            if l:
+                d = np.dot(Ws[l].T, t)
+        for p, g in zip(Ws + bs, gWs + gbs):
+            p -= 0.01 * g                                    # (15)
+    return step
+
+
 def _bpkit_worker(which):
     which, _, clock = which.partition("@")
     timeit_best_ = timeit_cpu if clock == "cpu" else timeit_best
@@ -63,6 +102,8 @@ def _bpkit_worker(which):
             net.loss_and_grads(X, Y)
             opt.step(P, G)
         return timeit_best_(step, 50, repeat=7, warmup=10)
+    if which == "mlp784_sigmoid_numpy":
+        return timeit_best_(_numpy_floor_step(np, rng), 50, repeat=7, warmup=10)
     if which == "tiny":
         net = mlp([2, 8, 8, 2], activation="sigmoid", init="normal", rng=rng)
         x, t = rng.random((2, 1)), rng.random((2, 1))
@@ -177,6 +218,7 @@ def rows(rounds=2):
         for w in ("mlp784", "mlp784_sigmoid"):
             jobs[f"{w}_{threads}"] = lambda t=threads, w=w: measure_bpkit(w, t)
             jobs[f"{w}_{threads}_torch"] = lambda t=threads, w=w: measure_torch(w, t, tp)
+        jobs[f"floor_{threads}"] = lambda t=threads: measure_bpkit("mlp784_sigmoid_numpy", t)
     for w in ("mlp784", "mlp784_sigmoid"):     # CPU clock: what other jobs on the machine add is gone
         jobs[f"{w}_cpu"] = lambda w=w: measure_bpkit(w + "@cpu", 1)
         jobs[f"{w}_cpu_torch"] = lambda w=w: measure_torch(w + "@cpu", 1, tp)
@@ -192,6 +234,10 @@ def rows(rounds=2):
             a, b = m[f"{w}_{threads}"], m[f"{w}_{threads}_torch"]
             out.append(row(f"784-256-256-10 {what}, B=128, float32 train step, {threads} thread(s)",
                            fmt_time(a), ref(b), ratio(a, b), "≤ 1.0×"))
+        b = m[f"mlp784_sigmoid_{threads}_torch"]
+        out.append(row(f"same sigmoid+quadratic step as bare numpy (no layers, no checks: the engine's "
+                       f"floor), {threads} thread(s)", fmt_time(m[f"floor_{threads}"]), ref(b),
+                       ratio(m[f"floor_{threads}"], b), "(information)"))
     for w, what in (("mlp784", "relu+softmax-CE"), ("mlp784_sigmoid", "sigmoid+quadratic")):
         a, b = m[f"{w}_cpu"], m[f"{w}_cpu_torch"]
         out.append(row(f"same, {what}, 1 thread, CPU time of the process (insensitive to other load)",
