@@ -158,7 +158,7 @@ def _inside(path, prefixes):
     return any(path == p or path.startswith(p + os.sep) for p in prefixes)
 
 
-def _run_child(answer_path, cases, protect, fd):
+def _run_child(answer_path, cases, protect, fd, within=None):
     """In the forked child: load the answer, call it on every case, send float64 arrays back."""
     try:
         import resource
@@ -184,7 +184,11 @@ def _run_child(answer_path, cases, protect, fd):
         except BaseException:  # noqa: BLE001 - a case that cannot be copied is not compared
             before = None
         try:
-            out = answer(**case) if callable(answer) else answer
+            if within is not None and callable(answer):
+                with within(answer, case):
+                    out = answer(**case)
+            else:
+                out = answer(**case) if callable(answer) else answer
             if hasattr(out, "__next__") or (hasattr(out, "__iter__") and
                                              not isinstance(out, (np.ndarray, tuple, list, dict))):
                 out = list(out)
@@ -246,14 +250,14 @@ def _read_messages(fd, deadline):
             buf = buf[9 + size:]
 
 
-def run_answer(answer_path, cases, protect, timeout):
+def run_answer(answer_path, cases, protect, timeout, within=None):
     """Fork, run the answer on the cases in the child; return per-case results and flags."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child is measured through its messages
         os.close(read_fd)
         try:
-            _run_child(answer_path, cases, protect, write_fd)
+            _run_child(answer_path, cases, protect, write_fd, within)
         finally:
             os._exit(0)
     os.close(write_fd)
@@ -309,7 +313,8 @@ def judge(name, answer_path, hidden=False, seed=None):
                        start)
     protect = list(ex.protect)
     digest = _digest(cases)
-    results, flags, load_error = run_answer(answer_path, cases, protect, ex.timeout)
+    results, flags, load_error = run_answer(answer_path, cases, protect, ex.timeout,
+                                            getattr(ex, "within", None))
     verdict = {"exercise": name, "hidden": hidden, "n_cases": len(cases), "n_passed": 0,
                "passed": False, "misconception": None, "hint": None, "flags": flags,
                "message": "", "case_digest": digest}
@@ -423,7 +428,7 @@ def _probe(ex, i, case, answer_path) -> str:
     if not probes:
         return ""
     got, flags, load_error = run_answer(answer_path, [p for _, p, _ in probes], ex.protect,
-                                        ex.timeout)
+                                        ex.timeout, getattr(ex, "within", None))
     if flags or load_error:
         return ""
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)

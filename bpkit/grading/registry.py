@@ -48,6 +48,10 @@ class Exercise:
     # Validate never reveals the answer; the hidden case grades it. Variants may be plain values.
     value: bool = False
     choices: tuple | None = None
+    # within(answer, case) -> a context manager the answer is called in, in the judge's child
+    # (the key's code, so for hidden cases only): e.g. 09.grad_check extends the student's own
+    # network_forward to a layer no backward pass of theirs knows.
+    within: Callable | None = None
 
     def cases(self, hidden: bool, rng):
         """Visible cases, or freshly drawn hidden ones."""

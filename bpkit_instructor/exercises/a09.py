@@ -160,6 +160,8 @@ def _layer_forward(layer, x, bugs=()):
     if kind == "residual":
         out, caches = _net_forward(layer["layers"], x, bugs)
         return (out if "no-skip-anywhere" in bugs else x + out), caches
+    if kind == "blackbox":
+        return _blackbox_forward(layer, x)
     raise ValueError(f"unknown layer kind {kind!r}")
 
 
@@ -213,6 +215,10 @@ def _layer_backward(layer, dout, cache, bugs=()):
         dx, grads = _net_backward(layer["layers"], dout, cache, bugs)
         skip = "no-skip" in bugs or "no-skip-anywhere" in bugs
         return (dx if skip else dout + dx), {"layers": grads}
+    if kind == "blackbox":                       # out = x + a ∘ sin x
+        x = cache
+        da = (dout * (np.cos(x) if "blackbox-cos" in bugs else np.sin(x))).sum(axis=1, keepdims=True)
+        return dout * (1.0 + layer["a"] * np.cos(x)), {"a": da}
     raise ValueError(f"unknown layer kind {kind!r}")
 
 
@@ -244,6 +250,8 @@ def _random_layer(rng, kind, n, B, depth=0):
     if kind == "rmsnorm":
         return {"kind": kind, "gamma": rng.normal(1, 0.4, size=(n, 1)),
                 "eps": float(rng.uniform(1e-3, 0.1))}, n
+    if kind == "blackbox":
+        return {"kind": "blackbox", "a": rng.normal(size=(n, 1))}, n
     if kind == "dropout":
         mask = (rng.random((n, B)) > 0.3).astype(float)
         return {"kind": "dropout", "p": float(rng.choice([0.2, 0.25, 0.4, 0.5])), "mask": mask}, n
@@ -442,7 +450,7 @@ def _grad_check(layers, X, dout, dX, grads, h=1e-6, *, one_sided=False, restore=
 _BUGS_BY_KIND = {"dense": ["dense-db-mean", "dense-dW-mean"], "tanh": ["tanh-no-square"],
                  "batchnorm": ["batchnorm-no-mean", "batchnorm-no-var"],
                  "rmsnorm": ["rms-constant", "rms-mean-term"],
-                 "dropout": ["dropout-no-scale"], "residual": ["no-skip"]}
+                 "dropout": ["dropout-no-scale"], "residual": ["no-skip"], "blackbox": ["blackbox-cos"]}
 
 
 def _gc_case(rng, wrong=None, ones=False, kinds=None):
@@ -489,6 +497,79 @@ def _get(tree, path):
     return tree
 
 
+# ------------------------------------------- a layer no student has a backward pass for
+# A gradient check is a black-box test: it must need nothing but the forward pass. Most hidden
+# cases of 09.grad_check hold a "blackbox" layer, out = x + a ∘ sin x with a parameter a (n, 1),
+# that the course never names. In the judge's child, `_blackbox_within` extends the student's own
+# network_forward / layer_forward (looked up in their answer's globals, the names the contract
+# gives) to that layer, so central differences through network_forward work as they should, while
+# a "check" that compares against the student's own backward pass cannot handle the layer.
+# (No module globals at call time: the judge's child clears this module before the answer runs,
+# so what _blackbox_within needs is bound as default arguments.)
+def _blackbox_forward(layer, x, _sin=np.sin):
+    return x + layer["a"] * _sin(x), x
+
+
+def _has_blackbox(layers):
+    return any(isinstance(layer, dict) and layer.get("kind") == "blackbox" for layer in layers)
+
+
+def _blackbox_within(answer, case, _forward=_blackbox_forward, _has_blackbox=_has_blackbox):
+    import contextlib
+
+    g = getattr(answer, "__globals__", None)
+    layers = case.get("layers") if isinstance(case, dict) else None
+    if g is None or not isinstance(layers, list) or not _has_blackbox(layers):
+        return contextlib.nullcontext()
+    saved = {k: g[k] for k in ("network_forward", "layer_forward") if callable(g.get(k))}
+    patched = {}
+    if "layer_forward" in saved:
+        own_layer = saved["layer_forward"]
+
+        def layer_forward(layer, x, *args, **kwargs):
+            if isinstance(layer, dict) and layer.get("kind") == "blackbox":
+                return _forward(layer, x)
+            return own_layer(layer, x, *args, **kwargs)
+        patched["layer_forward"] = layer_forward
+    if "network_forward" in saved:
+        own_net = saved["network_forward"]
+
+        def network_forward(layers, x, *args, **kwargs):
+            if not _has_blackbox(layers):
+                return own_net(layers, x, *args, **kwargs)
+            caches = []
+            for layer in layers:
+                if layer.get("kind") == "blackbox":
+                    x, c = _forward(layer, x)
+                else:
+                    x, c = own_net([layer], x, *args, **kwargs)
+                caches.append(c)
+            return x, caches
+        patched["network_forward"] = network_forward
+
+    @contextlib.contextmanager
+    def extended():
+        g.update(patched)
+        try:
+            yield
+        finally:
+            g.update(saved)
+    return extended()
+
+
+def _gc_hidden(rng):
+    """A hidden case: three in four hold a blackbox layer (at the top level, after a dense one)."""
+    if rng.random() < 0.75:
+        kinds = ["dense"]
+        for _ in range(int(rng.integers(0, 3))):
+            kinds += {"bn": ["tanh", "batchnorm"]}.get(
+                str(k := rng.choice(["tanh", "bn", "rmsnorm", "dropout", "residual"])), [str(k)]) + ["dense"]
+        at = 1 + [i for i, k in enumerate(kinds) if k == "dense"][int(rng.integers(0, len(kinds) // 2 + 1)) % kinds.count("dense")]
+        kinds = kinds[:at] + ["blackbox", "dense"] + kinds[at:]
+        return _gc_case(rng, kinds=kinds)
+    return _gc_case(rng)
+
+
 _gr = np.random.default_rng(95)
 
 
@@ -509,8 +590,9 @@ exercise(
     "09.grad_check",
     reference=lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads),
     visible=_VIS_GC,
-    hidden=_gc_case,
+    hidden=_gc_hidden,
     n_hidden=8,
+    within=_blackbox_within,
     variants=[
         variant("upstream gradient of ones instead of dout",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, upstream="ones"),

@@ -1,0 +1,80 @@
+"""09.grad_check needs differences, not a backward pass: a gradient check that compares the claimed
+gradients with the student's own network_gradients passes every visible case (its backward is
+right) and used to pass the hidden ones too. Hidden cases now hold a "blackbox" layer that the
+judge adds to the student's network_forward; the solution (central differences through
+network_forward) still passes them, the comparison with one's own backward does not, and neither
+keeps the extension after the call."""
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bpkit.grading import checker, judge
+
+ROOT = Path(__file__).resolve().parents[1]
+NB = ROOT / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
+
+OWN_BACKWARD = '''
+def grad_check(layers, X, dout, dX, grads):
+    _, my_dX, my_grads = network_gradients(layers, X, dout)
+
+    def walk(mine, claimed):
+        oks = []
+        for m, c in zip(mine, claimed):
+            if "layers" in c:
+                oks.append({"layers": walk(m["layers"], c["layers"])})
+            else:
+                oks.append({k: bool(relative_error(c[k], m[k]) < 1e-7) for k in c})
+        return oks
+    return bool(relative_error(dX, my_dX) < 1e-7), walk(my_grads, grads)
+'''
+
+
+@pytest.fixture()
+def student(tmp_path, monkeypatch):
+    """The solution's code cells as a student's namespace (functions pickled by value)."""
+    monkeypatch.setenv(checker.ANSWERS_ENV, str(tmp_path))
+    cells = json.loads(NB.read_text())["cells"]
+    ns = {"__name__": "student_answer"}
+    for c in cells:
+        gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        if c["cell_type"] == "code" and gid in ("setup", "rmsnorm_forward", "rmsnorm_backward",
+                                                   "network", "grad_check"):
+            exec(compile("".join(c["source"]).replace("from bpkit.grading import check", ""),
+                         gid, "exec"), ns)
+    return ns
+
+
+def _judge(fn, hidden, seed=None):
+    return judge.judge("09.grad_check", checker.record("09.grad_check", fn), hidden=hidden, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_differences_through_network_forward_pass_the_blackbox_cases(student, seed):
+    v = _judge(student["grad_check"], hidden=True, seed=seed)
+    assert v["passed"], v["message"]
+    assert "network_forward" in student and student["network_forward"].__name__ == "network_forward"
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_comparing_with_ones_own_backward_fails_the_hidden_cases(student, seed):
+    exec(textwrap.dedent(OWN_BACKWARD), student)
+    cheat = student["grad_check"]
+    assert _judge(cheat, hidden=False)["passed"]        # its backward is right: visible cases pass
+    v = _judge(cheat, hidden=True, seed=seed)
+    assert not v["passed"] and v["n_passed"] < v["n_cases"], v["message"]
+
+
+def test_the_extension_is_undone_after_each_case(student):
+    from bpkit_instructor.exercises import a09
+    import numpy as np
+    own = student["network_forward"]
+    case = a09._gc_hidden(np.random.default_rng(3))
+    while not a09._has_blackbox(case["layers"]):
+        case = a09._gc_hidden(np.random.default_rng(int(np.random.default_rng().integers(1 << 30))))
+    with a09._blackbox_within(student["grad_check"], case):
+        assert student["network_forward"] is not own
+        out, _ = student["network_forward"](case["layers"], case["X"])
+        assert out.shape == case["dout"].shape
+    assert student["network_forward"] is own
