@@ -453,15 +453,22 @@ _BUGS_BY_KIND = {"dense": ["dense-db-mean", "dense-dW-mean"], "tanh": ["tanh-no-
                  "dropout": ["dropout-no-scale"], "residual": ["no-skip"], "blackbox": ["blackbox-cos"]}
 
 
+def _draw_kinds(rng, blocks):
+    """A dense layer, then `blocks` random blocks, each followed by a dense layer. (A batch norm
+    comes after a tanh: right after a dense layer it would make that layer's ∂C/∂b exactly 0.)"""
+    kinds = ["dense"]
+    for _ in range(blocks):
+        k = str(rng.choice(["tanh", "bn", "rmsnorm", "dropout", "residual"]))
+        kinds += (["tanh", "batchnorm"] if k == "bn" else [k]) + ["dense"]
+    return kinds
+
+
 def _gc_case(rng, wrong=None, ones=False, kinds=None):
     """A network, an upstream gradient and the gradients a correct (or a subtly wrong) backward
     pass claims; redrawn until every group is clearly right (< 1e-8) or clearly wrong (> 1e-4)."""
     wrong = bool(rng.random() < 0.6) if wrong is None else wrong
     while True:
-        drawn = ["dense"]
-        for _ in range(int(rng.integers(1, 4))):     # a batch norm right after a dense layer would
-            drawn += {"bn": ["tanh", "batchnorm"]}.get(  # make that layer's ∂C/∂b exactly 0
-                str(k := rng.choice(["tanh", "bn", "rmsnorm", "dropout", "residual"])), [str(k)]) + ["dense"]
+        drawn = _draw_kinds(rng, int(rng.integers(1, 4)))
         case = _random_net(rng, kinds or drawn)
         if ones:                                  # a visible case that tells "ones" from "always fails"
             case["dout"] = np.ones_like(case["dout"])
@@ -560,12 +567,10 @@ def _blackbox_within(answer, case, _forward=_blackbox_forward, _has_blackbox=_ha
 def _gc_hidden(rng):
     """A hidden case: three in four hold a blackbox layer (at the top level, after a dense one)."""
     if rng.random() < 0.75:
-        kinds = ["dense"]
-        for _ in range(int(rng.integers(0, 3))):
-            kinds += {"bn": ["tanh", "batchnorm"]}.get(
-                str(k := rng.choice(["tanh", "bn", "rmsnorm", "dropout", "residual"])), [str(k)]) + ["dense"]
-        at = 1 + [i for i, k in enumerate(kinds) if k == "dense"][int(rng.integers(0, len(kinds) // 2 + 1)) % kinds.count("dense")]
-        kinds = kinds[:at] + ["blackbox", "dense"] + kinds[at:]
+        kinds = _draw_kinds(rng, int(rng.integers(0, 3)))
+        dense = [i for i, k in enumerate(kinds) if k == "dense"]
+        at = dense[int(rng.integers(0, len(dense)))] + 1
+        kinds[at:at] = ["blackbox", "dense"]
         return _gc_case(rng, kinds=kinds)
     return _gc_case(rng)
 
