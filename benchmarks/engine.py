@@ -34,10 +34,11 @@ def timeit_cpu(fn, number, repeat=5, warmup=None):
 
 
 # --------------------------------------------------------------------------- bpkit workers
-def _numpy_floor_step(np, rng):
+def _numpy_floor_step(rng):
     """The sigmoid+quadratic step of mlp784_sigmoid written as bare numpy, no layers and no
     checks: the fewest numpy calls that do the same math (each elementwise pass is one numpy
     call on one core; BLAS gets the threads). What the engine could reach at best with numpy."""
+    import numpy as np
     sizes = [784, 256, 256, 10]
     Ws = [rng.standard_normal((m, n)).astype(np.float32) / np.float32(np.sqrt(n)) for n, m in zip(sizes, sizes[1:])]
     bs = [np.zeros((m, 1), np.float32) for m in sizes[1:]]
@@ -103,7 +104,7 @@ def _bpkit_worker(which):
             opt.step(P, G)
         return timeit_best_(step, 50, repeat=7, warmup=10)
     if which == "mlp784_sigmoid_numpy":
-        return timeit_best_(_numpy_floor_step(np, rng), 50, repeat=7, warmup=10)
+        return timeit_best_(_numpy_floor_step(rng), 50, repeat=7, warmup=10)
     if which == "tiny":
         net = mlp([2, 8, 8, 2], activation="sigmoid", init="normal", rng=rng)
         x, t = rng.random((2, 1)), rng.random((2, 1))

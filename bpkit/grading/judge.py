@@ -15,6 +15,7 @@ Run as ``python -I -m bpkit.grading.judge EXERCISE ANSWER.pkl [--hidden]``; prin
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -184,11 +185,11 @@ def _run_child(answer_path, cases, protect, fd, within=None):
         except BaseException:  # noqa: BLE001 - a case that cannot be copied is not compared
             before = None
         try:
-            if within is not None and callable(answer):
-                with within(answer, case):
-                    out = answer(**case)
+            if not callable(answer):
+                out = answer
             else:
-                out = answer(**case) if callable(answer) else answer
+                with within(answer, case) if within is not None else contextlib.nullcontext():
+                    out = answer(**case)
             if hasattr(out, "__next__") or (hasattr(out, "__iter__") and
                                              not isinstance(out, (np.ndarray, tuple, list, dict))):
                 out = list(out)
