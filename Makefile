@@ -23,7 +23,7 @@ $(VENV)/.installed-browser: $(VENV)/.installed
 
 venv: $(VENV)/.installed
 
-# grading kernels run in a bubblewrap sandbox (bpkit/course/sandbox.py): Debian's `bubblewrap`
+# grading kernels run in a bubblewrap sandbox (bpkit_instructor/course/sandbox.py): Debian's `bubblewrap`
 sandbox:
 	@command -v bwrap >/dev/null || { [ "$$(id -u)" = "0" ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) \
@@ -58,10 +58,10 @@ test-hub: $(VENV)/.installed-hub .hub/node_modules/.bin/configurable-http-proxy 
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m hub tests/hub
 
 release: $(VENV)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli release
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit_instructor.course.cli release
 
 grade-demo: $(VENV)/.installed sandbox
-	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli grade-demo
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit_instructor.course.cli grade-demo
 
 # PyTorch is the reference of the engine benchmarks, never a dependency: a separate venv,
 # best effort (pip takes the local CPU wheel where the machine has one)
@@ -78,7 +78,7 @@ diagnose: $(VENV)/.installed
 
 # the student distribution: lectures, exercises, a wheel of bpkit's student part (no answer key)
 bundle: $(VENV)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit.course.cli bundle
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m bpkit_instructor.course.cli bundle
 
 clean:
 	rm -rf submitted autograded feedback gradebook.db reports

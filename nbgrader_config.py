@@ -15,11 +15,11 @@ c.CourseDirectory.course_id = "bpkit"
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
-# feedback must not show hidden tests or traceback lines (bpkit/course/feedback.py)
+# feedback must not show hidden tests or traceback lines (bpkit_instructor/course/feedback.py)
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
-from bpkit.course.feedback import HideHiddenTests  # noqa: E402
+from bpkit_instructor.course.feedback import HideHiddenTests  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
 

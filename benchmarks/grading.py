@@ -4,7 +4,7 @@ the checker's isolation, measured in the same run (never asserted).
     python -m benchmarks.grading [--students 60] [--workers 2] [--quick]
 
 The class is the self-test course (tests/selftest_course.py: one assignment, two graded cells,
-four check() calls per notebook) with a synthetic class from bpkit.course.simulate (mostly
+four check() calls per notebook) with a synthetic class from bpkit_instructor.course.simulate (mostly
 honest, some blanks and misconceptions, one attack in ten). Three copies of the same starting
 point are graded:
 
@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def build_class(base: Path, n: int, seed: int = 0) -> Path:
     import selftest_course
-    from bpkit.course import release, simulate
+    from bpkit_instructor.course import release, simulate
     root = selftest_course.build(base / "pristine")
     release.generate(root)
     simulate.simulate(n, seed, root)
@@ -61,7 +61,7 @@ def timed(fn, *args):
 
 
 def plain_nbgrader(root: Path, timeout=60) -> float:
-    from bpkit.course import paths
+    from bpkit_instructor.course import paths
     import selftest_course
     t = time.perf_counter()
     subprocess.run(paths.nbgrader_cmd("autograde", selftest_course.ASSIGNMENT, "--force",
@@ -72,7 +72,7 @@ def plain_nbgrader(root: Path, timeout=60) -> float:
 
 
 def ours(root: Path, workers: int, timeout=60) -> tuple[float, list]:
-    from bpkit.course import batch
+    from bpkit_instructor.course import batch
     import selftest_course
     t = time.perf_counter()
     results = batch.grade_all(selftest_course.ASSIGNMENT, root, workers=workers, resume=False,
@@ -81,13 +81,13 @@ def ours(root: Path, workers: int, timeout=60) -> tuple[float, list]:
 
 
 def _nbgrader_step(args):
-    from bpkit.course import autograde
+    from bpkit_instructor.course import autograde
     assignment, student, root, timeout = args
     return autograde.run_nbgrader(assignment, student, root, timeout)[0]
 
 
 def nbgrader_only(root: Path, workers: int, timeout=60) -> float:
-    from bpkit.course import batch
+    from bpkit_instructor.course import batch
     import selftest_course
     a = selftest_course.ASSIGNMENT
     todo = [(a, s, str(root), timeout) for s in batch.students(a, root)]

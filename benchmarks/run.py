@@ -48,7 +48,7 @@ def import_time_rows(repeat=5):
             ("bpkit.grading", "≤ 150 ms", "a notebook's `from bpkit.grading import check`"),
             ("bpkit.grading.judge", "≤ 200 ms", "paid by every isolated judge process"),
             ("nbformat", "(information)", "paid by every fresh nbgrader process"),
-            ("bpkit.course.autograde", "(information)", "a grading worker, once")]:
+            ("bpkit_instructor.course.autograde", "(information)", "a grading worker, once")]:
         try:
             t = measure(module)
             out.append(row(f"`import {module}` (fresh subprocess){': ' + note if note else ''}",

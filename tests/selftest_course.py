@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bpkit.course.authoring import md, readonly, solution, tests, write
+from bpkit_instructor.course.authoring import md, readonly, solution, tests, write
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "00-selftest"

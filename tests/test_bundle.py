@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import bundle, paths, simulate
+from bpkit_instructor.course import bundle, paths, simulate
 from bpkit.grading import registry
 
 ROOT = paths.ROOT
@@ -67,7 +67,7 @@ def test_the_student_venv_has_bpkit_but_no_key(student_env):
     out, python, tmp = student_env
     proc = _run(python, "import bpkit, bpkit.grading.registry as r, importlib.util;"
                         "print(bpkit.__file__, r.has_key(), importlib.util.find_spec('bpkit_instructor'),"
-                        " importlib.util.find_spec('bpkit.course'))", tmp)
+                        " importlib.util.find_spec('bpkit_instructor.course'))", tmp)
     assert proc.returncode == 0, proc.stderr
     where, has_key, key_spec, course_spec = proc.stdout.split()
     assert str(tmp / "venv") in where and has_key == "False"

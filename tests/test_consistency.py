@@ -1,7 +1,7 @@
 """The course's pieces fit together, and `bpkit new-exercise` starts an assignment that works.
 
 * every check("NN.x") in solutions/ names a registered exercise of its own assignment, and every
-  registered exercise is graded in some test cell (bpkit.course.scaffold.consistency);
+  registered exercise is graded in some test cell (bpkit_instructor.course.scaffold.consistency);
 * the consistency check finds each kind of mismatch;
 * the scaffold's skeleton registers, releases with nbgrader, and grades: the solution passes the
   judge on visible and hidden cases, each catalogued mistake is caught and named.
@@ -14,10 +14,10 @@ import cloudpickle
 import nbformat
 import pytest
 
-from bpkit.course import paths, release, scaffold
-from bpkit.course import authoring
-from bpkit.course.errors import CourseError
-from bpkit.course.simulate import strip_markers, variant_source
+from bpkit_instructor.course import paths, release, scaffold
+from bpkit_instructor.course import authoring
+from bpkit_instructor.course.errors import CourseError
+from bpkit_instructor.course.simulate import strip_markers, variant_source
 from bpkit.grading import judge, registry
 from bpkit.grading.checker import record
 

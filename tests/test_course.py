@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import paths, release
+from bpkit_instructor.course import paths, release
 
 ROOT = paths.ROOT
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))

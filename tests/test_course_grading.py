@@ -12,7 +12,7 @@ import shutil
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, feedback, paths, release, simulate
+from bpkit_instructor.course import autograde, batch, feedback, paths, release, simulate
 from bpkit.grading import registry
 
 ROOT = paths.ROOT

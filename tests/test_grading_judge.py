@@ -25,7 +25,7 @@ def judge(name, fn, hidden=False):
 
 def as_student(exercise, variant_name, fn_name="answer"):
     """The variant as a student would write it: source text run in a notebook-like namespace."""
-    from bpkit.course.simulate import variant_source
+    from bpkit_instructor.course.simulate import variant_source
     namespace = {"__name__": "__main__"}
     exec(compile(variant_source(exercise, variant_name, fn_name), "<student>", "exec"), namespace)
     return namespace[fn_name]

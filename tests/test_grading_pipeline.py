@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, feedback, paths, release, simulate
+from bpkit_instructor.course import autograde, batch, feedback, paths, release, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402

@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, cli, fingerprint, paths, release, simulate
-from bpkit.course import authoring
+from bpkit_instructor.course import autograde, batch, cli, fingerprint, paths, release, simulate
+from bpkit_instructor.course import authoring
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402

@@ -22,7 +22,7 @@ import re
 import nbformat
 import pytest
 
-from bpkit.course import paths
+from bpkit_instructor.course import paths
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)

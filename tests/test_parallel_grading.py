@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, paths, release, simulate
+from bpkit_instructor.course import autograde, batch, paths, release, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
@@ -101,7 +101,7 @@ def interrupted_then_resumed(classroom):
     ours = base / "ours"
     shutil.copytree(pristine, ours)
     env = paths.nbgrader_env() | {"BPKIT_COURSE": str(ours)}
-    cli = subprocess.Popen([sys.executable, "-m", "bpkit.course.cli", "autograde", A,
+    cli = subprocess.Popen([sys.executable, "-m", "bpkit_instructor.course.cli", "autograde", A,
                             "--workers", "2", "--timeout", str(TIMEOUT)],
                            env=env, cwd=ours, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                            stdin=subprocess.DEVNULL, start_new_session=True)

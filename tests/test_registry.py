@@ -6,7 +6,7 @@ import sys
 import cloudpickle
 import pytest
 
-from bpkit.course.simulate import variant_source
+from bpkit_instructor.course.simulate import variant_source
 from bpkit.grading import registry
 from bpkit.grading.checker import record, run_judge
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit.course import autograde, batch, release, report, simulate
+from bpkit_instructor.course import autograde, batch, release, report, simulate
 from bpkit.grading import registry
 
 sys.path.insert(0, str(Path(__file__).parent))

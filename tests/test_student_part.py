@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from bpkit.course import paths, simulate
+from bpkit_instructor.course import paths, simulate
 from bpkit.grading import registry, released
 from bpkit.grading.checker import record, run_judge_many
 

@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cloudpickle
+
+from bpkit.grading.verdict import Verdict
+
 ANSWERS_ENV = "BPKIT_ANSWERS"
+# the judge module the checker runs: the student part's (released data, visible cases) unless the
+# instructor's tools name another one (the key's re-judge, which also draws hidden cases)
+JUDGE_ENV = "BPKIT_JUDGE"
+STUDENT_JUDGE = "bpkit.grading.judge"
 # next to the notebook: the kernel runs in the notebook's folder, so every student has their own
 ANSWERS_DIR = ".bpkit-answers"
 
@@ -25,7 +33,6 @@ def answer_path(name: str) -> Path:
 
 
 def record(name: str, answer) -> Path:
-    import cloudpickle
     path = answer_path(name)
     tmp = path.with_suffix(".tmp")
     with open(tmp, "wb") as f:
@@ -34,20 +41,26 @@ def record(name: str, answer) -> Path:
     return path
 
 
-def run_judge(name: str, path, hidden: bool = False, timeout: float = 120.0) -> dict:
+def judge_module() -> str:
+    return os.environ.get(JUDGE_ENV) or STUDENT_JUDGE
+
+
+def run_judge(name: str, path, hidden: bool = False, timeout: float = 120.0,
+              module: str | None = None) -> Verdict:
     """Run the judge in a fresh, isolated interpreter and return its verdict."""
-    return _judge_process([name, str(path)] + (["--hidden"] if hidden else []), [name], timeout)[0]
+    args = [name, str(path)] + (["--hidden"] if hidden else [])
+    return _judge_process(args, [name], timeout, module)[0]
 
 
-def run_judge_many(pairs, timeout: float = 300.0) -> list[dict]:
+def run_judge_many(pairs, timeout: float = 300.0, module: str | None = None) -> list[Verdict]:
     """Judge several (exercise, answer path) pairs, visible then hidden cases, in ONE fresh
     interpreter (each answer still runs in its own forked child)."""
     args = [str(x) for pair in pairs for x in pair] + ["--all-cases"]
-    return _judge_process(args, [name for name, _ in pairs], timeout)
+    return _judge_process(args, [name for name, _ in pairs], timeout, module)
 
 
-def _judge_process(args, names, timeout) -> list[dict]:
-    cmd = [sys.executable, "-I", "-m", "bpkit.grading.judge", *args]
+def _judge_process(args, names, timeout, module=None) -> list[Verdict]:
+    cmd = [sys.executable, "-I", "-m", module or judge_module(), *args]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL)
@@ -59,12 +72,12 @@ def _judge_process(args, names, timeout) -> list[dict]:
     verdicts = []
     for line in out.strip().splitlines():
         try:
-            verdicts.append(json.loads(line))
-        except ValueError:
+            verdicts.append(Verdict.from_dict(json.loads(line)))
+        except (ValueError, TypeError):
             continue
     for name in names[len(verdicts):]:  # whatever the judge did not get to
-        verdicts.append({"exercise": name, "passed": False, "flags": ["judge-crashed"],
-                         "message": "the judge did not finish: " + err.strip()[-800:]})
+        verdicts.append(Verdict.failed(name, "judge-crashed",
+                                       "the judge did not finish: " + err.strip()[-800:]))
     return verdicts
 
 
@@ -73,6 +86,6 @@ def check(name: str, answer, hidden: bool = False):
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
     path = record(name, answer)
     verdict = run_judge(name, path, hidden=hidden)
-    if not verdict.get("passed"):
-        raise CheckFailed("\n" + verdict.get("message", "wrong answer"))
-    print("✓ " + verdict["message"])
+    if not verdict.passed:
+        raise CheckFailed("\n" + (verdict.message or "wrong answer"))
+    print("✓ " + verdict.message)

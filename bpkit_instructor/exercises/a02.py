@@ -16,7 +16,7 @@ References are self-contained numpy, so grading never depends on student-editabl
 """
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 
 def _s(z):

@@ -11,7 +11,7 @@ cross-entropy cost in the log domain (logsumexp) and to a quadratic with a full 
 import numpy as np
 
 from bpkit.grading import scores
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 from bpkit.grading.scores import N_HELD_OUT, THRESHOLD, _sigmoid, disk
 
 

@@ -10,7 +10,7 @@ import copy
 import numpy as np
 
 from bpkit.grading import scores
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 
 # ---------------------------------------------------------------- Nesterov momentum on a quadratic

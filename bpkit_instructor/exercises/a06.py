@@ -8,7 +8,7 @@ References are self-contained numpy (they never call student-editable code).
 """
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 
 # ---------------------------------------------------------------- forward, PyTorch's layout and running variance

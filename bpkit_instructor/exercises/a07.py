@@ -12,7 +12,7 @@ Deep test network (same width n everywhere, len(Ws) blocks, tanh):
 """
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 
 def _relu(z):

@@ -13,7 +13,7 @@ layer, and early stopping with bpkit's EarlyStopping; the assignment transfers t
 """
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 
 def _relu(z):

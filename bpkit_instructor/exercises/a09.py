@@ -27,7 +27,7 @@ import copy
 
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 _FINE = 1e-7          # the course's threshold: below it, a gradient agrees (team notes, lecture 01)
 

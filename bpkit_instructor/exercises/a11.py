@@ -21,7 +21,7 @@ in order. The accuracy bar and the data set live in the student part (bpkit.grad
 import numpy as np
 
 from bpkit.grading import scores
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 
 _EPS, _M = 1e-5, 0.1
 

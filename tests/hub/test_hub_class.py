@@ -10,7 +10,7 @@ sees which cell lost points and why, without any hidden test's source.
 
 The two functions are chosen from the current solutions notebook and exercise catalogue (a graded
 function whose answer cell stands alone, and another with a catalogued variant), and their code
-comes from bpkit/course/simulate.py, so the test follows the course as it changes.
+comes from bpkit_instructor/course/simulate.py, so the test follows the course as it changes.
 Screenshots of every step: artifacts/hub/NN-step.png.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ try:
 except ImportError:            # plain `make test` collects this file without the browser extra
     PlaywrightTimeout = TimeoutError
 
-from bpkit.course import autograde, simulate
+from bpkit_instructor.course import autograde, simulate
 from bpkit.grading import registry
 from conftest import ROOT
 

@@ -22,7 +22,7 @@ import time
 import nbformat
 import pytest
 
-from bpkit.course import autograde, simulate
+from bpkit_instructor.course import autograde, simulate
 from conftest import ROOT
 
 pytestmark = pytest.mark.hub
@@ -106,7 +106,7 @@ def test_students_reach_neither_the_key_nor_each_other(hub):
     a, b = hub.students[0], hub.students[1]
     probe = hub.run_as(a, "python", "-I", "-c",
                        "import importlib.util as u, bpkit; "
-                       "print(u.find_spec('bpkit_instructor'), u.find_spec('bpkit.course'))")
+                       "print(u.find_spec('bpkit_instructor'), u.find_spec('bpkit_instructor.course'))")
     assert probe.stdout.split() == ["None", "None"], probe.stdout
     repo = hub.setup.REPO  # the answer key in the repository the hub runs from
     key = [repo / "bpkit_instructor" / "exercises", repo / "solutions"]

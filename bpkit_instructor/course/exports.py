@@ -13,8 +13,8 @@ import csv
 import tempfile
 from pathlib import Path
 
-from bpkit.course import batch, fingerprint, paths
-from bpkit.course.errors import CourseError, known_assignment
+from bpkit_instructor.course import batch, fingerprint, paths
+from bpkit_instructor.course.errors import CourseError, known_assignment
 
 # status -> meaning (the README's instructor section repeats this table)
 STATUSES = {

@@ -50,8 +50,8 @@ class HideHiddenTests(Preprocessor):
 def question_names(assignment: str, root=None) -> dict:
     """{grade_id: "grade_id — what the question asks"} for the feedback's table of contents
     (the exercise's `what` for a check() cell; the grade id alone for a plain test cell)."""
-    from bpkit.course import autograde
-    from bpkit.grading import registry
+    from bpkit_instructor.course import autograde
+    from bpkit_instructor import spec as registry
     names = {}
     for gid, info in autograde.grade_cells(assignment, root).items():
         whats = []
@@ -87,8 +87,8 @@ def generate(assignment: str, root=None, students=None) -> dict:
     import shutil
     import subprocess
 
-    from bpkit.course import autograde, batch, fingerprint, paths
-    from bpkit.course.errors import CourseError, known_assignment
+    from bpkit_instructor.course import autograde, batch, fingerprint, paths
+    from bpkit_instructor.course.errors import CourseError, known_assignment
     root = paths.course_root(root)
     known_assignment(assignment, root)
     records = {r["student"]: r for r in autograde.load_results(assignment, root)}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit.course import paths
+from bpkit_instructor.course import paths
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 # not part of what the student handed in: our own files, Jupyter's and Python's caches

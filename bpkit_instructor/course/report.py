@@ -1,9 +1,9 @@
 """The class report: one self-contained HTML page per assignment, for the instructor.
 
-    python -m bpkit.course.report ASSIGNMENT [--out FILE]      (default: reports/ASSIGNMENT.html)
+    python -m bpkit_instructor.course.report ASSIGNMENT [--out FILE]      (default: reports/ASSIGNMENT.html)
 
 It reads nbgrader's gradebook (the score of each graded cell, our re-judge's manual override
-included) and the result records stored by bpkit.course.autograde (misconceptions, flags,
+included) and the result records stored by bpkit_instructor.course.autograde (misconceptions, flags,
 errors, timings), and shows: the score distribution of every graded cell, the misconceptions
 found across the class ranked by frequency with their hints, the students flagged and why, and
 the grading time per submission. Styles are inline and figures are inline PNG: the file can be
@@ -21,8 +21,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bpkit.course import autograde, batch, exports, fingerprint, paths
-from bpkit.course.errors import CourseError, known_assignment
+from bpkit_instructor.course import autograde, batch, exports, fingerprint, paths
+from bpkit_instructor.course.errors import CourseError, known_assignment
 
 # what each flag means, in the instructor's words (the key is the flag's first word)
 REASONS = {
@@ -132,7 +132,7 @@ def gather(assignment: str, root=None) -> dict:
 
 def hint_for(label: str) -> str:
     """'00.delta_L: missing σ′' -> the catalogue's hint for that variant ('' if unknown)."""
-    from bpkit.grading import registry
+    from bpkit_instructor import spec as registry
     exercise, _, name = label.partition(": ")
     try:
         ex = registry.get(exercise)

@@ -67,7 +67,7 @@ def kernelspec_path(root) -> Path:
     spec = base / "kernels" / KERNEL_NAME
     spec.mkdir(parents=True, exist_ok=True)
     text = json.dumps({
-        "argv": [sys.executable, "-m", "bpkit.course.sandbox", "launch", "{connection_file}"],
+        "argv": [sys.executable, "-m", "bpkit_instructor.course.sandbox", "launch", "{connection_file}"],
         "display_name": "Python 3 (bpkit grading sandbox)", "language": "python",
         "interrupt_mode": "message", "metadata": {"debugger": False}}, indent=1)
     if not (spec / "kernel.json").exists() or (spec / "kernel.json").read_text() != text:
@@ -108,7 +108,7 @@ def __getattr__(name):  # the class is built on first use: importing jupyter_cli
 def configure(cfg) -> None:
     """Point an nbgrader/nbclient config at the sandbox."""
     cfg.Execute.kernel_name = KERNEL_NAME
-    cfg.Execute.kernel_manager_class = "bpkit.course.sandbox.SandboxKernelManager"
+    cfg.Execute.kernel_manager_class = "bpkit_instructor.course.sandbox.SandboxKernelManager"
 
 
 def grading_env(root) -> dict:
@@ -146,7 +146,7 @@ def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
              # in its own pid namespace the kernel must not poll its parent (it would see pid 0
              # and exit); "1" means "no parent to watch" to ipykernel, and keeps it quiet
              "--setenv", "JPY_PARENT_PID", "1",
-             sys.executable, "-m", "bpkit.course.sandbox", "kernel", "-f", connection_file]
+             sys.executable, "-m", "bpkit_instructor.course.sandbox", "kernel", "-f", connection_file]
     return argv
 
 
@@ -237,7 +237,7 @@ def launch(connection_file: str) -> int:
         info = json.load(f)
     if info.get("transport") != "ipc" or not os.path.isabs(info.get("ip", "")):
         sys.exit("bpkit-sandbox: the kernel has no network; start it with "
-                 "bpkit.course.sandbox.SandboxKernelManager (ipc transport)")
+                 "bpkit_instructor.course.sandbox.SandboxKernelManager (ipc transport)")
     ipc_dir = os.path.dirname(info["ip"])
     inner = os.path.join(ipc_dir, "connection.json")
     shutil.copyfile(connection_file, inner)
@@ -308,7 +308,7 @@ def main(argv=None):
     if argv[:1] == ["kernel"]:
         kernel(argv[1:])
         return
-    sys.exit("usage: python -m bpkit.course.sandbox launch CONNECTION_FILE | kernel -f FILE")
+    sys.exit("usage: python -m bpkit_instructor.course.sandbox launch CONNECTION_FILE | kernel -f FILE")
 
 
 if __name__ == "__main__":

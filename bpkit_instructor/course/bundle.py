@@ -9,7 +9,7 @@
                               visible cases' released data (bpkit/grading/released/)
 
 Never in it: ``bpkit_instructor/`` (references, hidden-case generators, variant code),
-``solutions/``, the instructor commands (``bpkit.course``), the gradebook, ``__pycache__``.
+``solutions/``, the instructor commands (``bpkit_instructor.course``), the gradebook, ``__pycache__``.
 The wheel is built by pip from a copy of the student part, so what ships is exactly what was
 copied.
 """
@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bpkit.course import paths
+from bpkit_instructor.course import paths
 
-STUDENT_PACKAGES_EXCLUDED = ("course",)          # bpkit/course: instructor commands
+STUDENT_PACKAGES_EXCLUDED = ("course",)          # bpkit_instructor/course: instructor commands
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".bpkit-*")
 
 README = """# {title} — student edition
@@ -84,7 +84,7 @@ dependencies = [
 include = ["bpkit", "bpkit.*"]
 
 [tool.setuptools.package-data]
-bpkit = ["grading/released/*.json"]
+bpkit = ["grading/released/*.json.gz"]
 ''')
     return into
 

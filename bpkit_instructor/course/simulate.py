@@ -16,8 +16,8 @@ import types
 
 import nbformat
 
-from bpkit.course import paths
-from bpkit.grading import registry
+from bpkit_instructor.course import paths
+from bpkit_instructor import spec as registry
 
 SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
 CHECK_WITH_FN = re.compile(r"""check\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_][A-Za-z0-9_]*)""")

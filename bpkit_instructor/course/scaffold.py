@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit.course import paths
-from bpkit.course.errors import CourseError
+from bpkit_instructor.course import paths
+from bpkit_instructor.course.errors import CourseError
 
 ASSIGNMENT_ID = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
 EXERCISE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -41,7 +41,7 @@ lambdas or module-level functions: `bpkit simulate` pastes their source into a n
 """
 import numpy as np
 
-from bpkit.grading.registry import exercise, variant
+from bpkit_instructor.spec import exercise, variant
 ''']
     for name in names:
         parts.append(f'''
@@ -76,7 +76,7 @@ exercise(
 
 
 def _solution_cells(prefix: str, title: str, names: list[str], points: int):
-    from bpkit.course.authoring import md, readonly, solution, tests
+    from bpkit_instructor.course.authoring import md, readonly, solution, tests
     cells = [md(f"# Assignment {prefix} — {title}\n\nWhat the assignment asks, the conventions "
                 "(shapes, equation numbers of the lecture). Run the next cell first."),
              readonly("setup", "import numpy as np\nfrom bpkit.grading import check")]
@@ -95,7 +95,7 @@ def _solution_cells(prefix: str, title: str, names: list[str], points: int):
 
 
 def _lecture_cells(prefix: str, title: str):
-    from bpkit.course.authoring import code, md
+    from bpkit_instructor.course.authoring import code, md
     return [md(f"# {prefix} — {title}\n\nDerive the idea on ONE case; every formula is followed by "
                "the code that computes it. Do not define any graded function here."),
             code("import numpy as np\nimport matplotlib.pyplot as plt")]
@@ -104,7 +104,7 @@ def _lecture_cells(prefix: str, title: str):
 def new_exercise(assignment: str, names, title: str | None = None, points: int = 3,
                  root=None) -> list[Path]:
     """Write the skeleton of a new assignment; never overwrites. Returns the files written."""
-    from bpkit.course.authoring import write
+    from bpkit_instructor.course.authoring import write
     root = paths.course_root(root)
     m = ASSIGNMENT_ID.match(assignment)
     if not m:
@@ -145,7 +145,7 @@ def consistency(root=None) -> list[str]:
     * every registered exercise (except 00.*, the grading system's own test exercises) is
       checked in some graded test cell of solutions/.
     """
-    from bpkit.grading import registry
+    from bpkit_instructor import spec as registry
     root = paths.course_root(root)
     known = registry.all_exercises()
     graded, problems = {}, []

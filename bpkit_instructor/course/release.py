@@ -19,8 +19,8 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit.course import fingerprint, paths
-from bpkit.course.errors import CourseError, known_assignment
+from bpkit_instructor.course import fingerprint, paths
+from bpkit_instructor.course.errors import CourseError, known_assignment
 
 # metadata nbgrader or Jupyter rewrite on every generation; everything else must match
 VOLATILE_KEYS = ("checksum",)
@@ -29,7 +29,7 @@ VOLATILE_KEYS = ("checksum",)
 def lint(assignment: str, root=None) -> list[str]:
     """Check the source notebook before nbgrader sees it; returns notes for the instructor
     (plain test cells) and raises CourseError for a check() that names no exercise."""
-    from bpkit.grading import registry
+    from bpkit_instructor import spec as registry
     source = paths.notebook("solutions", assignment, root)
     nb = nbformat.read(source, as_version=4)
     known, unknown, notes = None, [], []

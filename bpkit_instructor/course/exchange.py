@@ -7,7 +7,7 @@ these add what a course needs around it and say clearly what went wrong:
 - ``collect``: collect the newest submission of each student; set aside (never delete) the ones
   from students who are not on the roster; name the late ones; forget stale grades of students
   who resubmitted, so the next ``bpkit autograde`` grades what they handed in last;
-- ``return_feedback``: leak-free feedback (bpkit/course/feedback.py), then release it.
+- ``return_feedback``: leak-free feedback (bpkit_instructor/course/feedback.py), then release it.
 
 The exchange is a directory every user of the machine can write (mode 777, as nbgrader's
 documentation sets it up); where it is comes from ``c.Exchange.root`` in nbgrader_config.py.
@@ -22,7 +22,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from bpkit.course import autograde, feedback, paths, release
+from bpkit_instructor.course import autograde, feedback, paths, release
 
 DEFAULT_EXCHANGE = "/srv/nbgrader/exchange"   # nbgrader's own default for c.Exchange.root
 UNROSTERED = "unrostered"                      # submissions of students not on the roster

@@ -1,4 +1,4 @@
-"""Instructor commands: ``python -m bpkit.course.cli COMMAND`` (or ``bpkit COMMAND``).
+"""Instructor commands: ``python -m bpkit_instructor.course.cli COMMAND`` (or ``bpkit COMMAND``).
 
   release       regenerate exercises/ from solutions/ (nbgrader generate_assignment --force)
   simulate      write a synthetic class into submitted/
@@ -20,12 +20,13 @@ import os
 import sys
 import time
 
-from bpkit.course import batch, exports, feedback, paths, release, report, simulate
-from bpkit.course.errors import CourseError, known_assignment
+from bpkit_instructor.course import batch, exports, feedback, paths, release, report, simulate
+from bpkit_instructor import release_data
+from bpkit_instructor.course.errors import CourseError, known_assignment
 
 
 def export(root=None, to="grades.csv", assignments=None) -> str:
-    """grades.csv: nbgrader's export plus a status column (bpkit.course.exports)."""
+    """grades.csv: nbgrader's export plus a status column (bpkit_instructor.course.exports)."""
     return str(exports.export(root, to, assignments)[0])
 
 
@@ -159,7 +160,7 @@ def main(argv=None):
     n.add_argument("--points", type=int, default=3, help="points per test cell (default: %(default)s)")
     args = p.parse_args(argv)
     if getattr(args, "no_sandbox", False):
-        from bpkit.course.autograde import SANDBOX_ENV
+        from bpkit_instructor.course.autograde import SANDBOX_ENV
         os.environ[SANDBOX_ENV] = "off"
     try:
         for a in ([args.assignment] if isinstance(getattr(args, "assignment", None), str)
@@ -176,10 +177,9 @@ def _run(args) -> int:
     if args.cmd == "release":
         for nb in release.generate(assignments=args.assignments or None, say=print):
             print(nb)
-        from bpkit.grading import released  # the visible cases' data, for students' check()
         if paths.course_root().resolve() == paths.ROOT.resolve():  # this repository's course
             for a in args.assignments or paths.assignments():
-                print(released.write(a.split("-", 1)[0]))
+                print(release_data.write(a.split("-", 1)[0]))
         else:  # another course folder must not rewrite the installed package's data
             print("released data not written: the course is not bpkit's own repository")
     elif args.cmd == "simulate":
@@ -222,7 +222,7 @@ def _run(args) -> int:
     elif args.cmd == "report":
         print(report.write_report(args.assignment, out=args.out))
     elif args.cmd in ("publish", "collect", "return"):
-        from bpkit.course import exchange
+        from bpkit_instructor.course import exchange
         try:
             if args.cmd == "publish":
                 print(f"published: {exchange.publish(args.assignment, due=args.due)}")
@@ -237,10 +237,10 @@ def _run(args) -> int:
     elif args.cmd == "grade-demo":
         grade_demo(args.students, args.seed, args.workers, args.assignments or None)
     elif args.cmd == "bundle":
-        from bpkit.course import bundle
+        from bpkit_instructor.course import bundle
         print(bundle.bundle(out=args.out))
     elif args.cmd == "new-exercise":
-        from bpkit.course import scaffold
+        from bpkit_instructor.course import scaffold
         for path in scaffold.new_exercise(args.new_assignment, args.names, args.title, args.points):
             print(f"wrote {path}")
         print(f"next: edit them, then `bpkit release {args.new_assignment}` and "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit.course import fingerprint, paths
+from bpkit_instructor.course import fingerprint, paths
 from bpkit.grading.checker import ANSWERS_DIR, ANSWERS_ENV, run_judge_many
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
@@ -48,10 +48,10 @@ def sandboxed() -> bool:
     """Grade in the sandbox (the default), or refuse: never a silent downgrade."""
     if os.environ.get(SANDBOX_ENV, "on") == "off":
         return False
-    from bpkit.course import sandbox
+    from bpkit_instructor.course import sandbox
     reason = sandbox.problem()
     if reason:
-        from bpkit.course.errors import CourseError
+        from bpkit_instructor.course.errors import CourseError
         raise CourseError(reason)
     return True
 
@@ -72,11 +72,11 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
     # working directory), where the re-judge looks for them: never in a shared folder
     os.environ.pop(ANSWERS_ENV, None)
     # each kernel in a bubblewrap sandbox: the student part only, no network, limits
-    # (bpkit/course/sandbox.py); its kernelspec lives in a private JUPYTER_PATH
+    # (bpkit_instructor/course/sandbox.py); its kernelspec lives in a private JUPYTER_PATH
     in_sandbox = sandboxed()
     env = dict(paths.nbgrader_env())
     if in_sandbox:
-        from bpkit.course import sandbox
+        from bpkit_instructor.course import sandbox
         extra = sandbox.grading_env(paths.course_root(root))
         env.update(extra)
         os.environ.update(extra)  # the in-process nbgrader finds the kernelspec there
@@ -88,9 +88,9 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
             cmd = paths.nbgrader_cmd("autograde", assignment, f"--student={student}", "--force",
                                      f"--Execute.timeout={int(timeout)}", "--log-level=WARN")
             if in_sandbox:
-                from bpkit.course import sandbox
+                from bpkit_instructor.course import sandbox
                 cmd += [f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
-                        "--Execute.kernel_manager_class=bpkit.course.sandbox.SandboxKernelManager"]
+                        "--Execute.kernel_manager_class=bpkit_instructor.course.sandbox.SandboxKernelManager"]
             proc = subprocess.run(cmd, cwd=paths.course_root(root), env=env,
                                   capture_output=True, text=True, stdin=subprocess.DEVNULL)
             code, log = proc.returncode, proc.stderr
@@ -112,7 +112,7 @@ def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: floa
     cfg.Execute.timeout = int(timeout)
     cfg.NbGraderAPI.log_level = "WARN"
     if in_sandbox:
-        from bpkit.course import sandbox
+        from bpkit_instructor.course import sandbox
         sandbox.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     captured = []
@@ -201,7 +201,7 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     result["blank"] = fingerprint.is_blank(assignment, student, root)
     cells = grade_cells(assignment, root)
     result["max_score"] = sum(c["points"] for c in cells.values())
-    from bpkit.course import sandbox
+    from bpkit_instructor.course import sandbox
     sandbox.note_path(autograded).unlink(missing_ok=True)  # a note of an earlier run
     code, stderr = run_nbgrader(assignment, student, root, timeout)
     graded_nb = autograded / f"{assignment}.ipynb"

@@ -1,36 +1,31 @@
-"""The exercise registry: what the checker knows about each graded function.
+"""The answer key's typed spec of an exercise, and the key's registry.
 
-An exercise "NN.name" lives in ``bpkit_instructor/exercises/aNN.py`` (the answer key, on the
-instructor's machine only) and holds the reference, the fixed visible cases, a generator of
-random hidden cases (drawn at grading time from the operating system's entropy, never from a
-seed shipped with the release), a dtype-aware tolerance and a catalogue of named wrong variants
-with hints.
-
-Where the key is not installed (a student's machine, a sandboxed grading kernel) ``get`` returns
-the released data instead (``bpkit.grading.released``): the visible cases with the reference's
-and the variants' outputs stored at release, no code.
+An exercise "NN.name" is declared once, in ``bpkit_instructor/exercises/aNN.py``, as an
+``ExerciseSpec``: the reference, the fixed visible cases, a generator of random hidden cases
+(drawn at grading time from the operating system's entropy, never from a seed shipped with the
+release), a dtype-aware tolerance and a catalogue of named wrong variants with hints. It
+implements ``bpkit.grading.contract.GradedExercise``, the same reading interface as the student
+side's ``ReleasedExercise``, so one judge grades both.
 """
 from __future__ import annotations
 
 import copy
 import importlib
-import os
+import pkgutil
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
-_EXERCISES: dict[str, "Exercise"] = {}
+from bpkit.grading import compare, diagnose
+from bpkit.grading.contract import Variant
+from bpkit_instructor import mutants
 
-
-@dataclass(frozen=True)
-class Variant:
-    """A catalogued misconception: a wrong implementation, its name and a plain-words hint."""
-    name: str
-    fn: Callable
-    hint: str
+_EXERCISES: dict[str, "ExerciseSpec"] = {}
 
 
 @dataclass
-class Exercise:
+class ExerciseSpec:
+    """One graded exercise as the key knows it (see the module docstring)."""
     name: str
     reference: Callable | None
     visible: list = field(default_factory=list)
@@ -65,12 +60,10 @@ class Exercise:
         """The reference's flattened output on case `i` (None for scored exercises)."""
         if self.reference is None:
             return None
-        from bpkit.grading import compare
         return compare.flatten(self.reference(**copy.deepcopy(case)))
 
     def variant_outputs(self, i, case):
         """(variant, its flattened output or None) for each catalogued variant."""
-        from bpkit.grading import compare
         for v in self.variants:
             try:
                 out = v.fn(**copy.deepcopy(case)) if callable(v.fn) else v.fn  # a value variant
@@ -80,8 +73,7 @@ class Exercise:
 
     def mutates(self, i, case) -> bool:
         """Does the reference itself change its inputs on this case (then an answer may too)?"""
-        from bpkit.grading import compare
-        if self.reference is None or getattr(self, "value", False):
+        if self.reference is None or self.value:
             return True
         work = copy.deepcopy(case)
         try:
@@ -92,8 +84,7 @@ class Exercise:
 
     def probes(self, i, case):
         """[(kind, probe case, the reference's flattened output)] (bpkit.grading.diagnose)."""
-        from bpkit.grading import compare, diagnose
-        if self.reference is None or self.score is not None or getattr(self, "value", False):
+        if self.reference is None or self.score is not None or self.value:
             return []
         out = []
         for kind, probe in diagnose.probe_cases(case):
@@ -105,11 +96,9 @@ class Exercise:
 
     def mutant_outputs(self, i, case):
         """(description, flattened output) of each automatic mutant of the reference that
-        differs from it on this case (bpkit.grading.mutants)."""
-        import sys
-
-        from bpkit.grading import compare, mutants
-        if self.reference is None or self.score is not None or getattr(self, "value", False):
+        is not clearly the reference on this case (bpkit_instructor.mutants): "clearly" is
+        1e-3 of the tolerance, so another CPU's rounding cannot move a mutant in or out."""
+        if self.reference is None or self.score is not None or self.value:
             return
         if "_mutants" not in self.__dict__:
             module = sys.modules.get(getattr(self.reference, "__module__", ""), None)
@@ -123,7 +112,7 @@ class Exercise:
                 flat = compare.flatten(out)
             except Exception:  # noqa: BLE001 - not numbers: not a match for anything
                 continue
-            if not compare.same(flat, expected, self.rtol, self.atol):
+            if not compare.same(flat, expected, self.rtol * 1e-3, self.atol * 1e-3):
                 yield what, flat
 
 
@@ -131,9 +120,9 @@ def variant(name: str, fn: Callable, hint: str) -> Variant:
     return Variant(name, fn, hint)
 
 
-def exercise(name: str, **kwargs) -> Exercise:
+def exercise(name: str, **kwargs) -> ExerciseSpec:
     """Register (or replace) an exercise; returns it."""
-    ex = Exercise(name=name, **kwargs)
+    ex = ExerciseSpec(name=name, **kwargs)
     if ex.reference is None and ex.score is None:
         raise ValueError(f"exercise {name!r} needs a reference or a score function")
     _EXERCISES[name] = ex
@@ -141,36 +130,17 @@ def exercise(name: str, **kwargs) -> Exercise:
 
 
 KEY_PACKAGE = "bpkit_instructor.exercises"
-STUDENT_ENV = "BPKIT_STUDENT"  # "1": behave as on a student's machine even where the key is
 
 
-def has_key() -> bool:
-    """Is the instructor part (the answer key) importable here?"""
-    if os.environ.get(STUDENT_ENV) == "1":
-        return False
-    try:
-        importlib.import_module(KEY_PACKAGE)
-        return True
-    except (ImportError, OSError):
-        return False
-
-
-def key_module(prefix: str) -> dict[str, "Exercise"]:
+def key_module(prefix: str) -> dict[str, ExerciseSpec]:
     """Import bpkit_instructor/exercises/a{prefix}.py; its exercises by name."""
     importlib.import_module(f"{KEY_PACKAGE}.a{prefix}")
     return {n: ex for n, ex in _EXERCISES.items() if n.split(".", 1)[0] == prefix}
 
 
-def get(name: str):
-    """Find exercise "NN.name": from the key where it is installed, else from the released data."""
+def get(name: str) -> ExerciseSpec:
+    """Exercise "NN.name" of the key (KeyError if there is none)."""
     prefix = name.split(".", 1)[0]
-    if not has_key():
-        from bpkit.grading import released
-        found = released.load(prefix)
-        if name not in found:
-            raise KeyError(f"unknown exercise {name!r} (not in the released data "
-                           f"bpkit/grading/released/a{prefix}.json)")
-        return found[name]
     if name not in _EXERCISES:
         try:
             importlib.import_module(f"{KEY_PACKAGE}.a{prefix}")
@@ -182,10 +152,14 @@ def get(name: str):
         raise KeyError(f"unknown exercise {name!r}") from None
 
 
-def all_exercises() -> dict[str, Exercise]:
+def all_exercises() -> dict[str, ExerciseSpec]:
     """Import every exercise module of the key and return the registry."""
-    import pkgutil
     exercises = importlib.import_module(KEY_PACKAGE)
     for mod in pkgutil.iter_modules(exercises.__path__):
         importlib.import_module(f"{KEY_PACKAGE}.{mod.name}")
     return dict(_EXERCISES)
+
+
+def forget() -> None:
+    """Drop every registered exercise (the judge's child does, before the answer runs)."""
+    _EXERCISES.clear()

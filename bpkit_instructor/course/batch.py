@@ -1,6 +1,6 @@
 """Grade a whole class: every submitted student, N workers, resumable, with a progress bar.
 
-Each submission is graded by its own nbgrader run (bpkit.course.autograde.grade, in the worker's
+Each submission is graded by its own nbgrader run (bpkit_instructor.course.autograde.grade, in the worker's
 process, each notebook in its own kernel) followed by the isolated re-judge, so any
 ``concurrent.futures``-style executor can fan the work out: a local process pool, or a Dask
 cluster's ``client.get_executor()`` (tests/test_parallel_grading.py checks both against plain
@@ -10,7 +10,7 @@ still finds the database locked. Result records are written atomically, so a bat
 half-way resumes with exactly the students that have no record.
 
 A stored record is reused only while the release and the submission it was graded from are
-unchanged (bpkit.course.fingerprint): change a cell's points, a test, an exercise module or a
+unchanged (bpkit_instructor.course.fingerprint): change a cell's points, a test, an exercise module or a
 submitted file, and the next run regrades what that touches, and says so.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ import time
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 
-from bpkit.course import autograde, fingerprint, paths
-from bpkit.course.errors import CourseError, known_assignment
+from bpkit_instructor.course import autograde, fingerprint, paths
+from bpkit_instructor.course.errors import CourseError, known_assignment
 
 
 def students(assignment: str, root=None) -> list[str]:

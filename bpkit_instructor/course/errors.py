@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 
-from bpkit.course import paths
+from bpkit_instructor.course import paths
 
 
 class CourseError(RuntimeError):

@@ -1,0 +1,184 @@
+"""The release writer: the key's exercises -> the released data a student's check() reads.
+
+It runs the references, the catalogued variants and the automatic mutants on the visible cases
+and writes ``bpkit/grading/released/aNN.json.gz`` in the format of ``bpkit.grading.contract``.
+
+What is released must not hinge on the last bits of one CPU's arithmetic:
+
+* a mutant is left out only when it is *clearly* the reference (within 1e-3 of the exercise's
+  tolerance) or clearly a copy of a variant or an earlier mutant; anything nearer the line than
+  that is kept, so another CPU's rounding cannot move a mutant in or out;
+* a mutant whose output is not finite or overflows (|x| > 1e12) is left out: its digits are
+  rounding noise, and it matches nothing anyway;
+* a file is rewritten only when the key's fingerprint changed or a value moved beyond float
+  rounding (``contract.same_data``): a release made on one machine stays put on another.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import inspect
+from pathlib import Path
+
+import numpy as np
+
+from bpkit.grading import compare, contract
+from bpkit_instructor import mutants, spec
+
+MAX_MUTANTS = 24
+_HUGE = 1e12
+_CLEARLY = 1e-3  # a fraction of the exercise's tolerance: "clearly the same"
+
+
+def fingerprint(prefix: str) -> str:
+    """A hash of what the released data of `prefix` are made from: the key module, the spec,
+    the mutant generator, this writer and the contract's format."""
+    h = hashlib.sha256(f"format {contract.FORMAT}\n".encode())
+    module = importlib.import_module(f"{spec.KEY_PACKAGE}.a{prefix}")
+    for mod in (module, spec, mutants):
+        h.update(Path(inspect.getfile(mod)).read_bytes())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _flat(value):
+    return compare.flatten(value) if value is not None else None
+
+
+def _score_path(fn):
+    if fn is None:
+        return None
+    mod = getattr(fn, "__module__", "") or ""
+    if not mod.startswith("bpkit.") or "<" in fn.__qualname__:
+        raise ValueError(f"score function {fn!r} must be a module-level function of the student "
+                         "part (bpkit/grading/scores.py): it ships to students, the key does not")
+    return f"{mod}:{fn.__qualname__}"
+
+
+def _clearly_same(a: dict | None, b: dict | None, rtol: float, atol: float) -> bool:
+    return a is not None and b is not None and compare.same(a, b, rtol * _CLEARLY, atol * _CLEARLY)
+
+
+def _tame(flat: dict) -> bool:
+    return all(np.all(np.isfinite(v)) and np.all(np.abs(v) <= _HUGE) for v in flat.values())
+
+
+def build(ex) -> dict:
+    """The released record of one exercise (runs references, variants and mutants)."""
+    cases = ex.cases(False, None)
+    for i, case in enumerate(cases):
+        for key, value in case.items():
+            try:
+                contract.encode(value)
+            except TypeError as err:
+                raise TypeError(f"{ex.name}, visible case {i + 1}, input {key!r}: {err}") from None
+    expected = [None if ex.reference is None else _flat(ex.reference(**copy.deepcopy(c)))
+                for c in cases]
+    record = {"name": ex.name, "what": ex.what, "rtol": ex.rtol, "atol": ex.atol,
+              "timeout": ex.timeout, "protect": list(ex.protect), "score": _score_path(ex.score),
+              "hidden": ex.hidden is not None, "cases": [contract.encode(c) for c in cases],
+              "variants": [], "mutants": [], "probes": [], "mutates": []}
+    if ex.value:  # a value answer (multiple choice, a number): its form only, never the answer
+        record["value"] = True
+        record["choices"] = None if ex.choices is None else list(ex.choices)
+        record["expected"] = [contract.encode_flat({k: np.zeros_like(v) for k, v in e.items()})
+                              for e in expected]
+        return record  # nor the wrong choices: their hints would give the right one away
+    record["expected"] = [contract.encode_flat(e) for e in expected]
+    variant_outs = []
+    for v in ex.variants:
+        outs = []
+        for case in cases:
+            try:
+                outs.append(_flat(v.fn(**copy.deepcopy(case))))
+            except Exception:  # noqa: BLE001 - a variant that cannot run here cannot match here
+                outs.append(None)
+        variant_outs.append(outs)
+        record["variants"].append({"name": v.name, "hint": v.hint, "outputs": [
+            contract.encode_flat(o, e) for o, e in zip(outs, expected)]})
+    record["mutants"] = _mutants(ex, cases, expected, variant_outs)
+    record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
+    record["probes"] = [[{"kind": kind, "case": contract.encode(probe),
+                          "expected": contract.encode_flat(exp)}
+                         for kind, probe, exp in ex.probes(i, case)] for i, case in enumerate(cases)]
+    return record
+
+
+def _mutants(ex, cases, expected, variant_outs) -> list[dict]:
+    """The automatic mutants worth releasing (see the module docstring), at most MAX_MUTANTS."""
+    if ex.score is not None or ex.reference is None:
+        return []
+    table: dict[str, list] = {}
+    for i, case in enumerate(cases):
+        for what, flat in ex.mutant_outputs(i, case):
+            outs = table.setdefault(what, [None] * len(cases))
+            if outs[i] is None and _tame(flat):
+                outs[i] = flat
+    kept: list[tuple[str, list]] = []
+    seen = list(variant_outs)
+    for what, outs in table.items():
+        if all(o is None for o in outs):
+            continue
+        if any(all(_clearly_same(o, s, ex.rtol, ex.atol) or (o is None and s is None)
+                   for o, s in zip(outs, other)) for other in seen):
+            continue
+        seen.append(outs)
+        kept.append((what, outs))
+    return [{"what": what, "outputs": [contract.encode_flat(o, e) for o, e in zip(outs, expected)]}
+            for what, outs in kept[:MAX_MUTANTS]]
+
+
+def assemble(prefix: str) -> contract.ReleasedAssignment:
+    exercises = [build(ex) for _, ex in sorted(spec.key_module(prefix).items())]
+    return contract.ReleasedAssignment(prefix=prefix, fingerprint=fingerprint(prefix),
+                                       exercises=exercises)
+
+
+def _equivalent(old: contract.ReleasedAssignment | None, new: contract.ReleasedAssignment) -> bool:
+    return old is not None and old.fingerprint == new.fingerprint and \
+        contract.same_data(old.exercises, new.exercises)
+
+
+def write(prefix: str, folder: Path = contract.FOLDER) -> Path:
+    """Write the released data of `prefix`; an equivalent file (same fingerprint, values equal
+    up to float rounding) is left as it is."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = contract.path_of(prefix, folder)
+    new = assemble(prefix)
+    try:
+        old = contract.read(prefix, folder)
+    except contract.ReleaseError:
+        old = None
+    if not _equivalent(old, new):
+        path.write_bytes(new.to_bytes())
+    contract.load.cache_clear()
+    return path
+
+
+def stale(prefixes, folder: Path = contract.FOLDER) -> list[str]:
+    """Prefixes whose released data were made from another key (fingerprint; cheap)."""
+    out = []
+    for prefix in prefixes:
+        try:
+            found = contract.read(prefix, folder)
+        except contract.ReleaseError:
+            found = None
+        if found is None or found.fingerprint != fingerprint(prefix):
+            out.append(prefix)
+    return out
+
+
+def out_of_sync(prefixes, folder: Path = contract.FOLDER) -> list[str]:
+    """Prefixes whose released data differ from what the key gives now (fingerprint, or a
+    value beyond float rounding: the thorough check, it re-runs the key)."""
+    out = []
+    for prefix in prefixes:
+        try:
+            found = contract.read(prefix, folder)
+        except contract.ReleaseError:
+            found = None
+        if not _equivalent(found, assemble(prefix)):
+            out.append(prefix)
+    return out
