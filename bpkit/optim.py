@@ -16,6 +16,12 @@ Conventions:
              'residual3.proj.W'; not biases, not batch norm's gamma/beta); a plain array
              decays unless it is a vector (1-D or one column (n, 1), the shape of every bias).
              A Dense(1, n) weight is a column too: pass names or decay= for such a network.
+  RMSProp:   s ← ρ s + (1 − ρ) g²;  p ← p − η g / (√s + ε)          (lecture 12; ε OUTSIDE the root,
+             as torch.optim.RMSprop; Keras/TensorFlow put it inside: √(s + ε))
+  Adam:      m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  t ← t + 1;
+             m̂ = m / (1 − β1^t);  v̂ = v / (1 − β2^t);  p ← p − η m̂ / (√v̂ + ε)   (Kingma & Ba,
+             Algorithm 1; lecture 12). m, v start at 0 and t at 0, so the first step uses t = 1.
+             weight_decay λ here is COUPLED, as in SGD and Momentum: g ← g + λp before the moments.
   schedules: functions epoch -> η, epochs counted from 0.
 
 A parameter array replaced by net.astype() is read-only (bpkit.layers): stepping it raises an
@@ -26,7 +32,7 @@ from operator import mul
 
 import numpy as np
 
-__all__ = ["sgd_step", "SGD", "Momentum", "decay_mask", "step_decay", "exponential_decay", "l2_penalty",
+__all__ = ["sgd_step", "SGD", "Momentum", "RMSProp", "Adam", "decay_mask", "step_decay", "exponential_decay", "l2_penalty",
            "l2_grad", "minibatches", "train_sgd_single", "train_minibatch", "EarlyStopping"]
 
 
@@ -158,6 +164,88 @@ class Momentum:
                 if p.flags.writeable:
                     raise
                 raise _stale("Momentum.step", item, err) from None
+
+
+class _Moments:
+    """Per-array state (moment estimates) of an adaptive optimiser, created at zero on the
+    first step and recast when the network is (astype)."""
+
+    def _state(self, attr, ps):
+        st = getattr(self, attr)
+        if st is None or len(st) != len(ps):
+            st = [np.zeros_like(p) for p in ps]
+            setattr(self, attr, st)
+        for i, p in enumerate(ps):
+            if st[i].dtype != p.dtype or st[i].shape != p.shape:
+                st[i] = st[i].astype(p.dtype).reshape(p.shape)
+        return st
+
+
+class RMSProp(_Moments):
+    """RMSProp (Hinton, lecture 6e; lecture 12): a running mean of g², per entry.
+
+    s ← ρ s + (1 − ρ) g²;  p ← p − η g / (√s + ε). s starts at 0; λ (coupled, g ← g + λp)
+    only on the arrays `decay` selects.
+    """
+
+    def __init__(self, eta=1e-3, rho=0.9, eps=1e-8, weight_decay=0.0, decay="weights"):
+        self.eta, self.rho, self.eps = eta, rho, eps
+        self.weight_decay, self.decay = weight_decay, decay
+        self.square = None
+
+    def step(self, params, grads):
+        ps = _arrays(params)
+        sq = self._state("square", ps)
+        lam, eta, rho, eps = self.weight_decay, self.eta, self.rho, self.eps
+        decays = decay_mask(params, self.decay) if lam else [False] * len(ps)
+        for item, p, g, s, d in zip(params, ps, _arrays(grads), sq, decays):
+            if d:
+                g = g + lam * p
+            s *= rho
+            s += (1.0 - rho) * g * g
+            try:
+                p -= eta * g / (np.sqrt(s) + eps)
+            except ValueError as err:
+                if p.flags.writeable:
+                    raise
+                raise _stale("RMSProp.step", item, err) from None
+
+
+class Adam(_Moments):
+    """Adam (Kingma & Ba 2015, Algorithm 1; lecture 12), bias-corrected, ε outside the root.
+
+    m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  t ← t + 1
+    p ← p − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t).
+    m, v start at 0 and t at 0; λ (coupled, g ← g + λp) only on the arrays `decay` selects.
+    """
+
+    def __init__(self, eta=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0,
+                 decay="weights"):
+        self.eta, self.beta1, self.beta2, self.eps = eta, beta1, beta2, eps
+        self.weight_decay, self.decay = weight_decay, decay
+        self.m = self.v = None
+        self.t = 0
+
+    def step(self, params, grads):
+        ps = _arrays(params)
+        ms, vs = self._state("m", ps), self._state("v", ps)
+        self.t += 1
+        lam, eta, b1, b2, eps = self.weight_decay, self.eta, self.beta1, self.beta2, self.eps
+        c1, c2 = 1.0 - b1 ** self.t, 1.0 - b2 ** self.t          # bias corrections
+        decays = decay_mask(params, self.decay) if lam else [False] * len(ps)
+        for item, p, g, m, v, d in zip(params, ps, _arrays(grads), ms, vs, decays):
+            if d:
+                g = g + lam * p
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * g * g
+            try:
+                p -= eta * (m / c1) / (np.sqrt(v / c2) + eps)
+            except ValueError as err:
+                if p.flags.writeable:
+                    raise
+                raise _stale("Adam.step", item, err) from None
 
 
 def step_decay(eta0, drop=0.5, every=10):

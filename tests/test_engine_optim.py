@@ -173,3 +173,67 @@ def test_engine_imports_stay_light():
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --- RMSProp and Adam (lecture 12) ------------------------------------------------------------
+from bpkit.optim import Adam, RMSProp  # noqa: E402
+
+
+def _adam_by_hand(p, gs, eta, b1, b2, eps):
+    m = v = 0.0
+    for t, g in enumerate(gs, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - eta * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+    return p
+
+
+def test_adam_matches_algorithm_1_step_by_step():
+    rng = np.random.default_rng(0)
+    gs = rng.normal(size=(5, 3, 2))
+    W = rng.normal(size=(3, 2))
+    want = _adam_by_hand(W.copy(), gs, 0.01, 0.9, 0.999, 1e-8)
+    opt = Adam(eta=0.01)
+    for g in gs:
+        opt.step([("d.W", W)], [("d.W", g)])
+    np.testing.assert_allclose(W, want, rtol=1e-13)
+    assert opt.t == 5
+
+
+def test_adam_first_step_is_eta_times_the_sign():
+    # bias correction: m̂_1 = g, v̂_1 = g², so the first step is η g/(|g| + ε) ≈ η sign(g)
+    W = np.zeros((2, 2))
+    g = np.array([[3.0, -0.01], [1e3, -7.0]])
+    Adam(eta=0.1, eps=0.0).step([W], [g])
+    np.testing.assert_allclose(W, -0.1 * np.sign(g), rtol=1e-14)
+
+
+def test_rmsprop_two_steps_by_hand_eps_outside_the_root():
+    p = np.array([1.0])
+    opt = RMSProp(eta=0.1, rho=0.5, eps=0.5)
+    opt.step([p], [np.array([2.0])])                 # s = 0.5·4 = 2; p = 1 − 0.1·2/(√2 + 0.5)
+    want = 1 - 0.1 * 2 / (np.sqrt(2) + 0.5)
+    np.testing.assert_allclose(p, [want])
+    opt.step([p], [np.array([1.0])])                 # s = 0.5·2 + 0.5·1 = 1.5
+    want -= 0.1 * 1 / (np.sqrt(1.5) + 0.5)
+    np.testing.assert_allclose(p, [want])
+
+
+def test_adaptive_weight_decay_is_coupled_and_only_on_weights():
+    W, b = np.ones((2, 2)), np.ones((2, 1))
+    zero = [("d.W", np.zeros((2, 2))), ("d.b", np.zeros((2, 1)))]
+    Adam(eta=0.1, weight_decay=0.5).step([("d.W", W), ("d.b", b)], zero)
+    np.testing.assert_allclose(W, 0.9, rtol=1e-7)   # g = λW = 0.5 > 0: Adam's first step is η·sign(g)
+    np.testing.assert_allclose(b, 1.0)
+
+
+def test_adam_trains_a_network_and_survives_astype():
+    X, y = data.blobs(120, centers=3, rng=0)
+    net = mlp([2, 8, 3], activation="tanh", loss="softmax_ce", rng=1)
+    opt = Adam(eta=0.05)
+    train_minibatch(net, X, data.one_hot(y, 3), epochs=30, batch_size=20, optimizer=opt, rng=2)
+    assert net.accuracy(X, y) > 0.9
+    net.astype(np.float32)
+    train_minibatch(net, X.astype(np.float32), data.one_hot(y, 3).astype(np.float32), epochs=1,
+                    batch_size=20, optimizer=opt, rng=3)
+    assert all(m.dtype == np.float32 for m in opt.m)
