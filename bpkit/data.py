@@ -2,11 +2,16 @@
 
 Classification sets return (X, y) with integer labels y (N,); use one_hot(y, k) for targets.
 `higham()` returns the 10 points of Higham & Higham's example with one-hot targets (2, 10).
+`digits()` is the one real data set: UCI's optical handwritten digits, 8×8 (shipped in
+bpkit/datasets/, CC BY 4.0, see bpkit/datasets/README.md; nothing is downloaded).
 """
+import gzip
+from pathlib import Path
+
 import numpy as np
 
 __all__ = ["higham", "xor", "circles", "blobs", "spirals", "moons", "regression_1d", "one_hot",
-           "scale_to_unit", "train_test_split"]
+           "scale_to_unit", "train_test_split", "digits"]
 
 
 def _rng(rng):
@@ -119,3 +124,25 @@ def train_test_split(X, y, frac=0.8, rng=None):
     m = int(round(frac * n))
     tr, te = perm[:m], perm[m:]
     return X[:, tr], X[:, te], y[..., tr], y[..., te]
+
+
+_DIGITS = Path(__file__).resolve().parent / "datasets" / "digits.csv.gz"
+_DIGITS_CACHE = {}
+
+
+def digits():
+    """UCI optical recognition of handwritten digits, 8×8 (Alpaydin & Kaynak; CC BY 4.0).
+
+    Returns X (64, 1797), float64 pixel counts 0..16 with pixel (r, c) of the 8×8 image in row
+    8r + c (one image per column: X[:, i].reshape(8, 8) shows it), and y (1797,) int64 labels
+    0..9. Read from the file shipped in bpkit/datasets/ (no download); fresh arrays every call.
+    """
+    if "Xy" not in _DIGITS_CACHE:
+        with gzip.open(_DIGITS, "rt") as f:
+            table = np.loadtxt(f, delimiter=",")
+        if table.shape != (1797, 65):
+            raise ValueError(f"digits: {_DIGITS} holds a table of shape {table.shape}, expected "
+                             "(1797, 65): 64 pixels and a label per row")
+        _DIGITS_CACHE["Xy"] = (np.ascontiguousarray(table[:, :64].T), table[:, 64].astype(np.int64))
+    X, y = _DIGITS_CACHE["Xy"]
+    return X.copy(), y.copy()

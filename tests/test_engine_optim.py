@@ -237,3 +237,16 @@ def test_adam_trains_a_network_and_survives_astype():
     train_minibatch(net, X.astype(np.float32), data.one_hot(y, 3).astype(np.float32), epochs=1,
                     batch_size=20, optimizer=opt, rng=3)
     assert all(m.dtype == np.float32 for m in opt.m)
+
+
+def test_digits_ships_with_the_package_and_loads_offline():
+    X, y = data.digits()
+    assert X.shape == (64, 1797) and X.dtype == np.float64 and y.shape == (1797,)
+    assert X.min() == 0 and X.max() == 16 and set(np.unique(y)) == set(range(10))
+    assert np.bincount(y).min() >= 170                      # every digit ~180 times
+    X[0, 0] = -1                                             # fresh arrays: the cache is safe
+    assert data.digits()[0][0, 0] == 0
+    from pathlib import Path
+    shipped = Path(data.__file__).parent / "datasets"
+    assert (shipped / "digits.csv.gz").stat().st_size < 1_000_000
+    assert "CC BY 4.0" in (shipped / "README.md").read_text()
