@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
-# jupyter refuses to run as root without --allow-root
+# jupyter refuses to run as root without --allow-root.
+# make lab runs on the whole repository (a textbook with the answers at the back): check() judges
+# with the answer key there (BPKIT_JUDGE), hidden cases included
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
@@ -30,7 +32,8 @@ sandbox:
 	  || echo "make: install bubblewrap (apt-get install -y bubblewrap) to grade in the sandbox"; }
 
 lab: $(VENV)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=. lectures/01-chain-rule.ipynb
+	PATH="$(abspath $(BIN)):$$PATH" BPKIT_JUDGE=bpkit_instructor.judge \
+	  $(BIN)/jupyter lab $(ROOTFLAG) --notebook-dir=. lectures/01-chain-rule.ipynb
 
 test: $(VENV)/.installed sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q

@@ -39,8 +39,8 @@ GOALS = {"accepted": 1.0, "rejected": 1.0, "diagnosed": 0.9}
 
 def entries(only=None):
     """Corpus entries whose exercise exists in the key now (others are reported as dropped)."""
-    from bpkit.grading import registry
-    known = registry.all_exercises()
+    from bpkit_instructor import spec
+    known = spec.all_exercises()
     kept, dropped = [], []
     for kind, group in (("wrong", corpus.WRONG), ("correct", corpus.CORRECT)):
         for i, e in enumerate(group):
@@ -82,7 +82,7 @@ def judge_all(items, workers=2):
 
 def how(verdict) -> str:
     """Which part of the diagnosis spoke: catalogue, mutant, probe, structure or none."""
-    mis = verdict.get("misconception") or ""
+    mis = verdict.misconception or ""
     msg = verdict.get("message", "")
     if mis and not mis.startswith("looks like: "):
         return "catalogue"
@@ -98,7 +98,7 @@ def how(verdict) -> str:
 def diagnosis_text(verdict):
     """The judge's words about the mistake: its message without the header line and the inputs
     line (which name the inputs, e.g. eta), plus the misconception's name and hint."""
-    lines = [line for line in str(verdict.get("message") or "").split("\n")
+    lines = [line for line in str(verdict.message or "").split("\n")
              if not re.match(r"\s*inputs: |\d\d\.\w+: (visible|hidden) case", line)]
     return "\n".join(lines + [str(verdict.get(k) or "") for k in ("misconception", "hint")])
 
@@ -107,9 +107,9 @@ def score(items):
     for e in items:
         v = e["verdict"]
         if e["kind"] == "correct":
-            e["ok"] = bool(v.get("passed"))
+            e["ok"] = bool(v.passed)
             continue
-        e["rejected"] = not v.get("passed")
+        e["rejected"] = not v.passed
         e["how"] = how(v) if e["rejected"] else "accepted"
         e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v)))
 
@@ -151,15 +151,16 @@ def _secrets(case, expected):
 
 def leak_scan(items):
     """Judge each wrong answer on hidden cases from a known seed; look for their values."""
-    from bpkit.grading import judge, registry
+    from bpkit.grading import judge
+from bpkit_instructor import spec
     leaks, scanned = [], 0
     for n, e in enumerate(x for x in items if x["kind"] == "wrong"):
         seed = 1_000_003 * (n + 1)
         verdict = judge.judge(e["ex"], e["path"], hidden=True, seed=seed)
-        if verdict.get("passed"):
+        if verdict.passed:
             continue
         scanned += 1
-        ex = registry.get(e["ex"])
+        ex = spec.get(e["ex"])
         cases = ex.cases(True, np.random.default_rng(seed))
         text = verdict.get("message", "")
         for i, case in enumerate(cases):

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from bpkit_instructor.course import bundle, paths, simulate
-from bpkit.grading import registry
+from bpkit_instructor import spec
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)
@@ -65,13 +65,11 @@ def _run(python, code, cwd):
 
 def test_the_student_venv_has_bpkit_but_no_key(student_env):
     out, python, tmp = student_env
-    proc = _run(python, "import bpkit, bpkit.grading.registry as r, importlib.util;"
-                        "print(bpkit.__file__, r.has_key(), importlib.util.find_spec('bpkit_instructor'),"
-                        " importlib.util.find_spec('bpkit_instructor.course'))", tmp)
+    proc = _run(python, "import bpkit, bpkit.grading.judge, importlib.util;"
+                        "print(bpkit.__file__, importlib.util.find_spec('bpkit_instructor'))", tmp)
     assert proc.returncode == 0, proc.stderr
-    where, has_key, key_spec, course_spec = proc.stdout.split()
-    assert str(tmp / "venv") in where and has_key == "False"
-    assert key_spec == "None" and course_spec == "None"
+    where, key_spec = proc.stdout.split()
+    assert str(tmp / "venv") in where and key_spec == "None"
 
 
 def test_released_exercises_pass_visible_checks_with_solutions_and_fail_blank(student_env):
@@ -140,7 +138,7 @@ def test_nothing_of_the_key_or_the_solutions_is_in_the_bundle(student_env):
     # no function of the key is in the bundle: references, hidden generators and variants may
     # share a textbook line with the engine (a central difference), never most of their body
     copied = []
-    for name, ex in registry.all_exercises().items():
+    for name, ex in spec.all_exercises().items():
         for fn in [ex.reference, ex.hidden] + [v.fn for v in ex.variants]:
             if not callable(fn) or getattr(fn, "__module__", "").startswith("bpkit."):
                 continue  # key-free scorers ship on purpose

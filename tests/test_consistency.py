@@ -18,7 +18,8 @@ from bpkit_instructor.course import paths, release, scaffold
 from bpkit_instructor.course import authoring
 from bpkit_instructor.course.errors import CourseError
 from bpkit_instructor.course.simulate import strip_markers, variant_source
-from bpkit.grading import judge, registry
+from bpkit.grading import judge
+from bpkit_instructor import spec
 from bpkit.grading.checker import record
 
 ROOT = paths.ROOT
@@ -48,22 +49,22 @@ def skeleton(tmp_path):
     (tmp_path / "solutions").mkdir()
     files = scaffold.new_exercise("98-demo", ["double", "triple"], "A demo", root=tmp_path)
     name = "bpkit_instructor.exercises.a98"
-    spec = importlib.util.spec_from_file_location(name, files[0])
-    module = importlib.util.module_from_spec(spec)
+    found = importlib.util.spec_from_file_location(name, files[0])
+    module = importlib.util.module_from_spec(found)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    found.loader.exec_module(module)
     cloudpickle.register_pickle_by_value(module)
     yield tmp_path, files
     cloudpickle.unregister_pickle_by_value(module)
     sys.modules.pop(name, None)
-    for key in [k for k in registry._EXERCISES if k.startswith("98.")]:
-        del registry._EXERCISES[key]
+    for key in [k for k in spec._EXERCISES if k.startswith("98.")]:
+        del spec._EXERCISES[key]
 
 
 def test_new_exercise_writes_a_skeleton_that_releases_and_grades(skeleton, monkeypatch, tmp_path):
     root, (module, source, lecture) = skeleton
     assert module.name == "a98.py" and lecture.exists()
-    assert {"98.double", "98.triple"} <= set(registry._EXERCISES)
+    assert {"98.double", "98.triple"} <= set(spec._EXERCISES)
     nb = nbformat.read(source, as_version=4)
     graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert len(graded) == 2 and all("### BEGIN HIDDEN TESTS" in c.source for c in graded)
@@ -81,12 +82,12 @@ def test_new_exercise_writes_a_skeleton_that_releases_and_grades(skeleton, monke
     path = record("98.double", ns["double"])
     for hidden in (False, True):
         verdict = judge.judge("98.double", path, hidden=hidden)
-        assert verdict["passed"], verdict
-    for v in registry.get("98.double").variants:
+        assert verdict.passed, verdict
+    for v in spec.get("98.double").variants:
         ns = {"__name__": "__main__"}
         exec(variant_source("98.double", v.name, "double"), ns)
         verdict = judge.judge("98.double", record("98.double", ns["double"]))
-        assert not verdict["passed"] and verdict["misconception"] == v.name, verdict
+        assert not verdict.passed and verdict.misconception == v.name, verdict
 
 
 def test_new_exercise_refuses_to_overwrite_and_bad_names(skeleton):

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from bpkit_instructor.course import autograde, batch, feedback, paths, release, simulate
-from bpkit.grading import registry
+from bpkit_instructor import spec
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)
@@ -74,8 +74,8 @@ def test_misconception_loses_its_points_and_its_hint_is_in_the_feedback(graded, 
     assert any(m.startswith(exercise) for m in r["misconceptions"]), r
     # two catalogued variants can coincide on one case: the one named must be in the feedback
     detected = next(m.split(": ", 1)[1] for m in r["misconceptions"] if m.startswith(exercise))
-    assert detected in {v.name for v in registry.get(exercise).variants}
-    hint = next(v.hint for v in registry.get(exercise).variants if v.name == detected)
+    assert detected in {v.name for v in spec.get(exercise).variants}
+    hint = next(v.hint for v in spec.get(exercise).variants if v.name == detected)
     page = (root / "feedback" / "misconception" / assignment / f"{assignment}.html").read_text()
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     assert hint in text

@@ -13,7 +13,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from bpkit.grading import checker, diagnose, judge, registry
+from bpkit.grading import checker, diagnose, judge
+from bpkit_instructor import spec
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def verdict(name, source, hidden=False, seed=None):
     fn = [v for k, v in ns.items() if callable(v) and not k.startswith("_") and k != "np"][-1]
     path = checker.record(name, fn)
     v = judge.judge(name, path, hidden=hidden, seed=seed)
-    assert not v["passed"], v["message"]
+    assert not v.passed, v.message
     return v
 
 
@@ -61,18 +62,18 @@ def test_the_student_backward_of_these_tests_is_right():
     ns = {}
     exec("import numpy as np\n" + backward(), ns)
     path = checker.record("03.backward", ns["backward"])
-    assert judge.judge("03.backward", path)["passed"]
+    assert judge.judge("03.backward", path).passed
 
 
 def test_a_factor_is_named_with_its_symbol_and_the_layers_that_carry_it():
     v = verdict("03.backward", backward(bias="delta.sum(axis=1, keepdims=True)"))
-    assert "Only the bias gradients are wrong" in v["message"]
-    assert "a factor B too many: the batch mean (÷B) is missing" in v["message"]
+    assert "Only the bias gradients are wrong" in v.message
+    assert "a factor B too many: the batch mean (÷B) is missing" in v.message
 
 
 def test_a_transpose_is_named():
     v = verdict("03.backward", backward(weight="a[l - 1] @ delta.T / B"))  # visible case 1 is square
-    assert "transpose" in v["message"]
+    assert "transpose" in v.message
 
 
 def test_only_some_layers_wrong_points_at_the_recursion():
@@ -80,8 +81,8 @@ def test_only_some_layers_wrong_points_at_the_recursion():
         weight="delta @ a[l - 1].T", bias="delta.sum(axis=1, keepdims=True)",
         recursion="(1 - a[l - 1] ** 2) * (params[f'W{l}'].T @ delta) / B").replace(
         "delta, g = a[L] - Y, {}", "delta, g = (a[L] - Y) / B, {}"))
-    assert "∂C/∂W^[4]" in v["message"] and "are right" in v["message"]
-    assert "look at the δ recursion" in v["message"]
+    assert "∂C/∂W^[4]" in v.message and "are right" in v.message
+    assert "look at the δ recursion" in v.message
 
 
 def test_swapped_outputs_are_named():
@@ -94,7 +95,7 @@ def test_swapped_outputs_are_named():
             d = s * (1 - s) * m2 + s * t
             return d * x1, d * x2 + s * t
     """)
-    assert "are swapped" in v["message"]
+    assert "are swapped" in v.message
 
 
 def test_swapped_entries_of_one_returned_tuple_are_named():
@@ -110,11 +111,11 @@ def test_swapped_entries_of_one_returned_tuple_are_named():
                         return epoch, best_epoch
             return len(val_losses), best_epoch
     """)
-    assert "entries 1 and 2 are swapped" in v["message"]
+    assert "entries 1 and 2 are swapped" in v.message
 
 
 def test_an_inverted_mask_is_named_on_a_real_case():
-    case = registry.get("08.dropout_net_train").visible[0]
+    case = spec.get("08.dropout_net_train").visible[0]
     a2 = np.maximum(case["W2"] @ case["X"] + case["b2"], 0) + 0.5   # every unit active
     mask = case["mask"]
     expected = {"out": a2 * mask / (1 - case["p"])}
@@ -128,7 +129,7 @@ def test_a_branch_is_localised_by_the_sign_of_the_input():
         def elu_prime(z, alpha):
             return np.where(z > 0, alpha, alpha * np.exp(z))
     """)
-    assert "right where z < 0 and wrong where z > 0" in v["message"]
+    assert "right where z < 0 and wrong where z > 0" in v.message
 
 
 def test_a_mutant_of_the_reference_names_a_derivative_written_wrongly():
@@ -137,8 +138,8 @@ def test_a_mutant_of_the_reference_names_a_derivative_written_wrongly():
             delta = dout * np.sign(W @ a + b)
             return P.T @ dout + W.T @ delta, delta @ a.T, delta.sum(axis=1, keepdims=True), dout @ a.T
     """)
-    assert v["misconception"].startswith("looks like: ")
-    assert "ReLU′ written as sign(z)" in v["message"]
+    assert v.misconception.startswith("looks like: ")
+    assert "ReLU′ written as sign(z)" in v.message
 
 
 def test_a_probe_says_which_property_breaks_the_answer():
@@ -147,7 +148,7 @@ def test_a_probe_says_which_property_breaks_the_answer():
             e = np.exp(Z - Z.max())
             return e / e.sum() - Y
     """)
-    assert "Probing: your answer is right for each example alone" in v["message"]
+    assert "Probing: your answer is right for each example alone" in v.message
 
 
 def test_a_count_gets_no_made_up_factor():
@@ -155,8 +156,8 @@ def test_a_count_gets_no_made_up_factor():
         def n_params_dense(sizes):
             return sum(sizes[l] * (sum(sizes[:l]) + 1) for l in range(2, len(sizes)))
     """)
-    assert "½" not in v["message"] and "factor" not in v["message"]
-    assert "loop over the layers starts or stops one step off" in v["message"]
+    assert "½" not in v.message and "factor" not in v.message
+    assert "loop over the layers starts or stops one step off" in v.message
 
 
 SECRET_DIGITS = re.compile(r"\d\.\d{3,}|\d{4,}")
@@ -182,9 +183,9 @@ SECRET_DIGITS = re.compile(r"\d\.\d{3,}|\d{4,}")
 ])
 def test_hidden_case_messages_show_no_hidden_value(name, source):
     v = verdict(name, source, hidden=True, seed=12345)
-    ex = registry.get(name)
+    ex = spec.get(name)
     case = ex.cases(True, np.random.default_rng(12345))[0]
-    msg = v["message"]
+    msg = v.message
     for k, x in case.items():
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             assert not re.search(rf"\b{k}\s*=", msg), msg

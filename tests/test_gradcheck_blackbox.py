@@ -53,7 +53,7 @@ def _judge(fn, hidden, seed=None):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_differences_through_network_forward_pass_the_blackbox_cases(student, seed):
     v = _judge(student["grad_check"], hidden=True, seed=seed)
-    assert v["passed"], v["message"]
+    assert v.passed, v.message
     assert "network_forward" in student and student["network_forward"].__name__ == "network_forward"
 
 
@@ -61,9 +61,9 @@ def test_differences_through_network_forward_pass_the_blackbox_cases(student, se
 def test_comparing_with_ones_own_backward_fails_the_hidden_cases(student, seed):
     exec(textwrap.dedent(OWN_BACKWARD), student)
     cheat = student["grad_check"]
-    assert _judge(cheat, hidden=False)["passed"]        # its backward is right: visible cases pass
+    assert _judge(cheat, hidden=False).passed        # its backward is right: visible cases pass
     v = _judge(cheat, hidden=True, seed=seed)
-    assert not v["passed"] and v["n_passed"] < v["n_cases"], v["message"]
+    assert not v.passed and v.n_passed < v.n_cases, v.message
 
 
 def test_the_extension_is_undone_after_each_case(student):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bpkit.grading import checker as checkmod
-from bpkit.grading import registry
+from bpkit_instructor import spec
 from bpkit.grading.checker import CheckFailed, check, record, run_judge
 
 
@@ -47,52 +47,52 @@ def delta_via_a(z, a, y):
 @pytest.mark.parametrize("hidden", [False, True])
 def test_correct_and_equivalent_forms_pass(fn, hidden):
     v = judge("00.delta_L", fn, hidden)
-    assert v["passed"], v["message"]
-    assert v["n_passed"] == v["n_cases"] == (5 if hidden else 1)
-    assert "verified" in v["message"]
+    assert v.passed, v.message
+    assert v.n_passed == v.n_cases == (5 if hidden else 1)
+    assert "verified" in v.message
 
 
-@pytest.mark.parametrize("variant", registry.get("00.delta_L").variants, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", spec.get("00.delta_L").variants, ids=lambda v: v.name)
 @pytest.mark.parametrize("hidden", [False, True])
 def test_each_catalogued_misconception_is_named_with_its_hint(variant, hidden):
     v = judge("00.delta_L", as_student("00.delta_L", variant.name), hidden)
-    assert not v["passed"]
-    assert v["misconception"] == variant.name
-    assert variant.hint in v["message"]
+    assert not v.passed
+    assert v.misconception == variant.name
+    assert variant.hint in v.message
 
 
 def test_visible_failure_shows_values_hidden_failure_does_not():
     wrong = lambda z, a, y: 2 * (a - y)  # noqa: E731
     visible, hidden = judge("00.delta_L", wrong), judge("00.delta_L", wrong, hidden=True)
-    assert "expected (first entries)" in visible["message"]
-    assert "expected (first entries)" not in hidden["message"]
-    assert "max relative error" in hidden["message"] and "shape" in hidden["message"]
+    assert "expected (first entries)" in visible.message
+    assert "expected (first entries)" not in hidden.message
+    assert "max relative error" in hidden.message and "shape" in hidden.message
 
 
 def test_transpose_is_named():
     v = judge("00.delta_L", lambda z, a, y: delta_via_z(z, a, y).T, hidden=True)
-    assert not v["passed"]
-    assert "transpose" in v["message"]
+    assert not v.passed
+    assert "transpose" in v.message
 
 
 def test_hidden_cases_are_drawn_fresh_each_time():
-    digests = {judge("00.square", lambda x: x ** 2, hidden=True)["case_digest"] for _ in range(3)}
+    digests = {judge("00.square", lambda x: x ** 2, hidden=True).case_digest for _ in range(3)}
     assert len(digests) == 3
 
 
 def test_hard_coded_visible_answer_fails_hidden():
-    ex = registry.get("00.square")
+    ex = spec.get("00.square")
     answer = ex.reference(**ex.visible[0])
     fn = lambda x: answer  # noqa: E731
-    assert judge("00.square", fn)["passed"]
-    assert not judge("00.square", fn, hidden=True)["passed"]
+    assert judge("00.square", fn).passed
+    assert not judge("00.square", fn, hidden=True).passed
 
 
 def test_exception_is_reported_with_its_type():
     def broken(x):
         raise ValueError("oops")
     v = judge("00.square", broken)
-    assert not v["passed"] and "ValueError: oops" in v["message"]
+    assert not v.passed and "ValueError: oops" in v.message
 
 
 @pytest.mark.parametrize("how", ["sys.exit", "os._exit", "SystemExit"])
@@ -106,8 +106,8 @@ def test_exiting_the_process_earns_nothing(how):
             os._exit(0)
         raise SystemExit(0)
     v = judge("00.square", leave)
-    assert not v["passed"]
-    assert "SystemExit" in v["message"] or "exit" in v["message"]
+    assert not v.passed
+    assert "SystemExit" in v.message or "exit" in v.message
 
 
 def test_infinite_loop_is_stopped_by_the_timeout():
@@ -115,21 +115,21 @@ def test_infinite_loop_is_stopped_by_the_timeout():
         while True:
             pass
     v = judge("00.quick", spin)
-    assert not v["passed"]
-    assert any(f.startswith("timeout") for f in v["flags"])
+    assert not v.passed
+    assert any(f.startswith("timeout") for f in v.flags)
 
 
 def test_calling_the_protected_reference_earns_nothing():
     from bpkit_instructor.exercises.a00 import reference_delta_L
     v = judge("00.delta_L", lambda z, a, y: reference_delta_L(z, a, y))
-    assert not v["passed"]
-    assert any(f.startswith("reference-called") for f in v["flags"])
+    assert not v.passed
+    assert any(f.startswith("reference-called") for f in v.flags)
 
 
 def test_calling_the_registry_reference_earns_nothing():
-    ref = registry.get("00.delta_L").reference      # a lambda: pickled by value
+    ref = spec.get("00.delta_L").reference      # a lambda: pickled by value
     v = judge("00.delta_L", lambda z, a, y: ref(z, a, y))
-    assert not v["passed"]
+    assert not v.passed
 
 
 def test_reading_bpkit_source_inside_the_answer_is_refused():
@@ -139,7 +139,7 @@ def test_reading_bpkit_source_inside_the_answer_is_refused():
         from bpkit.grading import compare
         inspect.getsource(compare)
         return x ** 2
-    assert not judge("00.square", sneaky)["passed"]
+    assert not judge("00.square", sneaky).passed
 
 
 class Always(np.ndarray):
@@ -161,13 +161,13 @@ class Rigged:
 @pytest.mark.parametrize("make", [lambda x: Rigged(), lambda x: np.zeros(3).view(Always),
                                   lambda x: "[1, 4, 9]", lambda x: None])
 def test_rigged_return_values_are_coerced_and_fail(make):
-    assert not judge("00.square", make)["passed"]
+    assert not judge("00.square", make).passed
 
 
 def test_monkeypatching_numpy_in_the_callers_process_does_not_reach_the_judge(monkeypatch):
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
-    assert not judge("00.square", lambda x: 2 * x)["passed"]
+    assert not judge("00.square", lambda x: 2 * x).passed
 
 
 def test_monkeypatching_numpy_inside_the_answer_does_not_reach_the_comparison():
@@ -176,7 +176,7 @@ def test_monkeypatching_numpy_inside_the_answer_does_not_reach_the_comparison():
         numpy.allclose = lambda *a, **k: True
         numpy.array_equal = lambda *a, **k: True
         return 2 * x
-    assert not judge("00.square", patcher, hidden=True)["passed"]
+    assert not judge("00.square", patcher, hidden=True).passed
 
 
 def test_check_raises_checkfailed_with_the_diagnosis_and_prints_on_success(capsys):
@@ -188,15 +188,15 @@ def test_check_raises_checkfailed_with_the_diagnosis_and_prints_on_success(capsy
 
 def test_unknown_exercise_is_named():
     v = judge("00.nope", lambda x: x)
-    assert not v["passed"] and "00.nope" in v["message"]
+    assert not v.passed and "00.nope" in v.message
 
 
 def test_calling_an_engine_function_that_is_protected_earns_nothing():
     from bpkit.activations import sigmoid_prime
     v = judge("00.sigmoid_prime", lambda z: sigmoid_prime(z))
-    assert not v["passed"]
-    assert any(f.startswith("reference-called") for f in v["flags"]), v
-    assert "calls bpkit's own implementation" in v["message"]
+    assert not v.passed
+    assert any(f.startswith("reference-called") for f in v.flags), v
+    assert "calls bpkit's own implementation" in v.message
 
 
 def test_using_a_protected_engine_class_earns_nothing():
@@ -207,9 +207,9 @@ def test_using_a_protected_engine_class_earns_nothing():
         out, cache = layer.forward(z.reshape(1, -1))
         return layer.backward(np.ones_like(out), cache).ravel()
     v = judge("00.sigmoid_prime", via_layer)
-    assert not v["passed"]
-    assert any(f.startswith("reference-called") for f in v["flags"]), v
+    assert not v.passed
+    assert any(f.startswith("reference-called") for f in v.flags), v
 
 
 def test_honest_answer_to_a_protected_exercise_passes():
-    assert judge("00.sigmoid_prime", lambda z: sig(z) * (1 - sig(z)), hidden=True)["passed"]
+    assert judge("00.sigmoid_prime", lambda z: sig(z) * (1 - sig(z)), hidden=True).passed

@@ -41,7 +41,7 @@ def course(tmp_path_factory):
         nb, note = simulate.make_submission(A, kind, random.Random(i), root)
         roster[f"k-{kind.replace(':', '-')}"] = (kind, note)
         write_nb(root, f"k-{kind.replace(':', '-')}", nb)
-    for variant in [v.name for v in simulate.registry.get("00.delta_L").variants]:
+    for variant in [v.name for v in simulate.spec.get("00.delta_L").variants]:
         nb = simulate.with_misconception(A, "00.delta_L", variant, root)
         student = "m-" + "".join(ch for ch in variant if ch.isalnum())
         roster[student] = ("misconception", variant)
@@ -110,7 +110,7 @@ def test_correct_full_marks_blank_zero(course):
 
 def test_each_misconception_loses_its_points_and_its_hint_reaches_the_feedback(course):
     root, roster, results = course
-    variants = {v.name: v for v in simulate.registry.get("00.delta_L").variants}
+    variants = {v.name: v for v in simulate.spec.get("00.delta_L").variants}
     students = [s for s in roster if s.startswith("m-")]
     assert len(students) == len(variants) >= 2
     for s in students:

@@ -7,10 +7,10 @@ import cloudpickle
 import pytest
 
 from bpkit_instructor.course.simulate import variant_source
-from bpkit.grading import registry
+from bpkit_instructor import spec
 from bpkit.grading.checker import record, run_judge
 
-EXERCISES = {k: v for k, v in sorted(registry.all_exercises().items()) if not k.startswith("00.")}
+EXERCISES = {k: v for k, v in sorted(spec.all_exercises().items()) if not k.startswith("00.")}
 VARIANTS = [(name, v.name) for name, ex in EXERCISES.items() for v in ex.variants]
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
@@ -51,9 +51,9 @@ def test_misconception_is_caught_and_named(name, variant_name):
     # a value answer's visible check looks at its form only: the hidden check grades it
     for hidden in ((True, True, True) if EXERCISES[name].value else (False, True, True, True)):
         v = run_judge(name, record(name, answer), hidden=hidden)
-        assert not v["passed"], (hidden, v)
-        assert "raised NameError" not in v["message"], v["message"]
-        named.append(v.get("misconception"))
+        assert not v.passed, (hidden, v)
+        assert "raised NameError" not in v.message, v.message
+        named.append(v.misconception)
         if variant_name in named:
             break
     if EXERCISES[name].score is None:

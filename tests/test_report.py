@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from bpkit_instructor.course import autograde, batch, release, report, simulate
-from bpkit.grading import registry
+from bpkit_instructor import spec
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
@@ -73,7 +73,7 @@ def test_histogram_for_every_graded_cell(graded):
 def test_misconceptions_ranked_by_frequency_with_hints(graded):
     _, _, page = graded
     section = page.split('id=misconceptions')[1].split("<h2")[0]
-    hints = {v.name: v.hint for v in registry.get("00.delta_L").variants}
+    hints = {v.name: v.hint for v in spec.get("00.delta_L").variants}
     flip, missing = section.find("00.delta_L: sign flip"), section.find("00.delta_L: missing σ′")
     assert 0 <= flip < missing, "sign flip (2 students) must come before missing σ′ (1 student)"
     for name in ("sign flip", "missing σ′"):

@@ -2,7 +2,7 @@
 
 nbgrader scores a test cell by "did it raise", inside the student's own kernel, where one line of
 monkeypatching turns every check into a pass. So after ``nbgrader autograde`` we re-run the judge
-(bpkit.grading.judge) in fresh processes on the answers the checks recorded, and a cell keeps its
+(bpkit_instructor.judge, the key's) in fresh processes on the answers the checks recorded, and a cell keeps its
 points only if nbgrader *and* the judge agree. Disagreements, deleted test cells, timeouts and
 crashes become named flags; the corrected score goes into nbgrader's gradebook as a manual score.
 """
@@ -24,6 +24,8 @@ import nbformat
 
 from bpkit_instructor.course import fingerprint, paths
 from bpkit.grading.checker import ANSWERS_DIR, ANSWERS_ENV, run_judge_many
+from bpkit.grading.verdict import Verdict
+from bpkit_instructor import judge
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 RESULTS = ".bpkit-results.json"  # dot-file: nbgrader does not copy it into feedback/
@@ -180,10 +182,11 @@ def rejudge(autograded: Path, checks: list[str]) -> list[dict]:
         if answer.exists():
             pairs.append((name, answer))
         else:
-            verdicts[name] = {"exercise": name, "passed": False, "flags": ["no-answer-recorded"],
-                              "message": "no answer was recorded (the check did not run)"}
+            verdicts[name] = Verdict.failed(name, "no-answer-recorded",
+                                            "no answer was recorded (the check did not run)").to_dict()
     if pairs:
-        verdicts.update(zip([n for n, _ in pairs], run_judge_many(pairs)))
+        found = run_judge_many(pairs, module=judge.MODULE)
+        verdicts.update(zip([n for n, _ in pairs], [v.to_dict() for v in found]))
     return [verdicts[name] for name in checks]
 
 

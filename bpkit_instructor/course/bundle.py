@@ -9,7 +9,7 @@
                               visible cases' released data (bpkit/grading/released/)
 
 Never in it: ``bpkit_instructor/`` (references, hidden-case generators, variant code),
-``solutions/``, the instructor commands (``bpkit_instructor.course``), the gradebook, ``__pycache__``.
+``solutions/``, the gradebook, ``__pycache__``.
 The wheel is built by pip from a copy of the student part, so what ships is exactly what was
 copied.
 """
@@ -24,7 +24,6 @@ from pathlib import Path
 
 from bpkit_instructor.course import paths
 
-STUDENT_PACKAGES_EXCLUDED = ("course",)          # bpkit_instructor/course: instructor commands
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".bpkit-*")
 
 README = """# {title} — student edition
@@ -63,9 +62,7 @@ def _dependencies(root: Path) -> list[str]:
 def student_tree(root: Path, into: Path) -> Path:
     """Copy bpkit's student part and a pyproject for it into `into`; return that folder."""
     src = root / "bpkit"
-    shutil.copytree(src, into / "bpkit", ignore=JUNK)
-    for name in STUDENT_PACKAGES_EXCLUDED:
-        shutil.rmtree(into / "bpkit" / name, ignore_errors=True)
+    shutil.copytree(src, into / "bpkit", ignore=JUNK)  # bpkit holds nothing of the key
     deps = ",\n    ".join(f'"{d}"' for d in _dependencies(root))
     (into / "pyproject.toml").write_text(f'''[build-system]
 requires = ["setuptools>=64", "wheel"]
@@ -84,7 +81,7 @@ dependencies = [
 include = ["bpkit", "bpkit.*"]
 
 [tool.setuptools.package-data]
-bpkit = ["grading/released/*.json.gz"]
+bpkit = ["grading/released/*.json.gz", "datasets/*"]
 ''')
     return into
 

@@ -12,6 +12,7 @@
   return        write leak-free feedback and release it to the students
   bundle        write the student distribution into dist/student/ (no answer key in it)
   new-exercise  start a new assignment: answer-key module, nbgrader source, lecture stub
+  hub           a real class on JupyterHub: roster, accounts, start/stop, sync (`bpkit hub -h`)
 """
 from __future__ import annotations
 
@@ -158,7 +159,11 @@ def main(argv=None):
                    help="one graded function per name (the exercise NN.NAME)")
     n.add_argument("--title", default=None, help="the assignment's title (default: from the id)")
     n.add_argument("--points", type=int, default=3, help="points per test cell (default: %(default)s)")
+    from bpkit_instructor.course import hub
+    hub.add_parser(sub)
     args = p.parse_args(argv)
+    if args.cmd == "hub":
+        return hub.run(args)
     if getattr(args, "no_sandbox", False):
         from bpkit_instructor.course.autograde import SANDBOX_ENV
         os.environ[SANDBOX_ENV] = "off"

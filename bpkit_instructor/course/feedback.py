@@ -51,13 +51,13 @@ def question_names(assignment: str, root=None) -> dict:
     """{grade_id: "grade_id — what the question asks"} for the feedback's table of contents
     (the exercise's `what` for a check() cell; the grade id alone for a plain test cell)."""
     from bpkit_instructor.course import autograde
-    from bpkit_instructor import spec as registry
+    from bpkit_instructor import spec
     names = {}
     for gid, info in autograde.grade_cells(assignment, root).items():
         whats = []
         for name in info["checks"]:
             try:
-                whats.append(registry.get(name).what or name)
+                whats.append(spec.get(name).what or name)
             except KeyError:
                 whats.append(name)
         names[gid] = f"{gid}: {'; '.join(whats)}" if whats else gid

@@ -29,7 +29,7 @@ VOLATILE_KEYS = ("checksum",)
 def lint(assignment: str, root=None) -> list[str]:
     """Check the source notebook before nbgrader sees it; returns notes for the instructor
     (plain test cells) and raises CourseError for a check() that names no exercise."""
-    from bpkit_instructor import spec as registry
+    from bpkit_instructor import spec
     source = paths.notebook("solutions", assignment, root)
     nb = nbformat.read(source, as_version=4)
     known, unknown, notes = None, [], []
@@ -41,12 +41,12 @@ def lint(assignment: str, root=None) -> list[str]:
         names = fingerprint.CHECK_CALL.findall(cell.source)
         for name in dict.fromkeys(names):
             try:
-                registry.get(name)
+                spec.get(name)
             except KeyError:
                 if known is None:
                     with warnings.catch_warnings():  # module-level numerics are not our news
                         warnings.simplefilter("ignore")
-                        known = sorted(registry.all_exercises())
+                        known = sorted(spec.all_exercises())
                 near = difflib.get_close_matches(name, known, n=3, cutoff=0.6) or \
                     [k for k in known if k.split(".")[0] == name.split(".")[0]][:6]
                 unknown.append(f"{where}: check({name!r}) names no exercise"

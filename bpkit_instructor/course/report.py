@@ -132,10 +132,10 @@ def gather(assignment: str, root=None) -> dict:
 
 def hint_for(label: str) -> str:
     """'00.delta_L: missing σ′' -> the catalogue's hint for that variant ('' if unknown)."""
-    from bpkit_instructor import spec as registry
+    from bpkit_instructor import spec
     exercise, _, name = label.partition(": ")
     try:
-        ex = registry.get(exercise)
+        ex = spec.get(exercise)
     except KeyError:
         return ""
     return next((v.hint for v in ex.variants if v.name == name), "")

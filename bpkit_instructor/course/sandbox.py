@@ -32,6 +32,9 @@ import threading
 import time
 from pathlib import Path
 
+from bpkit.grading.checker import ANSWERS_DIR, JUDGE_ENV
+from bpkit.grading.kernel import MARK, OUTPUT_LIMIT_ENV
+
 KERNEL_NAME = "bpkit-sandbox"
 NOTE = ".bpkit-sandbox.json"
 BWRAP = os.environ.get("BPKIT_BWRAP", "bwrap")
@@ -143,10 +146,13 @@ def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
     argv += ["--bind", answers, answers, "--bind", runtime, runtime, "--chdir", cwd,
              "--setenv", "HOME", "/tmp", "--setenv", "MPLCONFIGDIR", "/tmp",
              "--setenv", "IPYTHONDIR", "/tmp/.ipython", "--setenv", "BPKIT_SANDBOX", "1",
+             # the key is not in here: check() judges with the student part's judge
+             "--unsetenv", JUDGE_ENV,
              # in its own pid namespace the kernel must not poll its parent (it would see pid 0
              # and exit); "1" means "no parent to watch" to ipykernel, and keeps it quiet
              "--setenv", "JPY_PARENT_PID", "1",
-             sys.executable, "-m", "bpkit_instructor.course.sandbox", "kernel", "-f", connection_file]
+             "--setenv", OUTPUT_LIMIT_ENV, str(LIMITS["output_bytes"]),
+             sys.executable, "-m", "bpkit.grading.kernel", "-f", connection_file]
     return argv
 
 
@@ -229,7 +235,6 @@ def _note(cwd, limit, detail):
 
 def launch(connection_file: str) -> int:
     """Run the kernel in bwrap; forward signals; watch the answers folder; report limits."""
-    from bpkit.grading.checker import ANSWERS_DIR
     cwd = os.getcwd()
     answers = os.path.join(cwd, ANSWERS_DIR)
     os.makedirs(answers, exist_ok=True)
@@ -273,42 +278,11 @@ def _forward(child, sig):
         pass
 
 
-# ------------------------------------------------------------------------ inside the sandbox
-def kernel(argv):
-    """The ipykernel, with stdout/stderr capped at LIMITS['output_bytes']."""
-    from ipykernel import iostream
-    limit, state = LIMITS["output_bytes"], {"sent": 0, "warned": False}
-    write = iostream.OutStream.write
-
-    def capped(self, text):
-        n = len(text) if isinstance(text, str) else 0
-        room = limit - state["sent"]
-        if n <= room:
-            state["sent"] += n
-            return write(self, text)
-        if room > 0:
-            state["sent"] = limit
-            write(self, text[:room])
-        if not state["warned"]:
-            state["warned"] = True
-            write(self, f"\n[bpkit sandbox] output limit: more than {limit >> 20} MiB printed; "
-                        "the rest is discarded\n")
-        return n
-
-    iostream.OutStream.write = capped
-    from ipykernel.kernelapp import launch_new_instance
-    sys.argv = ["ipykernel_launcher"] + list(argv)
-    launch_new_instance()
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["launch"]:
         sys.exit(launch(argv[1]))
-    if argv[:1] == ["kernel"]:
-        kernel(argv[1:])
-        return
-    sys.exit("usage: python -m bpkit_instructor.course.sandbox launch CONNECTION_FILE | kernel -f FILE")
+    sys.exit("usage: python -m bpkit_instructor.course.sandbox launch CONNECTION_FILE")
 
 
 if __name__ == "__main__":
@@ -338,6 +312,6 @@ def limits_hit(folder, nb=None) -> list[str]:
                 flags.append(f"file-limit: a file larger than {LIMITS['file_bytes'] >> 20} MiB")
             elif "No space left on device" in evalue:
                 flags.append(f"disk-limit: more than {LIMITS['tmp_bytes'] >> 20} MiB in /tmp")
-            if "[bpkit sandbox] output limit" in text:
+            if MARK in text:
                 flags.append(f"output-limit: more than {LIMITS['output_bytes'] >> 20} MiB printed")
     return list(dict.fromkeys(flags))

@@ -145,9 +145,9 @@ def consistency(root=None) -> list[str]:
     * every registered exercise (except 00.*, the grading system's own test exercises) is
       checked in some graded test cell of solutions/.
     """
-    from bpkit_instructor import spec as registry
+    from bpkit_instructor import spec
     root = paths.course_root(root)
-    known = registry.all_exercises()
+    known = spec.all_exercises()
     graded, problems = {}, []
     for a in paths.assignments(root):
         nb = nbformat.read(paths.notebook("solutions", a, root), as_version=4)

@@ -17,7 +17,7 @@ import types
 import nbformat
 
 from bpkit_instructor.course import paths
-from bpkit_instructor import spec as registry
+from bpkit_instructor import spec
 
 SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
 CHECK_WITH_FN = re.compile(r"""check\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_][A-Za-z0-9_]*)""")
@@ -68,7 +68,7 @@ def _module_of(ex_name: str) -> types.ModuleType:
 
 def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:
     """Python source defining `fn_name` as the catalogued variant, with what it needs."""
-    if variant_name not in {v.name for v in registry.get(ex_name).variants}:
+    if variant_name not in {v.name for v in spec.get(ex_name).variants}:
         raise LookupError(f"{ex_name} has no catalogued variant {variant_name!r}")
     module = _module_of(ex_name)
     text = inspect.getsource(module)
@@ -131,7 +131,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
     ex_name = rng.choice(sorted(funcs))
     fn, gid = funcs[ex_name]
     if kind == "misconception":
-        var = rng.choice(registry.get(ex_name).variants)
+        var = rng.choice(spec.get(ex_name).variants)
         by_id[gid].source += "\n\n" + variant_source(ex_name, var.name, fn)
         return nb, f"misconception {ex_name}: {var.name}"
     if kind == "delete-cell":
@@ -142,13 +142,13 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
         return nb, f"delete-cell {_cell_id(victim)}"
     if kind.startswith("attack:"):
         attack = kind.split(":", 1)[1]
-        ex = registry.get(ex_name)
+        ex = spec.get(ex_name)
         wrong = (variant_source(ex_name, ex.variants[0].name, fn) if ex.variants
                  else f"def {fn}(*a, **k):\n    return 0.0\n")
         by_id[gid].source += "\n\n" + wrong + "\n" + ATTACKS[attack].format(fn=fn)
         return nb, f"attack {attack} on {ex_name}"
     if kind == "edit-test-cell":
-        ex = registry.get(ex_name)
+        ex = spec.get(ex_name)
         by_id[gid].source += "\n\n" + variant_source(ex_name, ex.variants[0].name, fn)
         for c in nb.cells:  # the locked test cell of this exercise, emptied by the student
             meta = c.metadata.get("nbgrader", {})
@@ -156,7 +156,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
                 c.source = "pass  # the student replaced the test"
         return nb, f"edited the locked test cell of {ex_name}"
     if kind == "hard-coded":
-        ex = registry.get(ex_name)
+        ex = spec.get(ex_name)
         answer = ex.reference(**ex.visible[0]) if ex.reference and ex.visible else 0.0
         literal = repr(getattr(answer, "tolist", lambda: answer)())
         by_id[gid].source += (f"\n\n# hard-coded visible answer\nimport numpy as _np\n"

@@ -29,7 +29,7 @@ except ImportError:            # plain `make test` collects this file without th
     PlaywrightTimeout = TimeoutError
 
 from bpkit_instructor.course import autograde, simulate
-from bpkit.grading import registry
+from bpkit_instructor import spec
 from conftest import ROOT
 
 pytestmark = pytest.mark.hub
@@ -61,8 +61,8 @@ def choose_exercises(assignment=ASSIGNMENT):
                       "points": sum(cells[g]["points"] for g in own), "test_cells": own})
     assert len(picks) >= 2, f"{assignment}: need two stand-alone graded functions, got {picks}"
     correct = picks[0]
-    mistaken = next(p for p in picks[1:] if registry.get(p["exercise"]).variants)
-    variant = registry.get(mistaken["exercise"]).variants[0]
+    mistaken = next(p for p in picks[1:] if spec.get(p["exercise"]).variants)
+    variant = spec.get(mistaken["exercise"]).variants[0]
     mistaken["variant"] = variant.name
     mistaken["typed"] = simulate.variant_source(mistaken["exercise"], variant.name, mistaken["fn"])
     return correct, mistaken, {ex: (fn, gid) for ex, (fn, gid) in funcs.items()}, sol, cells
