@@ -33,13 +33,15 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import diagnosis_corpus as corpus  # noqa: E402
 from benchmarks.common import markdown_table, row  # noqa: E402
+from bpkit.grading import checker, judge  # noqa: E402
+from bpkit_instructor import judge as kjudge  # noqa: E402
+from bpkit_instructor import spec  # noqa: E402
 
 GOALS = {"accepted": 1.0, "rejected": 1.0, "diagnosed": 0.9}
 
 
 def entries(only=None):
     """Corpus entries whose exercise exists in the key now (others are reported as dropped)."""
-    from bpkit_instructor import spec
     known = spec.all_exercises()
     kept, dropped = [], []
     for kind, group in (("wrong", corpus.WRONG), ("correct", corpus.CORRECT)):
@@ -60,14 +62,12 @@ def define(entry):
 
 
 def record_all(items):
-    from bpkit.grading import checker
     for e in items:
         e["path"] = checker.record(f"{e['ex']}.{e['id']}", define(e))
 
 
 def judge_all(items, workers=2):
     """One judge process per assignment (visible, then hidden cases), two at a time."""
-    from bpkit.grading import checker
     by_assignment = defaultdict(list)
     for e in items:
         by_assignment[e["ex"][:2]].append(e)
@@ -151,12 +151,10 @@ def _secrets(case, expected):
 
 def leak_scan(items):
     """Judge each wrong answer on hidden cases from a known seed; look for their values."""
-    from bpkit.grading import judge
-from bpkit_instructor import spec
     leaks, scanned = [], 0
     for n, e in enumerate(x for x in items if x["kind"] == "wrong"):
         seed = 1_000_003 * (n + 1)
-        verdict = judge.judge(e["ex"], e["path"], hidden=True, seed=seed)
+        verdict = judge.judge(spec.get(e["ex"]), e["path"], hidden=True, seed=seed, lock=kjudge.lock())
         if verdict.passed:
             continue
         scanned += 1

@@ -80,7 +80,7 @@ def test_released_exercises_pass_visible_checks_with_solutions_and_fail_blank(st
         kinds = ["correct", "blank", "misconception"] if a.startswith("03") else ["correct"]
         for kind in kinds:
             if kind == "misconception":  # a function's catalogued mistake (value answers keep
-                ex = next(e for e in registry.key_module(a[:2]).values()  # their hints hidden)
+                ex = next(e for e in spec.key_module(a[:2]).values()  # their hints hidden)
                           if e.variants and e.score is None and not getattr(e, "value", False))
                 nb = simulate.with_misconception(a, ex.name, ex.variants[0].name, ROOT)
                 note = f"misconception {ex.name}: {ex.variants[0].name}"
