@@ -73,7 +73,8 @@ def judge_all(items, workers=2):
         by_assignment[e["ex"][:2]].append(e)
 
     def run(group):
-        verdicts = checker.run_judge_many([(e["ex"], e["path"]) for e in group], timeout=1800)
+        verdicts = checker.run_judge_many([(e["ex"], e["path"]) for e in group], timeout=1800,
+                                           module=kjudge.MODULE)
         for e, v in zip(group, verdicts):
             e["verdict"] = v
     with ThreadPoolExecutor(max_workers=workers) as pool:
