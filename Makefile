@@ -9,7 +9,7 @@ PY     := $(BIN)/python
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
-.PHONY: hub hub-stop test-hub diagnose
+.PHONY: hub hub-stop test-hub diagnose lint test-fast
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,21 @@ lab: $(VENV)/.installed
 
 test: $(VENV)/.installed sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q
+
+# the inner loop (under 3 minutes): the engine, the checker and judge, the released-data contract,
+# and one assignment end to end (its solution notebook executed, graded by real nbgrader)
+FAST_TESTS := tests/test_engine_activations_losses.py tests/test_engine_layers.py \
+	tests/test_engine_gradcheck.py tests/test_grading_judge.py tests/test_hints.py \
+	tests/test_student_part.py::test_released_data_are_one_versioned_format_and_hold_no_code \
+	tests/test_student_part.py::test_the_student_part_never_names_the_key \
+	tests/test_student_part.py::test_the_student_part_works_with_the_key_absent \
+	tests/test_import_graph.py tests/test_grading_pipeline.py "tests/test_course.py::test_solution_passes_nbgrader_validate[03-backprop]"
+test-fast: $(VENV)/.installed sandbox
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q $(FAST_TESTS)
+
+# ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, likely bugs
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
 
 test-browser: $(VENV)/.installed-browser
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m browser tests/browser tests/test_report.py

@@ -32,6 +32,7 @@ def execute(path: Path, timeout=600) -> tuple[float, int]:
     """(seconds, number of error outputs) for one notebook run start to end in a fresh kernel."""
     import nbformat
     from nbclient import NotebookClient
+
     from bpkit_instructor.course import paths
 
     nb = nbformat.read(path, as_version=4)

@@ -12,8 +12,18 @@ import os
 import subprocess
 import sys
 
-from benchmarks.common import (NO_TORCH, best_of_rounds, fmt_time, markdown_table, ratio, row, run_json,
-                               thread_env, timeit_best, torch_python)
+from benchmarks.common import (
+    NO_TORCH,
+    best_of_rounds,
+    fmt_time,
+    markdown_table,
+    ratio,
+    row,
+    run_json,
+    thread_env,
+    timeit_best,
+    torch_python,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,6 +88,7 @@ def _bpkit_worker(which):
     which, _, clock = which.partition("@")
     timeit_best_ = timeit_cpu if clock == "cpu" else timeit_best
     import numpy as np
+
     from bpkit.layers import BatchNorm
     from bpkit.network import mlp
     from bpkit.optim import SGD, sgd_step, train_sgd_single

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def build_class(base: Path, n: int, seed: int = 0) -> Path:
     import selftest_course
+
     from bpkit_instructor.course import release, simulate
     root = selftest_course.build(base / "pristine")
     release.generate(root)
@@ -61,8 +62,9 @@ def timed(fn, *args):
 
 
 def plain_nbgrader(root: Path, timeout=60) -> float:
-    from bpkit_instructor.course import paths
     import selftest_course
+
+    from bpkit_instructor.course import paths
     t = time.perf_counter()
     subprocess.run(paths.nbgrader_cmd("autograde", selftest_course.ASSIGNMENT, "--force",
                                       f"--Execute.timeout={timeout}", "--log-level=ERROR"),
@@ -72,8 +74,9 @@ def plain_nbgrader(root: Path, timeout=60) -> float:
 
 
 def ours(root: Path, workers: int, timeout=60) -> tuple[float, list]:
-    from bpkit_instructor.course import batch
     import selftest_course
+
+    from bpkit_instructor.course import batch
     t = time.perf_counter()
     results = batch.grade_all(selftest_course.ASSIGNMENT, root, workers=workers, resume=False,
                               timeout=timeout, progress=False)
@@ -87,8 +90,9 @@ def _nbgrader_step(args):
 
 
 def nbgrader_only(root: Path, workers: int, timeout=60) -> float:
-    from bpkit_instructor.course import batch
     import selftest_course
+
+    from bpkit_instructor.course import batch
     a = selftest_course.ASSIGNMENT
     todo = [(a, s, str(root), timeout) for s in batch.students(a, root)]
     t = time.perf_counter()
@@ -100,6 +104,7 @@ def nbgrader_only(root: Path, workers: int, timeout=60) -> float:
 def check_overhead(n=15) -> tuple[float, float]:
     """(median seconds of one check() — record + isolated judge —, median direct call)."""
     import numpy as np
+
     from bpkit.grading import check
 
     def square(x):

@@ -24,6 +24,7 @@ def frame_time(frames=150, draw=True, **config):
     """Mean seconds per frame over `frames` frames after a warm-up of 20 (includes the rare full
     redraws when an axis range grows)."""
     import time
+
     from bpkit.widgets.playground import Playground
     pg = Playground(**config)
     for _ in range(20):
@@ -37,6 +38,7 @@ def frame_time(frames=150, draw=True, **config):
 def full_redraw_time(n=10):
     """Seconds per frame if every frame redrew the whole figure (no blitting): the reference."""
     import time
+
     from bpkit.widgets.playground import Playground
     pg = Playground()
     pg.step()

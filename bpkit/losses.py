@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .activations import softmax, log_softmax
+from .activations import log_softmax, softmax
 from .layers import _all_finite
 
 __all__ = ["quadratic_cost", "quadratic_cost_grad", "softmax_cross_entropy",

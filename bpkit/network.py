@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from .layers import Layer, Dense, Activation, fast_forward, fast_backward, _float_dtype
+from .layers import Activation, Dense, Layer, _float_dtype, fast_backward, fast_forward
 from .losses import LOSSES
 
 __all__ = ["Network", "mlp", "mlp_forward", "mlp_backward"]

@@ -32,6 +32,9 @@ from operator import mul
 
 import numpy as np
 
+from .layers import Activation, Dense
+from .losses import QuadraticCost
+
 __all__ = ["sgd_step", "SGD", "Momentum", "RMSProp", "Adam", "decay_mask", "step_decay", "exponential_decay", "l2_penalty",
            "l2_grad", "minibatches", "train_sgd_single", "train_minibatch", "EarlyStopping"]
 
@@ -338,8 +341,6 @@ def train_minibatch(net, X, Y, epochs, batch_size, optimizer, rng=None, X_val=No
 
 # --------------------------------------------------------------------------- seed 001: SGD, one point
 def _is_sigmoid_mlp(net):
-    from .layers import Dense, Activation
-    from .losses import QuadraticCost
     if not isinstance(net.loss_fn, QuadraticCost):
         return False
     L = net.layers

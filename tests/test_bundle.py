@@ -19,8 +19,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import bundle, paths, simulate
 from bpkit_instructor import spec
+from bpkit_instructor.course import bundle, paths, simulate
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)

@@ -14,13 +14,12 @@ import cloudpickle
 import nbformat
 import pytest
 
-from bpkit_instructor.course import paths, release, scaffold
-from bpkit_instructor.course import authoring
+from bpkit.grading import judge
+from bpkit.grading.checker import record
+from bpkit_instructor import spec
+from bpkit_instructor.course import authoring, paths, release, scaffold
 from bpkit_instructor.course.errors import CourseError
 from bpkit_instructor.course.simulate import strip_markers, variant_source
-from bpkit.grading import judge
-from bpkit_instructor import spec
-from bpkit.grading.checker import record
 
 ROOT = paths.ROOT
 

@@ -12,8 +12,8 @@ import shutil
 import nbformat
 import pytest
 
-from bpkit_instructor.course import autograde, batch, feedback, paths, release, simulate
 from bpkit_instructor import spec
+from bpkit_instructor.course import autograde, batch, feedback, paths, release, simulate
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)

@@ -3,10 +3,10 @@ accuracy in ulps against a 60-digit decimal reference."""
 import decimal
 import warnings
 
-import numpy as np
-import pytest
 import autograd
 import autograd.numpy as anp
+import numpy as np
+import pytest
 
 from bpkit import activations as A
 from bpkit import losses as Lo

@@ -1,12 +1,12 @@
 """Layers: every backward vs central differences (float64, < 1e-7) and vs independent autograd
 forwards (< 1e-9); batch-norm modes and running statistics; dropout; bad input messages."""
-import numpy as np
-import pytest
 import autograd
 import autograd.numpy as anp
+import numpy as np
+import pytest
 
-from bpkit.layers import Dense, Activation, BatchNorm, Residual, DenseConnection, Dropout
 from bpkit.gradcheck import check_layer, relative_error
+from bpkit.layers import Activation, BatchNorm, Dense, DenseConnection, Dropout, Residual
 
 SEEDS = [0, 1, 2]
 

@@ -1,18 +1,17 @@
 """Networks: whole-network gradients (central differences and autograd), Lemma 1 line by line,
 gradcheck reports that name a planted bug, construction errors, and the Higham & Higham check."""
-import numpy as np
-import pytest
 import autograd
 import autograd.numpy as anp
+import numpy as np
+import pytest
+from test_engine_layers import ag_forward
 
-from bpkit.layers import Dense, Activation, BatchNorm, Residual, DenseConnection, Dropout
-from bpkit.network import Network, mlp, mlp_forward, mlp_backward
-from bpkit.gradcheck import check_network, relative_error, numerical_gradient
 from bpkit.activations import sigmoid, sigmoid_prime
 from bpkit.data import higham
+from bpkit.gradcheck import check_network, numerical_gradient, relative_error
+from bpkit.layers import Activation, BatchNorm, Dense, DenseConnection, Dropout, Residual
+from bpkit.network import Network, mlp, mlp_backward, mlp_forward
 from bpkit.optim import train_sgd_single
-
-from test_engine_layers import ag_forward
 
 SEEDS = [0, 1, 2]
 

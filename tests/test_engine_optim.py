@@ -2,11 +2,22 @@
 import numpy as np
 import pytest
 
-from bpkit import init, data
+from bpkit import data, init
 from bpkit.layers import Dense
 from bpkit.network import mlp
-from bpkit.optim import (SGD, Momentum, sgd_step, step_decay, exponential_decay, l2_penalty, l2_grad,
-                         minibatches, train_minibatch, train_sgd_single, EarlyStopping)
+from bpkit.optim import (
+    SGD,
+    EarlyStopping,
+    Momentum,
+    exponential_decay,
+    l2_grad,
+    l2_penalty,
+    minibatches,
+    sgd_step,
+    step_decay,
+    train_minibatch,
+    train_sgd_single,
+)
 
 
 def test_sgd_step_in_place():

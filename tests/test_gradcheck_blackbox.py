@@ -67,8 +67,9 @@ def test_comparing_with_ones_own_backward_fails_the_hidden_cases(student, seed):
 
 
 def test_the_extension_is_undone_after_each_case(student):
-    from bpkit_instructor.exercises import a09
     import numpy as np
+
+    from bpkit_instructor.exercises import a09
     own = student["network_forward"]
     case = a09._gc_case(np.random.default_rng(3), kinds=["dense", "blackbox", "dense"])
     with a09._blackbox_within(student["grad_check"], case):

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from bpkit.grading import checker as checkmod
-from bpkit_instructor import spec
 from bpkit.grading.checker import CheckFailed, check, record, run_judge
-
+from bpkit_instructor import spec
 
 # answers defined here travel by value, as a notebook's functions do
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -6,9 +6,9 @@ import sys
 import cloudpickle
 import pytest
 
-from bpkit_instructor.course.simulate import variant_source
-from bpkit_instructor import spec
 from bpkit.grading.checker import record, run_judge
+from bpkit_instructor import spec
+from bpkit_instructor.course.simulate import variant_source
 
 EXERCISES = {k: v for k, v in sorted(spec.all_exercises().items()) if not k.startswith("00.")}
 VARIANTS = [(name, v.name) for name, ex in EXERCISES.items() for v in ex.variants]

@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import autograde, batch, release, report, simulate
 from bpkit_instructor import spec
+from bpkit_instructor.course import autograde, batch, release, report, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402

@@ -7,7 +7,11 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
 from bpkit.widgets.loss_landscape import (  # noqa: E402
-    LossLandscapeViewer, filter_normalise, loss_and_grads, random_direction)
+    LossLandscapeViewer,
+    filter_normalise,
+    loss_and_grads,
+    random_direction,
+)
 
 
 @pytest.fixture(scope="module")

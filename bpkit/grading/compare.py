@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def flatten(value, prefix="out"):
     """Nested tuples/lists/dicts of array-likes -> {"out/0": ndarray float64, ...}."""
     if isinstance(value, dict):

@@ -16,7 +16,8 @@ MARK = "[bpkit sandbox] output limit"
 
 
 def main(argv=None):
-    from ipykernel import iostream  # the kernel's own machinery: only when a kernel starts
+    # the kernel's own machinery, imported only when a kernel starts
+    from ipykernel import iostream
     from ipykernel.kernelapp import launch_new_instance
 
     limit = int(os.environ.get(OUTPUT_LIMIT_ENV, 2 << 20))

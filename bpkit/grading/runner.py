@@ -16,6 +16,7 @@ import importlib
 import io
 import json
 import os
+import resource
 import select
 import signal
 import struct
@@ -146,7 +147,6 @@ def _inside(path, prefixes):
 def _run_child(answer_path, cases, protect, fd, within=None, lock=None):
     """In the forked child: load the answer, call it on every case, send float64 arrays back."""
     try:
-        import resource
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):
         pass

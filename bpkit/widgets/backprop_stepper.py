@@ -94,6 +94,7 @@ class BackpropStepper:
     """Step a small sigmoid network forward (z, a per node) and backward (δ per node, ∂C/∂w per edge)."""
 
     def __init__(self, sizes=(2, 3, 2), seed: int = 0):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import ipywidgets as W
 
         self.sizes = tuple(sizes)
@@ -149,6 +150,7 @@ class BackpropStepper:
         return pos
 
     def _draw(self):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.figure import Figure
 
         known, (kind, layer) = self.shown, self.current
@@ -228,6 +230,7 @@ class BackpropStepper:
 
     def update(self):
         """Recompute what the current number of steps reveals, redraw the PNG and the table."""
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         self.shown = run(self.params, self.x, self.y, self.controls["stage"].value)

@@ -136,6 +136,7 @@ class ChainRuleExplorer:
     """Pick a composite function and a point; see values, local derivatives, path products."""
 
     def __init__(self, function: str = "x² · sin x  (two paths)", x: float = 1.0, h: float = 1e-5):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import ipywidgets as W
 
         self.h = h
@@ -164,6 +165,7 @@ class ChainRuleExplorer:
 
     # -- drawing -------------------------------------------------------------------------------
     def _draw(self, res):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.figure import Figure
 
         graph, values, local = res["graph"], res["values"], res["local"]
@@ -238,6 +240,7 @@ class ChainRuleExplorer:
         """Recompute, redraw the figure into the PNG image, and rewrite the table."""
         res = self.compute()
         fig = self._draw(res)
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)

@@ -90,6 +90,7 @@ class GradientFlow:
 
     def __init__(self, depth=10, activation="sigmoid", init="xavier", scale=1.0,
                  batchnorm=False, residual=False, width=64, batch=128, seed=0):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import ipywidgets as w
         self.width, self.batch, self.seed = width, batch, seed
         self.controls = {
@@ -115,6 +116,7 @@ class GradientFlow:
 
     def update(self):
         """Recompute the pass and redraw the figure into the Image widget."""
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import matplotlib
         from matplotlib.figure import Figure
         matplotlib.rcParams.setdefault("figure.dpi", 80)

@@ -154,6 +154,7 @@ class LossLandscapeViewer:
 
     def __init__(self, network="residual", seed=0, resolution=21, span=1.0, depth=DEPTH,
                  width=WIDTH, n_iter=300, eta=0.05):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import ipywidgets as W
 
         self.span, self.depth, self.width = span, depth, width
@@ -194,6 +195,7 @@ class LossLandscapeViewer:
                 "centre": loss(params, self.X, self.Y, residual)}
 
     def _draw(self, r):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=(10, 4), dpi=80)

@@ -116,6 +116,7 @@ def _gaussians(n, noise, rng):
 
 def make_data(dataset, noise, seed, n=N_POINTS):
     """(X (2, N) rescaled to fill [-1, 1]², labels (N,)) from bpkit.data, seeded."""
+    # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
     from bpkit import data
     rng = np.random.default_rng([seed, 0])
     if dataset == "higham":
@@ -147,6 +148,7 @@ def features(X, names):
 def build_network(cfg, n_in, n_out, rng, dropout_rng):
     """Network of hidden blocks Dense → [BatchNorm] → Activation (inside a Residual if on) →
     Dropout, then a Dense to n_out logits, softmax cross-entropy. Returns (net, dense_layers)."""
+    # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
     from bpkit.layers import Activation, BatchNorm, Dense, Dropout, Residual
     from bpkit.network import Network
     act = "identity" if cfg["activation"] == "linear" else cfg["activation"]
@@ -173,6 +175,7 @@ class Playground:
     """Train a small network on 2-D data and watch it learn. See the module docstring."""
 
     def __init__(self, figsize=(9.6, 4.6), dpi=72, **config):
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         import ipywidgets as w
         self._cfg = validate(config)
         self._figsize, self._dpi = figsize, dpi
@@ -372,6 +375,7 @@ class Playground:
     # ------------------------------------------------------------------ building and training
     def _rebuild(self):
         """Data, split, network and optimiser from the seed; step 0."""
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from bpkit.data import train_test_split
         from bpkit.optim import Momentum
         c = self._cfg
@@ -478,6 +482,7 @@ class Playground:
         """One Figure, built once. Frames only update the artists' data and are blitted: axes,
         ticks and labels are drawn into a cached background that is redrawn only when an axis
         range changes (ranges grow in 1-2-5 steps or by decades, so that is rare)."""
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.colors import LinearSegmentedColormap
         from matplotlib.figure import Figure
@@ -541,6 +546,7 @@ class Playground:
     def update(self, full=False):
         """Redraw every view for the current network (artists updated in place, blitted onto the
         cached axes; full=True redraws the axes too). Returns self."""
+        # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
         from bpkit.activations import softmax
         h = self.history
         # decision boundary: P(class 1) on the grid
@@ -647,6 +653,7 @@ def _log_limits(ax, values):
 
 def _png(canvas):
     """PNG bytes of an Agg canvas that has been drawn (Pillow, fast compression)."""
+    # imported on first use: `import bpkit` stays fast without ipywidgets/matplotlib
     from PIL import Image
     w, h = canvas.get_width_height(physical=True)
     img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
