@@ -28,11 +28,13 @@ exercise(
     hidden=_cases,
     variants=[
         variant("missing σ′", lambda z, a, y: a - y,
-                "looks like σ′(z^[L]) is missing in δ^[L] = σ′(z^[L]) ∘ (a^[L] − y) (eq. 22)."),
+                "looks like the factor σ′(z^[L]) is missing from δ^[L] (eq. 22)."),
         variant("σ′ at a instead of z", lambda z, a, y: _sigmoid_prime(a) * (a - y),
-                "σ′ must be evaluated at the weighted input z^[L], not at a^[L] = σ(z^[L])."),
+                "σ′ must be evaluated at the weighted input z^[L], not at the activation a^[L] "
+                "(eq. 22)."),
         variant("sign flip", lambda z, a, y: _sigmoid_prime(z) * (y - a),
-                "∂C/∂a^[L] = a^[L] − y for C = ½‖y − a^[L]‖²; you have y − a^[L]."),
+                "the derivative of the quadratic cost with respect to a^[L] points from the target"
+                " to the output; yours points the other way (eq. 22)."),
     ],
     protect=["bpkit_instructor.exercises.a00.reference_delta_L"],
     what="δ^[L] = σ′(z^[L]) ∘ (a^[L] − y)",
@@ -50,8 +52,10 @@ exercise(
     reference=lambda x: x ** 2,
     visible=[{"x": np.array([1.0, -2.0, 3.0])}],
     hidden=lambda rng: {"x": rng.normal(size=rng.integers(2, 9))},
-    variants=[variant("doubled instead of squared", lambda x: 2 * x, "x² is x·x, not 2x."),
-              variant("absolute value", lambda x: np.abs(x), "x² is x·x, not |x|.")],
+    variants=[variant("doubled instead of squared", lambda x: 2 * x, "squaring multiplies x by itself; doubling adds"
+                                                                     " it to itself."),
+              variant("absolute value", lambda x: np.abs(x), "squaring multiplies x by itself; the absolute value "
+                                                             "only drops the sign.")],
     what="x² elementwise",
     timeout=3.0,
 )
@@ -75,7 +79,7 @@ exercise(
     visible=[{"z": np.array([-1.0, 0.0, 2.0])}],
     hidden=lambda rng: {"z": rng.normal(size=5)},
     variants=[variant("σ′ at σ(z)", lambda z: _sigmoid_prime(_sig(z)), "evaluate σ′ at z"),
-              variant("sign flip", lambda z: -_sigmoid_prime(z), "σ′ > 0")],
+              variant("sign flip", lambda z: -_sigmoid_prime(z), "σ′ is positive everywhere: σ is increasing.")],
     protect=["bpkit.activations.sigmoid_prime", "bpkit.layers.Activation"],
     timeout=3.0,
     what="σ′(z) (protects bpkit's own sigmoid_prime and Activation layer)",

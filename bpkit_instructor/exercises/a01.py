@@ -45,15 +45,16 @@ exercise(
     hidden=_softplus_cases,
     variants=[
         variant("returned softplus itself", lambda z: np.log1p(np.exp(np.asarray(z, float))),
-                "ln(1 + eᶻ) is the function; its derivative is what the chain rule gives for "
-                "ln(u) with u = 1 + eᶻ: (1/u)·u′."),
-        variant("missing the inner derivative eᶻ", lambda z: 1.0 / (1.0 + np.exp(np.asarray(z, float))),
-                "d/dz ln(u) = u′/u with u = 1 + eᶻ: you kept 1/u but dropped the inner factor "
-                "u′ = eᶻ (chain rule)."),
+                "that is softplus itself; its derivative is what the chain rule gives for a "
+                "logarithm of an inner function (lecture 01, section 2)."),
+        variant("missing the inner derivative (of the exponential)", lambda z: 1.0 / (1.0 + np.exp(np.asarray(z, float))),
+                "the chain rule for a logarithm of an inner function multiplies by the inner "
+                "function's derivative; you kept the outer part and dropped the inner factor "
+                "(lecture 01, section 2)."),
         variant("σ′(z) instead of σ(z) (differentiated once too often)",
                 lambda z: _sp(np.asarray(z, float)),
-                "eᶻ/(1 + eᶻ) simplifies to σ(z) itself; σ(z)(1 − σ(z)) is the derivative of that, "
-                "i.e. the second derivative of softplus."),
+                "softplus's derivative simplifies to the logistic σ(z) itself; you differentiated "
+                "once more, which gives the second derivative of softplus (lecture 01, section 4)."),
     ],
     what="softplus′(z) elementwise on 1 visible and 5 random arrays",
 )
@@ -78,17 +79,21 @@ exercise(
     hidden=_elu_cases,
     variants=[
         variant("returned ELU itself", _elu,
-                "that is ELU(z); differentiate each branch: d/dz z = 1 and d/dz α(eᶻ − 1) = α eᶻ."),
+                "that is ELU(z) itself; differentiate each branch separately (lecture 01, section "
+                "4)."),
         variant("α missing on the negative side",
                 lambda z, alpha: np.where(np.asarray(z, float) > 0, 1.0,
                                           np.exp(np.minimum(np.asarray(z, float), 0.0))),
-                "the constant α multiplies eᶻ − 1, so it multiplies its derivative too: α eᶻ."),
-        variant("the −1 kept: α(eᶻ − 1) on the negative side",
+                "the constant α multiplies the negative branch, so it multiplies that branch's "
+                "derivative too."),
+        variant("the negative branch's constant kept in its derivative",
                 lambda z, alpha: np.where(np.asarray(z, float) > 0, 1.0, _elu(z, alpha)),
-                "the derivative of the constant −α is 0: d/dz α(eᶻ − 1) = α eᶻ."),
+                "a constant term differentiates to zero: only the exponential part of the negative"
+                " branch has a slope."),
         variant("ReLU′ (slope 0 for negative z)",
                 lambda z, alpha: (np.asarray(z, float) > 0).astype(float),
-                "unlike ReLU, ELU is not flat for z < 0: its slope there is α eᶻ > 0."),
+                "unlike ReLU, ELU is not flat for negative z: its slope there is positive (lecture"
+                " 01, section 4)."),
     ],
     what="ELU′(z) elementwise (z ≠ 0) on 1 visible and 5 random arrays and α values",
 )
@@ -119,18 +124,20 @@ exercise(
     visible=[{"x1": np.array([1.0, -0.5]), "x2": np.array([0.5, 2.0])}],
     hidden=_graph_cases,
     variants=[
-        variant("the edge m₁ → m₂ left out", lambda x1, x2: _graph(x1, x2, m1_to_m2=False),
-                "m₁ reaches y twice: directly (y = σ(m₁)·m₂) and through m₂ = tanh(x₁ + m₁). "
-                "The total ∂y/∂m₁ adds both paths."),
-        variant("the direct edge x₁ → m₂ left out", lambda x1, x2: _graph(x1, x2, x1_to_m2=False),
-                "x₁ enters m₂ = tanh(x₁ + m₁) directly as well as through m₁: add the path "
-                "x₁ → m₂ → y."),
-        variant("tanh′ written as 1 − tanh (square missing)",
+        variant("the edge from m₁ to m₂ left out", lambda x1, x2: _graph(x1, x2, m1_to_m2=False),
+                "m₁ reaches y twice: directly, and through m₂. The total derivative of y with "
+                "respect to m₁ adds both paths (lecture 01, section 3)."),
+        variant("the direct edge from x₁ to m₂ left out", lambda x1, x2: _graph(x1, x2, x1_to_m2=False),
+                "x₁ enters m₂ directly as well as through m₁: add the path from x₁ through m₂ to y"
+                " (lecture 01, sections 3 and 5)."),
+        variant("tanh′ with its square missing",
                 lambda x1, x2: _graph(x1, x2, tanh_p=lambda m2: 1.0 - m2),
-                "tanh′(u) = 1 − tanh(u)²: with m₂ = tanh(u), that is 1 − m₂²."),
-        variant("missing σ′ (∂y/∂m₁ taken as m₂)",
+                "tanh′ is one minus the SQUARE of tanh; with m₂ the tanh node's output, square m₂ "
+                "(lecture 01, section 4)."),
+        variant("missing σ′ on the direct path from m₁",
                 lambda x1, x2: _graph(x1, x2, sp=lambda m1: 1.0),
-                "y = σ(m₁)·m₂, so the direct part of ∂y/∂m₁ is σ′(m₁)·m₂: the σ′(m₁) factor is missing."),
+                "on the direct path, m₁ first goes through σ: the local derivative σ′(m₁) is "
+                "missing from that path's product (lecture 01, section 5)."),
     ],
     what="(∂y/∂x₁, ∂y/∂x₂) for y = σ(m₁)·tanh(x₁ + m₁), m₁ = x₁x₂, on 1 visible and 5 random cases",
 )
@@ -163,17 +170,20 @@ exercise(
     variants=[
         variant("the quadratic cost's gradient (an extra σ′(z))",
                 lambda w, b, X, y: _xent(w, b, X, y, factor=lambda z, a: a * (1 - a)),
-                "with C = −[y ln a + (1 − y) ln(1 − a)], ∂C/∂a = (a − y)/(a(1 − a)); times "
-                "∂a/∂z = a(1 − a) the σ′ cancels: ∂C/∂z = a − y. The extra σ′ belongs to ½(a − y)²."),
+                "with the cross-entropy, the σ′ of the chain rule cancels against the denominator "
+                "of ∂C/∂a, so ∂C/∂z is just the error of the prediction; the extra σ′ belongs to "
+                "the quadratic cost (lecture 04, section 6)."),
         variant("∂C/∂a used as ∂C/∂z (the σ′ factor left out)",
                 lambda w, b, X, y: _xent(w, b, X, y, factor=lambda z, a: 1.0 / (a * (1 - a))),
-                "(a − y)/(a(1 − a)) is ∂C/∂a; the chain rule still multiplies by ∂a/∂z = σ′(z)."),
+                "what you returned is ∂C/∂a; the chain rule still multiplies by the local "
+                "derivative of the neuron, σ′(z) (lecture 01, section 2)."),
         variant("forgot to divide by B (summed over the batch)",
                 lambda w, b, X, y: _xent(w, b, X, y, mean=False),
                 "C is the mean over the B examples (columns), so its gradient is the mean of the "
                 "per-example gradients: divide by B."),
-        variant("sign flip (y − a)", lambda w, b, X, y: _xent(w, b, X, y, sign=-1.0),
-                "∂C/∂z = a − y: the gradient points towards larger cost, the update subtracts it."),
+        variant("sign flip (target minus prediction)", lambda w, b, X, y: _xent(w, b, X, y, sign=-1.0),
+                "∂C/∂z is the prediction minus the target: the gradient points towards larger "
+                "cost, and the update subtracts it."),
     ],
     what="(∂C/∂w, ∂C/∂b) of the mean cross-entropy of one sigmoid neuron on 1 visible and 5 random batches",
 )
@@ -202,16 +212,21 @@ exercise(
     hidden=_richardson_cases,
     variants=[
         variant("plain central difference D(h)", _D,
-                "D(h) alone still has the c·h² error; combine D(h) and D(h/2) so that c·h² cancels."),
-        variant("central difference at h/2 only", lambda f, x, h: _D(f, x, h / 2),
-                "D(h/2) has a quarter of the error c·h², but not zero: combine it with D(h)."),
-        variant("weights for an O(h) error: 2·D(h/2) − D(h)",
+                "D(h) alone still has the error that grows with the square of h; combine D(h) with"
+                " the difference at half the step so that this error cancels (lecture 01, section "
+                "6)."),
+        variant("central difference at half the step only", lambda f, x, h: _D(f, x, h / 2),
+                "halving the step quarters the leading error but does not remove it: combine it "
+                "with D(h) so that the leading error cancels."),
+        variant("weights for a first-order error",
                 lambda f, x, h: 2 * _D(f, x, h / 2) - _D(f, x, h),
                 "those weights cancel an error proportional to h. The central difference's error "
-                "starts at c·h², and halving h divides it by 4, not 2."),
-        variant("weights swapped: (4·D(h) − D(h/2))/3",
+                "starts at the square of h, and halving h divides it by 4, not 2 (lecture 01, "
+                "section 6)."),
+        variant("weights swapped (the larger weight on the larger step)",
                 lambda f, x, h: (4 * _D(f, x, h) - _D(f, x, h / 2)) / 3,
-                "the factor 4 belongs to the smaller step: D(h/2) has error c·h²/4."),
+                "the larger weight belongs to the smaller step, whose leading error is a quarter "
+                "of D(h)'s."),
     ],
     rtol=1e-7, atol=1e-10,
     what="(4·D(h/2) − D(h))/3 compared with the same h, on 2 visible and 5 random cases",
@@ -231,11 +246,12 @@ exercise(
     choices=(1, 2, 3, 4),
     variants=[
         variant("Q1: a bug in the derivative", (1, 3),
-                "eˣ′ = eˣ is right; with h = 10⁻¹² the round-off term ε|f|/h ≈ 6·10⁻⁴ alone "
-                "explains the error (lecture 01, section 6). Retry with h ≈ 10⁻⁵ before suspecting a bug."),
+                "Q1: the derivative of the exponential is right; at a step as tiny as 1e-12 the "
+                "round-off term of lecture 01, section 6 alone explains an error this size. Retry "
+                "with a sensible h before suspecting a bug."),
         variant("Q1: truncation error", (3, 3),
-                "truncation error is h²|f‴|/6 ≈ 5·10⁻²⁵ at h = 10⁻¹²; it is the round-off ε|f|/h "
-                "that grows as h shrinks."),
+                "Q1: the truncation term shrinks with the square of h and is negligible at a step "
+                "of 1e-12; it is the other term of lecture 01, section 6 that grows as h shrinks."),
         variant("Q2: a bug in W^[2]'s gradient", (2, 1),
                 "3·10⁻⁶ is in the table's 'suspect' band, not 'wrong'; a ReLU network with some "
                 "z^[2] within h of 0 gives exactly this: the central difference straddles the kink."),
