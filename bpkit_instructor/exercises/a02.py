@@ -53,14 +53,16 @@ exercise(
     hidden=_sizes_cases,
     variants=[
         variant("counted a plain MLP (only the previous layer feeds a layer)", _mlp_count,
-                "in the dense stack, layer l receives a^[1], …, a^[l−1] concatenated: its fan-in is "
-                "n_1 + … + n_{l−1}, not n_{l−1}."),
+                "in the dense stack, layer l receives the activations of ALL the layers before it,"
+                " concatenated: its fan-in is the sum of their widths, not the previous layer's "
+                "width alone."),
         variant("forgot the biases", lambda sizes: _dense_count(sizes, bias=False),
                 "every neuron of layers 2..L has a bias b_j^[l] as well as its incoming weights."),
         variant("a layer fed its own output too", lambda sizes: _dense_count(sizes, own=True),
-                "layer l receives the layers BEFORE it, 1..l−1; its own a^[l] is what it computes."),
+                "layer l receives the layers BEFORE it; its own activation a^[l] is what it "
+                "computes, not one of its inputs."),
         variant("a bias for the input layer too", lambda sizes: _dense_count(sizes, input_bias=True),
-                "layer 1 is the input a^[1] = x: it has no weights and no biases."),
+                "layer 1 is the input x itself: it has no weights and no biases."),
     ],
     what="parameters of a densely connected MLP on 2 visible and 5 random layer-size lists",
 )
@@ -79,17 +81,18 @@ exercise(
     variants=[
         variant("two passes per parameter (the central difference's count)",
                 lambda sizes, N: _fd_cost(sizes, N, passes=lambda P: 2 * P),
-                "a forward difference (C(w + h) − C(w))/h shares C(w) between all parameters: one "
-                "pass for C(w), then one per parameter."),
+                "a forward difference shares the unperturbed cost between all parameters: one pass"
+                " for it, then one per parameter (lecture 02, section 3)."),
         variant("the pass for C(w) itself left out",
                 lambda sizes, N: _fd_cost(sizes, N, passes=lambda P: P),
-                "every parameter needs C(w + h), and the difference also needs C(w): one more pass."),
+                "every parameter needs the cost at its perturbed value, and the difference also "
+                "needs the unperturbed cost: one more pass."),
         variant("one example instead of N", lambda sizes, N: _fd_cost(sizes, N, per_example=False),
                 "the cost is a mean over N examples: each forward pass runs all N of them."),
         variant("per-pass cost counted as parameters",
                 lambda sizes, N: _fd_cost(sizes, N, per_pass=_mlp_count),
-                "a forward pass costs one multiply-add per edge and example, Σ n_l n_{l−1}; bias "
-                "additions are not multiply-adds."),
+                "a forward pass costs one multiply-add per edge and example, summed over the "
+                "layers; bias additions are not multiply-adds (lecture 02, section 6)."),
     ],
     what="multiply-adds of one forward-difference gradient on 2 visible and 5 random networks",
 )
@@ -128,23 +131,26 @@ exercise(
     hidden=_chain_cases,
     variants=[
         variant("missing tanh′", lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: 1.0),
-                "every neuron a = tanh(z) on the path contributes a factor tanh′(z^[k]); they are missing."),
+                "every tanh neuron on the path contributes its local derivative tanh′(z^[k]); they"
+                " are missing (lecture 02, section 4)."),
         variant("σ′ instead of tanh′ (the lecture's sigmoid)",
                 lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: _s(z) * (1 - _s(z))),
-                "this chain uses tanh: the local derivative is tanh′(z) = 1 − tanh(z)² = 1 − a², "
-                "not σ′(z)."),
-        variant("tanh′ written as 1 − a (square missing)",
+                "this chain uses tanh: the local derivative is tanh′, which can be written with "
+                "the neuron's own output a (lecture 01, section 4), not σ′."),
+        variant("tanh′ with the square missing",
                 lambda w, b, x, y: _chain(w, b, x, y, act_p=lambda z, a: 1.0 - a),
-                "tanh′(z) = 1 − tanh(z)² = 1 − a²."),
+                "tanh′ is one minus the SQUARE of tanh, so in terms of the neuron's output it uses"
+                " the square of a (lecture 01, section 4)."),
         variant("off-by-one layer index (a^[l] instead of a^[l−1])",
                 lambda w, b, x, y: _chain(w, b, x, y, shift=1),
                 "∂z^[l]/∂w^[l] is the input of the weight, a^[l−1] (eq. 27), not the neuron's own output a^[l]."),
         variant("sign flip", lambda w, b, x, y: _chain(w, b, x, y, sign=-1.0),
-                "C = ½(a^[L] − y)² gives ∂C/∂a^[L] = a^[L] − y (not y − a^[L])."),
+                "the derivative of the quadratic cost with respect to the output is the output "
+                "minus the target, not the target minus the output."),
         variant("∂C/∂b^[l] multiplied by a^[l−1] too",
                 lambda w, b, x, y: _chain(w, b, x, y, db_times_input=True),
-                "z^[l] = w^[l] a^[l−1] + b^[l], so ∂z^[l]/∂b^[l] = 1: the bias's derivative is the "
-                "weight's without the factor a^[l−1]."),
+                "the bias enters the weighted input with coefficient one, so the bias's derivative"
+                " is the weight's without the factor a^[l−1] (eq. 24 against eq. 25)."),
     ],
     what="(∂C/∂w^[l], ∂C/∂b^[l]) for every layer of a width-1 tanh chain on 1 visible and 5 random chains",
 )
@@ -251,10 +257,10 @@ exercise(
     visible=[{"X": np.array([[120.0, 80.0, 200.0, 150.0], [3.0, 2.0, 5.0, 4.0]])}],
     hidden=_std_cases,
     variants=[
-        variant("statistics over examples' features (axis=0) instead of per feature",
+        variant("statistics over each example's features instead of per feature",
                 lambda X: _standardize(X, axis=0),
                 "a feature is a ROW (examples are the columns): take each row's mean and standard "
-                "deviation over the examples, axis=1."),
+                "deviation over the examples."),
         variant("one mean and std for the whole matrix", lambda X: _standardize(X, axis=None),
                 "each feature gets its own mean and standard deviation; one number for the whole "
                 "matrix keeps the features on their different scales."),
@@ -262,10 +268,11 @@ exercise(
                 "centring removes the offset, but the features keep their scales: divide by each "
                 "feature's standard deviation too."),
         variant("divided by the variance", lambda X: _standardize(X, scale="var"),
-                "divide by the standard deviation (√variance), so that every feature has std 1."),
-        variant("Bessel's correction (ddof=1)", lambda X: _standardize(X, ddof=1),
-                "the contract asks for the population standard deviation (divide by N, ddof=0, "
-                "np.std's default), as batch norm does later in the course."),
+                "divide by the standard deviation (the root of the variance), so that every "
+                "feature has standard deviation one."),
+        variant("Bessel's correction", lambda X: _standardize(X, ddof=1),
+                "the contract asks for the population standard deviation (divide by N, numpy's "
+                "default), as batch norm does later in the course."),
     ],
     what="per-feature z-scores on 1 visible and 5 random data sets",
 )
@@ -304,11 +311,12 @@ exercise(
     value=True,
     variants=[
         variant("singular values of X instead of eigenvalues of H", _kappas(root=True),
-                "H = XXᵀ/N: its eigenvalues are the SQUARES of the singular values of X/√N, so "
-                "κ(H) = (σ_max/σ_min)²."),
+                "the eigenvalues of H are the SQUARES of the singular values of the scaled data "
+                "matrix, so the condition number of H is the square of the singular values' ratio "
+                "(lecture 02, section 8)."),
         variant("only centred", _kappas(scaled=lambda X: _standardize(X, scale="none")),
-                "centring alone leaves the area in tens of m² and the rooms in units: divide each "
-                "feature by its standard deviation too."),
+                "centring alone leaves the area in tens of square metres and the rooms in units: "
+                "divide each feature by its standard deviation too."),
         variant("min-max scaling instead of standardization", _kappas(scaled=_min_max),
                 "the question asks for z-scores (mean 0, std 1 per feature); scaling to [0, 1] is "
                 "the lecture's method, and it leaves the features uncentred."),

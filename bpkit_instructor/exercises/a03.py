@@ -160,18 +160,20 @@ exercise(
     n_hidden=6,
     variants=[
         variant("forgot the bias", lambda params, X: _forward(params, X, bias=False),
-                "z^[l] = W^[l] a^[l−1] + b^[l] (eq. 19): the bias b^[l] seems to be missing."),
+                "the bias b^[l] seems to be missing from the weighted input z^[l] (eq. 19)."),
         variant("tanh at the output layer", lambda params, X: _forward(params, X, out="tanh"),
-                "the hidden layers use tanh, but the output layer L applies softmax to z^[L]: "
-                "a^[L] = softmax(z^[L]), each column a probability vector."),
+                "the hidden layers use tanh, but the output layer L applies softmax to z^[L], each"
+                " column a probability vector (lecture 04, section 6)."),
         variant("sigmoid hidden layers", lambda params, X: _forward(params, X, hidden=_sigmoid),
-                "this network's hidden layers use tanh, not the lecture's sigmoid: a^[l] = tanh(z^[l])."),
+                "this network's hidden layers use tanh, not the lecture's sigmoid."),
         variant("softmax over the wrong axis", lambda params, X: _forward(params, X, out="softmax_rows"),
-                "classes are rows, examples are columns: softmax normalises each COLUMN (axis=0)."),
+                "classes are rows, examples are columns: softmax normalises each COLUMN (lecture "
+                "03, section 7)."),
         variant("softmax without subtracting the maximum",
                 lambda params, X: _forward(params, X, out="unstable"),
-                "exp(z) overflows for z of a few hundred (exp(710) = inf, and inf/inf = nan): "
-                "subtract each column's maximum before exponentiating; softmax(z − c) = softmax(z)."),
+                "the exponential overflows for logits of a few hundred (infinity over infinity is "
+                "nan): subtract each column's maximum before exponentiating, which leaves softmax "
+                "unchanged (lecture 04, section 6)."),
     ],
     protect=["bpkit.network.mlp_forward", "bpkit.activations.softmax"],
     what="forward pass with tanh hidden layers and a softmax output, storing a^[1], z^[l], a^[l] "
@@ -210,16 +212,19 @@ exercise(
     n_hidden=6,
     variants=[
         variant("only the diagonal (softmax treated as elementwise)", lambda z: _jacobian(z, "diag"),
-                "softmax is not elementwise: every s_i depends on every z_j through the denominator "
-                "Σ_m e^{z_m}, so the off-diagonal entries ∂s_i/∂z_j (i ≠ j) are not zero."),
+                "softmax is not elementwise: every output depends on every logit through the "
+                "shared denominator, so the off-diagonal entries of the Jacobian are not zero "
+                "(lecture 03, section 4)."),
         variant("sign flip", lambda z: _jacobian(z, "flip"),
-                "∂s_i/∂z_i = s_i(1 − s_i) > 0: raising z_i raises s_i. Check the sign of both terms."),
+                "raising a logit raises its own probability, so the diagonal entries are positive."
+                " Check the sign of both terms of the quotient rule."),
         variant("missing the diagonal term", lambda z: _jacobian(z, "no_diag"),
-                "the quotient rule gives ∂s_i/∂z_j = s_i [i = j] − s_i s_j: the first term lives on the "
-                "diagonal only (derivative of the numerator e^{z_i})."),
+                "the quotient rule gives two terms; the one from differentiating the numerator "
+                "lives on the diagonal only, and it is missing."),
         variant("the logistic σ′ instead of the softmax Jacobian", lambda z: _jacobian(z, "logistic"),
-                "σ′(z) = σ(z)(1 − σ(z)) is the derivative of the LOGISTIC function of one variable; "
-                "here s = softmax(z), a vector function of the whole column."),
+                "σ′ is the derivative of the LOGISTIC function of one variable; softmax is a "
+                "vector function of the whole column, with a full Jacobian (lecture 03, section "
+                "4)."),
     ],
     protect=["bpkit.activations.softmax"],
     what="the Jacobian ∂softmax(z)/∂z of one column on 2 visible and 6 random logit vectors",
@@ -251,16 +256,18 @@ exercise(
     variants=[
         variant("1/B inside δ^[L]", lambda Z, Y: _delta_L(Z, Y, over_B=True),
                 "δ^[L] is the error of each example, one column each, with no 1/B: the batch mean "
-                "enters once, in ∂C/∂W^[l] and ∂C/∂b^[l] (÷B there)."),
+                "enters once, in the parameter gradients (lecture 03, section 7)."),
         variant("σ′-style factor (softmax treated as elementwise)",
                 lambda Z, Y: _delta_L(Z, Y, elementwise=True),
-                "multiply ∂C/∂a^[L] by the FULL softmax Jacobian (vector–Jacobian product): with "
-                "Σ_j y_j = 1 the terms collapse and no s(1 − s) factor is left."),
+                "multiply ∂C/∂a^[L] by the FULL softmax Jacobian (a vector–Jacobian product, "
+                "lecture 03, section 4): because the targets of a column sum to one, the terms "
+                "collapse and no σ′-like factor is left."),
         variant("sign flip", lambda Z, Y: _delta_L(Z, Y, sign=-1.0),
-                "δ^[L] = ∂C/∂z^[L]: raising the logit of the right class lowers the cost, so that "
-                "entry of δ^[L] is negative — prediction minus target."),
+                "raising the logit of the right class lowers the cost, so that entry of δ^[L] is "
+                "negative — prediction minus target."),
         variant("softmax over the wrong axis", lambda Z, Y: _delta_L(Z, Y, softmax=lambda Z: _softmax(Z, 1)),
-                "classes are rows, examples are columns: softmax normalises each COLUMN (axis=0)."),
+                "classes are rows, examples are columns: softmax normalises each COLUMN (lecture "
+                "03, section 7)."),
         variant("softmax without subtracting the maximum",
                 lambda Z, Y: _delta_L(Z, Y, softmax=_softmax_unstable),
                 "exp(z) overflows for logits of a few hundred: subtract each column's maximum first."),
@@ -296,21 +303,24 @@ exercise(
     n_hidden=5,
     variants=[
         variant("σ′ instead of tanh′", lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, _sigmoid_prime),
-                "the lecture's layers used σ; these use tanh, whose derivative is tanh′(z) = 1 − tanh²(z)."),
+                "the lecture's layers used σ; these use tanh, whose derivative is tanh′ (lecture "
+                "01, section 4)."),
         variant("W instead of Wᵀ", lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, transpose=False),
-                "the error flows backwards through the transpose: (W^[l+1])ᵀ δ^[l+1] (eq. 23). "
-                "W^[l+1] is (n_{l+1}, n_l), so only Wᵀ maps an n_{l+1}-vector to an n_l-vector."),
-        variant("tanh′ written as 1 − z²",
+                "the error flows backwards through the TRANSPOSE of W^[l+1] (eq. 23): only the "
+                "transpose maps a vector of the next layer's size to one of this layer's size."),
+        variant("tanh′ from the weighted input instead of the activation",
                 lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: 1 - z ** 2),
-                "tanh′(z) = 1 − tanh²(z) = 1 − (a^[l])²: square the ACTIVATION, not the weighted input."),
-        variant("tanh′ written as (1 − tanh z)²",
+                "tanh′ is one minus the square of tanh(z), that is of the ACTIVATION a^[l], not of"
+                " the weighted input z^[l] (lecture 01, section 4)."),
+        variant("tanh′ as the square of a difference",
                 lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: (1 - np.tanh(z)) ** 2),
-                "tanh′(z) = 1 − tanh²(z) = (1 − tanh z)(1 + tanh z), not (1 − tanh z)²."),
-        variant("sech(z) instead of sech²(z)",
+                "tanh′ is one minus the square of tanh, not the square of one minus tanh (lecture "
+                "01, section 4)."),
+        variant("sech instead of its square",
                 lambda W_next, delta_next, z: _delta_prev(W_next, delta_next, z, lambda z: 1 / np.cosh(z)),
-                "tanh′(z) = sech²(z) = 1/cosh²(z): the square is missing."),
+                "tanh′ is the SQUARE of sech: the square is missing."),
         variant("missing tanh′ in the recursion", lambda W_next, delta_next, z: W_next.T @ delta_next,
-                "δ^[l] = tanh′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1]: the local slope tanh′(z^[l]) is missing (eq. 23)."),
+                "the local slope tanh′(z^[l]) is missing from the recursion for δ^[l] (eq. 23)."),
     ],
     what="δ^[l] = tanh′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1] on 2 visible and 5 random cases",
 )
@@ -334,27 +344,30 @@ exercise(
     hidden=_backward_case,
     n_hidden=5,
     variants=[
-        variant("missing ÷B", lambda params, X, Y: _backward(params, X, Y, divide=False),
-                "the cost is the MEAN over the B columns, so every parameter gradient is divided by B."),
-        variant("÷B twice (in δ^[L] and in the gradients)",
+        variant("missing the division by B", lambda params, X, Y: _backward(params, X, Y, divide=False),
+                "the cost is the MEAN over the B columns, so every parameter gradient is divided "
+                "by B (lecture 03, section 7)."),
+        variant("divided by B twice (in δ^[L] and in the gradients)",
                 lambda params, X, Y: _backward(params, X, Y, delta_over_B=True),
-                "δ^[L] is per example (no 1/B); divide by B once, in ∂C/∂W^[l] and ∂C/∂b^[l] — "
-                "dividing in both places gives 1/B²."),
+                "δ^[L] is per example (no 1/B); divide by B once, in the parameter gradients — "
+                "dividing in both places divides by the square of B (lecture 03, section 7)."),
         variant("W instead of Wᵀ in the backward pass",
                 lambda params, X, Y: _backward(params, X, Y, transpose=False),
                 "in the recursion (eq. 23) the error goes back through (W^[l+1])ᵀ, not W^[l+1]."),
         variant("σ′ instead of tanh′ in the hidden layers",
                 lambda params, X, Y: _backward(params, X, Y, hidden_prime=_sigmoid_prime),
-                "these hidden layers use tanh: the recursion needs tanh′(z^[l]) = 1 − tanh²(z^[l])."),
+                "these hidden layers use tanh: the recursion needs tanh′(z^[l]), not σ′ (eq. 23)."),
         variant("bias gradient summed over the wrong axis",
                 lambda params, X, Y: _backward(params, X, Y, bias_axis=0),
-                "examples are the columns: ∂C/∂b^[l] = (1/B) Σ over the columns of δ^[l], shape (n_l, 1)."),
+                "examples are the columns: ∂C/∂b^[l] averages δ^[l] over the columns and has the "
+                "shape of b^[l], (n_l, 1) (eq. 24, lecture 03, section 7)."),
         variant("σ′-style factor in δ^[L]", lambda params, X, Y: _backward(params, X, Y, quadratic_out=True),
-                "with softmax + cross-entropy δ^[L] = a^[L] − y: no s(1 − s) factor (your 03.delta_L)."),
+                "with softmax and cross-entropy δ^[L] is the prediction minus the target: no "
+                "σ′-like factor (your 03.delta_L)."),
         variant("off-by-one layer index (W^[l] instead of W^[l+1])",
                 lambda params, X, Y: _backward(params, X, Y, W_index_shift=-1),
-                "δ^[l] uses the weights of the NEXT layer: (W^[l+1])ᵀ δ^[l+1] (eq. 23); W2 is W^[2], "
-                "the weights INTO layer 2."),
+                "δ^[l] uses the weights of the NEXT layer, W^[l+1] (eq. 23); W2 is W^[2], the "
+                "weights INTO layer 2."),
     ],
     protect=["bpkit.network.mlp_backward", "bpkit.network.Network",
              "bpkit.losses.softmax_cross_entropy_grad", "bpkit.losses.SoftmaxCrossEntropy"],
@@ -382,13 +395,15 @@ exercise(
         variant("Q1: a zero column of W^[3]", (3, 2),
                 "W^[3] itself does not enter ∂C/∂W^[3] = δ^[3] (a^[2])ᵀ; a zero column of W^[3] cuts "
                 "neuron k of layer 2 off from δ^[3] and so changes δ^[2], not this gradient."),
-        variant("Q2: B² times too small", (2, 3),
-                "the right gradient carries 1/B once; yours carries 1/B·1/B. The ratio of the two is B."),
+        variant("Q2: too small by the square of B", (2, 3),
+                "the right gradient carries 1/B once; yours carries it twice. The ratio of the two"
+                " is B."),
         variant("Q2: a factor per layer", (2, 4),
                 "the recursion (23) is linear in δ: a factor 1/B put into δ^[L] is carried unchanged to "
                 "every layer, it is not multiplied again at each step."),
         variant("Q2: no effect", (2, 1),
-                "dividing by B twice changes every gradient: compare with the per-example mean (1/B) Σ."),
+                "dividing by B twice changes every gradient: compare with the per-example mean of "
+                "lecture 03, section 7."),
     ],
     what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
 )
