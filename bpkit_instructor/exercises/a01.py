@@ -233,9 +233,10 @@ exercise(
 )
 
 
-# ---------------------------------------------------------------- reasoning: multiple choice
-# Q1 (h = 1e-12 on eˣ: round-off) -> 2;  Q2 (ReLU net, 3e-6 in one layer: a kink) -> 3
-_Q = (2, 3)
+# ---------------------------------------------------------------- reasoning: a choice and a number
+# Q1 (h = 1e-12 on eˣ: round-off) -> 2
+# Q2: central difference of ReLU at z = 3e-7 with h = 1e-6: (relu(1.3e-6) − relu(−0.7e-6))/2e-6 = 0.65
+_Q = (2, 0.65)
 exercise(
     "01.q_gradcheck",
     reference=lambda: _Q,
@@ -243,21 +244,27 @@ exercise(
     hidden=lambda rng: {},
     n_hidden=1,
     value=True,
-    choices=(1, 2, 3, 4),
     variants=[
-        variant("Q1: a bug in the derivative", (1, 3),
+        variant("Q1: a bug in the derivative", (1, 0.65),
                 "Q1: the derivative of the exponential is right; at a step as tiny as 1e-12 the "
                 "round-off term of lecture 01, section 6 alone explains an error this size. Retry "
                 "with a sensible h before suspecting a bug."),
-        variant("Q1: truncation error", (3, 3),
+        variant("Q1: truncation error", (3, 0.65),
                 "Q1: the truncation term shrinks with the square of h and is negligible at a step "
                 "of 1e-12; it is the other term of lecture 01, section 6 that grows as h shrinks."),
-        variant("Q2: a bug in W^[2]'s gradient", (2, 1),
-                "3·10⁻⁶ is in the table's 'suspect' band, not 'wrong'; a ReLU network with some "
-                "z^[2] within h of 0 gives exactly this: the central difference straddles the kink."),
-        variant("Q2: round-off", (2, 2),
-                "round-off at h = 10⁻⁶ gives about 10⁻¹⁰, as in the other layers; only one layer "
-                "is off, the one whose z sit near ReLU's kink."),
+        variant("Q1: a kink", (4, 0.65),
+                "Q1: the exponential is smooth everywhere; look at the two error terms of lecture "
+                "01, section 6."),
+        variant("Q2: the one-sided average ½", (2, 0.5),
+                "Q2: ½ is what the central difference gives when z sits exactly ON the kink; here "
+                "z is 3e-7 away from it, so the two evaluation points are not symmetric about the "
+                "kink. Evaluate ReLU at both points."),
+        variant("Q2: the analytic slope", (2, 1.0),
+                "Q2: 1 is what the backward pass uses; the question asks what the central difference "
+                "computes when one of its two points z ± h falls on the other side of the kink."),
+        variant("Q2: the slope left of the kink", (2, 0.0),
+                "Q2: only the lower of the two evaluation points lies left of the kink; the upper "
+                "one lies right of it. Evaluate ReLU at both."),
     ],
-    what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
+    what="the form of your answer (a choice and a number); the values are graded when you submit",
 )

@@ -9,7 +9,7 @@ Graded answers (student names):
     n_params_dense(sizes) -> int            parameters of a densely connected MLP
     forward_diff_cost(sizes, N) -> int      multiply-adds of one forward-difference gradient
     chain_grads(w, b, x, y) -> (dw, db)     width-1 tanh chain, one path per parameter
-    naive_grads(Ws, bs, X, Y, h)            every ∂C/∂W^[l], ∂C/∂b^[l] of the cross-entropy cost
+    per_example_grads(Ws, bs, X, Y, h)      every per-example ∂C_n/∂W^[l], ∂C_n/∂b^[l] of the cross-entropy
     standardize(X) -> Xs                     per-feature z-scores, examples are columns
     kappa = (κ raw, κ standardized)         condition numbers of the least-squares Hessian
 References are self-contained numpy, so grading never depends on student-editable code.
@@ -175,28 +175,40 @@ def _quad_cost(Ws, bs, X, Y):
     return float(0.5 * np.sum((np.asarray(Y, float) - a) ** 2) / a.shape[1])   # (9)
 
 
-def _naive(Ws, bs, X, Y, h, cost=_xent_cost, one_sided=False, restore=True, denom=2.0):
+def _per_example_costs(Ws, bs, X, Y, cost="xent"):
+    """(C_1, ..., C_N): the cost of each example alone (no 1/N)."""
+    a, Y = _forward(Ws, bs, X), np.asarray(Y, float)
+    if cost == "quad":
+        return 0.5 * np.sum((Y - a) ** 2, axis=0)
+    return -np.sum(Y * np.log(a) + (1 - Y) * np.log(1 - a), axis=0)
+
+
+def _per_example(Ws, bs, X, Y, h, cost="xent", one_sided=False, restore=True, denom=2.0,
+                 batch=False, scale=1.0):
+    """Per-example central differences: grads[i][n] = ∂C_n/∂(parameter array i)."""
     Ws = [np.array(W, dtype=float) for W in Ws]
     bs = [np.array(b, dtype=float) for b in bs]
+    N = np.asarray(X).shape[1]
     grads = []
     for P in Ws + bs:
-        G = np.zeros_like(P)
+        G = np.zeros((N,) + P.shape)
         for idx in np.ndindex(P.shape):
             old = P[idx]
             P[idx] = old + h
-            cp = cost(Ws, bs, X, Y)
+            cp = _per_example_costs(Ws, bs, X, Y, cost)
             P[idx] = old if one_sided else old - h
-            cm = cost(Ws, bs, X, Y)
+            cm = _per_example_costs(Ws, bs, X, Y, cost)
             if restore:
                 P[idx] = old
-            G[idx] = (cp - cm) / (h if one_sided else denom * h)
+            d = (cp - cm) / (h if one_sided else denom * h) * scale
+            G[(slice(None),) + idx] = d.mean() if batch else d
         grads.append(G)
     return grads[:len(Ws)], grads[len(Ws):]
 
 
-def _naive_cases(rng):
+def _per_example_cases(rng):
     sizes = [int(k) for k in rng.integers(1, 4, size=int(rng.integers(3, 5)))]
-    N = int(rng.integers(1, 4))
+    N = int(rng.integers(2, 5))                         # N >= 2: a batch gradient copied N times shows
     return {"Ws": [rng.normal(size=(n, m)) for m, n in zip(sizes[:-1], sizes[1:])],
             "bs": [rng.normal(size=(n, 1)) for n in sizes[1:]],
             "X": rng.normal(size=(sizes[0], N)), "Y": rng.integers(0, 2, size=(sizes[-1], N)).astype(float),
@@ -208,30 +220,42 @@ _V_bs = [np.array([[0.1], [-0.2], [0.3]]), np.array([[0.05]])]
 _V_X, _V_Y = np.array([[1.0, -0.5, 0.2], [0.3, 0.8, -1.0]]), np.array([[1.0, 0.0, 1.0]])
 
 exercise(
-    "02.naive_grads",
-    reference=_naive,
+    "02.per_example_grads",
+    reference=_per_example,
     visible=[{"Ws": _V_Ws, "bs": _V_bs, "X": _V_X, "Y": _V_Y, "h": 1e-2}],
-    hidden=_naive_cases,
+    hidden=_per_example_cases,
     variants=[
+        variant("the batch gradient copied for every example",
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, batch=True),
+                "every example got the same numbers: the gradient of the batch's mean cost. Each entry "
+                "[n] belongs to the cost C_n of example n alone (section 4; lecture 02, section 1 "
+                "defines the cost as a mean of such per-example costs)."),
+        variant("the batch's 1/N kept (per-example gradients divided by N)",
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, scale=1.0 / np.asarray(X).shape[1]),
+                "C_n is the cost of one example, with no mean over the batch: the 1/N belongs to the "
+                "batch cost C only (their MEAN over n is the batch gradient)."),
         variant("the quadratic cost (9) instead of the cross-entropy",
-                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, cost=_quad_cost),
-                "this assignment's cost is the cross-entropy xent_cost of the setup cell, not the "
-                "lecture's ½‖y − a‖²."),
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, cost="quad"),
+                "this assignment's per-example cost is the cross-entropy of section 4, not the "
+                "lecture's quadratic cost (9)."),
         variant("forward difference instead of central",
-                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, one_sided=True),
-                "(C(w + h) − C(w))/h is one-sided (error O(h)); use (C(w + h) − C(w − h)) / 2h."),
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, one_sided=True),
+                "a one-sided difference has an O(h) error; the contract asks for the central difference "
+                "of lecture 01, section 6."),
         variant("a perturbed parameter not restored",
-                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, restore=False),
-                "after C(w − h), put the old value back: otherwise every later derivative is taken "
-                "at a network whose earlier parameters sit at w − h."),
-        variant("divided by h instead of 2h",
-                lambda Ws, bs, X, Y, h: _naive(Ws, bs, X, Y, h, denom=1.0),
-                "w + h and w − h are 2h apart: divide by 2h."),
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, restore=False),
+                "after the second perturbed pass, put the old value back: otherwise every later "
+                "derivative is taken at a network whose earlier parameters have moved (lecture 02, "
+                "section 3: one parameter at a time, all others fixed)."),
+        variant("divided by h instead of twice h",
+                lambda Ws, bs, X, Y, h: _per_example(Ws, bs, X, Y, h, denom=1.0),
+                "the two perturbed points of a central difference are twice h apart (lecture 01, "
+                "section 6)."),
     ],
     protect=["bpkit.gradcheck.numerical_gradient"],
     rtol=1e-6, atol=1e-9,
-    what="every ∂C/∂W^[l] and ∂C/∂b^[l] of the cross-entropy by central differences (same h) "
-         "on 1 visible and 5 random networks",
+    what="every per-example ∂C_n/∂W^[l] and ∂C_n/∂b^[l] of the cross-entropy by central differences "
+         "(same h) on 1 visible and 5 random networks and batches",
 )
 
 
@@ -288,8 +312,8 @@ def _houses():
 
 
 def _kappa(H):
-    lam = np.linalg.eigvalsh(H)
-    return float(lam[-1] / lam[0])
+    ev = np.linalg.eigvalsh(H)                              # λ_min, ..., λ_max
+    return float(ev[-1] / ev[0])
 
 
 def _min_max(X):

@@ -1,6 +1,6 @@
 """Assignment 03 — backpropagation for a case the lecture did not solve.
 
-Lecture 03 derives and codes Lemma 1 (seed 001, eqs. (19)–(28)) for sigmoid layers and the quadratic
+Lecture 03 derives and codes Lemma 1 (Applied Mathematics lecture 5, eqs. (19)–(28)) for sigmoid layers and the quadratic
 cost. This assignment transfers it: tanh hidden layers, a softmax output layer and the
 cross-entropy cost, C = (1/B) Σ_i −Σ_j y_j^{i} log a_j^[L]{i}. The student derives the softmax
 Jacobian, the output error δ^[L] (by the vector–Jacobian product of the lecture) and the tanh
@@ -376,10 +376,11 @@ exercise(
 )
 
 
-# --- 03.q_backprop: reasoning, multiple choice ----------------------------------------------
-# Q1 (a zero column k of ∂C/∂W^[3]): a^[2]_k = 0 for every example -> 2
+# --- 03.q_backprop: reasoning, a count and a choice ------------------------------------------
+# Q1: ∂C/∂W^[3] = (1/B) δ^[3] (a^[2])ᵀ is 3×5; row 2 is zero (δ^[3]_2 = 0), columns 1 and 4 are
+#     zero (a^[2]_1 = a^[2]_4 = 0): 5 + 3 + 3 − 2 (counted twice) = 9 zero entries.
 # Q2 (1/B in δ^[L] and again in the gradients): ∂C/∂W^[2] is B times too small -> 2
-_Q = (2, 2)
+_Q = (9, 2)
 exercise(
     "03.q_backprop",
     reference=lambda: _Q,
@@ -387,23 +388,26 @@ exercise(
     hidden=lambda rng: {},
     n_hidden=1,
     value=True,
-    choices=(1, 2, 3, 4),
     variants=[
-        variant("Q1: rows and columns of ∂C/∂W swapped", (1, 2),
-                "entry (j, k) of ∂C/∂W^[l] is δ^[l]_j a^[l−1]_k (eq. 25): a ROW belongs to the receiving "
-                "neuron j (its δ), a COLUMN to the sending neuron k (its activation)."),
-        variant("Q1: a zero column of W^[3]", (3, 2),
-                "W^[3] itself does not enter ∂C/∂W^[3] = δ^[3] (a^[2])ᵀ; a zero column of W^[3] cuts "
-                "neuron k of layer 2 off from δ^[3] and so changes δ^[2], not this gradient."),
-        variant("Q2: too small by the square of B", (2, 3),
+        variant("Q1: the two entries in a zero row AND a zero column counted twice", (11, 2),
+                "row 2 and columns 1 and 4 cross in two entries; count each entry once."),
+        variant("Q1: only the zero row of δ^[3] counted", (5, 2),
+                "each entry of ∂C/∂W^[3] is a sum over the batch of products of a δ^[3] entry and "
+                "an a^[2] entry (eq. 25): it vanishes when either factor vanishes for every "
+                "example, so the dead units of layer 2 zero whole columns too."),
+        variant("Q1: only the columns of the dead units counted", (6, 2),
+                "each entry of ∂C/∂W^[3] is a sum over the batch of products of a δ^[3] entry and "
+                "an a^[2] entry (eq. 25): a receiving neuron whose δ is 0 for every example zeroes"
+                " its whole row too."),
+        variant("Q2: too small by the square of B", (9, 3),
                 "the right gradient carries 1/B once; yours carries it twice. The ratio of the two"
                 " is B."),
-        variant("Q2: a factor per layer", (2, 4),
+        variant("Q2: a factor per layer", (9, 4),
                 "the recursion (23) is linear in δ: a factor 1/B put into δ^[L] is carried unchanged to "
                 "every layer, it is not multiplied again at each step."),
-        variant("Q2: no effect", (2, 1),
+        variant("Q2: no effect", (9, 1),
                 "dividing by B twice changes every gradient: compare with the per-example mean of "
                 "lecture 03, section 7."),
     ],
-    what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
+    what="the form of your answer (a count and a choice); the values are graded when you submit",
 )
