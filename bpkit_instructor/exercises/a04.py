@@ -62,17 +62,20 @@ exercise(
     n_hidden=5,
     variants=[
         variant("sign flip (gradient ascent)", lambda params, grads, eta: _update(params, grads, eta, sign=-1.0),
-                "descent goes AGAINST the gradient: p → p − η ∇C (eq. 15)."),
+                "descent goes AGAINST the gradient: subtract the scaled gradient (eq. 15)."),
         variant("forgot η", lambda params, grads, eta: _update(params, grads, eta, use_eta=False),
                 "the step is the gradient scaled by the learning rate η."),
         variant("biases not updated", lambda params, grads, eta: _update(params, grads, eta, biases=False),
-                "update every parameter: b^[l] → b^[l] − η ∂C/∂b^[l] as well as the weights."),
+                "update every parameter: the biases b^[l] take a step too, as well as the weights "
+                "(eq. 15)."),
         variant("returned the step instead of the updated parameters",
                 lambda params, grads, eta: {k: -eta * grads[k] for k in params},
-                "−η ∇C is the step; return the parameters AFTER the step, p − η ∇C, for every key."),
-        variant("returned the step η∇C instead of the updated parameters",
+                "you returned the step itself; return the parameters AFTER the step, for every key"
+                " (eq. 15)."),
+        variant("returned the scaled gradient instead of the updated parameters",
                 lambda params, grads, eta: {k: eta * grads[k] for k in params},
-                "η ∇C is the step (to subtract); return the updated parameters p − η ∇C, for every key."),
+                "the scaled gradient is the step (to subtract); return the updated parameters, for"
+                " every key (eq. 15)."),
     ],
     protect=["bpkit.optim.sgd_step", "bpkit.optim.SGD"],
     what="p → p − η ∇C for every W^[l] and b^[l] (eq. 15), returned as a new dict, on 1 visible "
@@ -136,12 +139,15 @@ exercise(
         variant("drops the last partial batch", lambda **kw: _minibatches(**kw, drop_last=True),
                 "when B does not divide n, the last batch is smaller; keep it so every point is used each epoch."),
         variant("sampling with replacement", lambda **kw: _minibatches(**kw, replace=True),
-                "an epoch is a permutation: each index exactly once (rng.permutation), not rng.integers."),
-        variant("np.array_split into n // B pieces", lambda **kw: _minibatches(**kw, split=True),
-                "np.array_split(perm, k) spreads the points evenly over k pieces; batches have exactly "
-                "batch_size points (the last one fewer): slice perm[i:i + batch_size]."),
+                "an epoch is a permutation: each index exactly once, not indices drawn at random "
+                "with repeats (lecture 04, section 4)."),
+        variant("split evenly into a number of pieces instead of cut into batches", lambda **kw: _minibatches(**kw, split=True),
+                "splitting into a fixed number of pieces spreads the points evenly; here every "
+                "batch has exactly batch_size points, only the last one fewer: cut the permutation"
+                " into consecutive runs of that size."),
         variant("ignores the seed", lambda **kw: _minibatches(**kw, use_seed=False),
-                "take the randomness from np.random.default_rng(seed): the same seed must give the same batches."),
+                "take all the randomness from a generator made from `seed`: the same seed must "
+                "give the same batches."),
     ],
     protect=["bpkit.optim.minibatches"],
     what="shuffled minibatch indices, a fresh permutation every epoch, reproducible from the seed, "
@@ -183,18 +189,20 @@ exercise(
     hidden=_ce_case,
     n_hidden=6,
     variants=[
-        variant("log of softmax computed directly (overflow / log 0)", lambda Z, Y: _ce(Z, Y, "naive"),
-                "for logits of a few hundred exp(z) overflows (inf/inf = nan), and even a stabilised "
-                "softmax underflows to 0 so that log 0 = −inf: compute log softmax(z)_j = z_j − logsumexp(z), "
-                "logsumexp(z) = m + log Σ_i e^{z_i − m} with m the column maximum."),
+        variant("log of softmax computed directly (overflow, or the log of zero)", lambda Z, Y: _ce(Z, Y, "naive"),
+                "for logits of a few hundred the exponential overflows, and even a stabilised "
+                "softmax underflows to 0, whose log is minus infinity: compute the log of softmax "
+                "through logsumexp with the column maximum taken out (lecture 04, section 6)."),
         variant("sum instead of mean", lambda Z, Y: _ce(Z, Y, "sum"),
                 "C is the MEAN over the B columns (examples): divide the sum by B."),
         variant("mean over all entries", lambda Z, Y: _ce(Z, Y, "all"),
-                "divide by the number of examples B (columns), not by k·B entries."),
+                "divide by the number of examples B (columns), not by the number of entries of the"
+                " matrix."),
         variant("missing minus sign", lambda Z, Y: _ce(Z, Y, "sign"),
-                "C = −(1/B) Σ y log softmax(z) is positive: log of a probability is ≤ 0."),
+                "the cross-entropy is positive: the log of a probability is never positive, so the"
+                " cost carries a minus sign (lecture 04, section 6)."),
         variant("logsumexp over the wrong axis", lambda Z, Y: _ce(Z, Y, axis=1),
-                "classes are rows, examples are columns: log Σ_j e^{z_j} sums each COLUMN (axis=0)."),
+                "classes are rows, examples are columns: logsumexp runs down each COLUMN."),
     ],
     protect=["bpkit.losses.softmax_cross_entropy", "bpkit.losses.SoftmaxCrossEntropy"],
     what="the mean softmax cross-entropy, stable for logits in the thousands, on 2 visible and 6 random batches",
@@ -232,17 +240,20 @@ exercise(
     hidden=_spd_case,
     n_hidden=6,
     variants=[
-        variant("1/λ_max (no overshoot allowed)", lambda H: _eta(H, "monotone"),
-                "for η between 1/λ and 2/λ the coordinate along that eigen-direction changes sign every "
-                "step but still shrinks: |1 − ηλ| < 1 is the condition, so the bound is 2/λ."),
-        variant("2/λ_min (the flattest direction)", lambda H: _eta(H, "min"),
-                "GD must be stable along EVERY eigen-direction of H; the steepest one (largest λ) is the "
-                "first to diverge as η grows."),
+        variant("one over the largest eigenvalue (no overshoot allowed)", lambda H: _eta(H, "monotone"),
+                "for a step between one and two over λ, the coordinate along that eigen-direction "
+                "changes sign every step but still shrinks: the bound is where the factor per step"
+                " reaches minus one (lecture 04, section 5)."),
+        variant("the bound of the flattest direction", lambda H: _eta(H, "min"),
+                "GD must be stable along EVERY eigen-direction of H; the steepest one (largest λ) "
+                "is the first to diverge as η grows."),
         variant("largest diagonal entry instead of the largest eigenvalue", lambda H: _eta(H, "diag"),
-                "the off-diagonal entries of H couple the weights: decompose H = Q Λ Qᵀ; in the rotated "
-                "coordinates Qᵀw each direction is a 1-D problem with curvature λ_i, an EIGENVALUE."),
-        variant("2 / trace(H)", lambda H: _eta(H, "trace"),
-                "trace(H) = Σ λ_i is larger than λ_max: 2/trace(H) is safe but not the largest stable η."),
+                "the off-diagonal entries of H couple the weights: in the eigenvector coordinates "
+                "of H each direction is a one-dimensional problem whose curvature is an EIGENVALUE"
+                " (lecture 04, section 5)."),
+        variant("the bound from the trace of H", lambda H: _eta(H, "trace"),
+                "the trace is the sum of all eigenvalues, larger than the largest one: that bound "
+                "is safe but not the largest stable η."),
     ],
     what="the largest stable learning rate of gradient descent on C(w) = ½ wᵀHw, on 2 visible and "
          "6 random symmetric positive definite H",
@@ -286,7 +297,7 @@ exercise(
     timeout=60.0,
     variants=[
         variant("gradient ascent", lambda X, Y: _train_ref(X, Y, sign=-1.0, epochs=20),
-                "the update must go against the gradient: p → p − η ∇C."),
+                "the update must go against the gradient (eq. 15)."),
         variant("learning rate far too small", lambda X, Y: _train_ref(X, Y, eta=1e-3, epochs=20),
                 "with a tiny η the cost hardly moves in the time available: try η of order 1 for this data."),
     ],
@@ -311,10 +322,11 @@ exercise(
     choices=(1, 2, 3, 4),
     variants=[
         variant("Q1: the largest η is best", (4, 2),
-                "read the curves at step 500: η = 100 sits at the top of the plot; a larger step is "
-                "only better while the step stays small compared with the curvature (2/λ)."),
+                "Q1: read the four curves at step 500 — which one is lowest there? (Your Q2 is the"
+                " value of the curve with the largest η, 100.)"),
         variant("Q1: a small η is safest, so best", (1, 2),
-                "η = 0.1 is safe but hardly leaves the initial plateau (C ≈ 0.25) in 500 steps."),
+                "Q1: read the curves at step 500, not at the start: how far has the curve of the "
+                "smallest η, 0.1, moved from its starting plateau?"),
         variant("Q2: divergence to inf", (3, 1),
                 "the outputs of a sigmoid network lie in (0, 1), so C ≤ 1 can never blow up: the η = 100 "
                 "curve jumps to ≈ 0.5 and stays flat — the output units saturate and σ′ ≈ 0."),

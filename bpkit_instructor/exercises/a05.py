@@ -60,20 +60,24 @@ exercise(
     variants=[
         variant("classic momentum (gradient at w, not at the look-ahead point)",
                 lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, lookahead=0.0),
-                "that is lecture 05's classic momentum: Nesterov evaluates ∇C at the look-ahead point "
-                "w + βv (where the old velocity would carry w), not at w."),
-        variant("look-ahead in the wrong direction (w − βv)",
+                "that is lecture 05's classic momentum: Nesterov evaluates ∇C at the look-ahead "
+                "point, where the old velocity (scaled by β) would carry w, not at w itself "
+                "(lecture 05, section 7.1)."),
+        variant("look-ahead in the wrong direction (against the velocity)",
                 lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, lookahead=-1.0),
-                "the velocity v already points where w is going (w ← w + v): look ahead to w + βv."),
-        variant("∇C = Hw + b (sign of the linear term)",
+                "the velocity v already points where w is going: look ahead along v, not against "
+                "it."),
+        variant("gradient with the wrong sign on the linear term",
                 lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, grad_sign_b=1.0),
-                "differentiate C(w) = ½ wᵀHw − bᵀw term by term: ∇C(w) = Hw − b."),
+                "differentiate the quadratic C(w) term by term: the linear term enters with a "
+                "minus sign, and so does its derivative."),
         variant("weights moved with the old velocity",
                 lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, old_velocity=True),
-                "update the velocity first, then move the weights with the NEW velocity: w ← w + v_new."),
+                "update the velocity first, then move the weights with the NEW velocity."),
         variant("starting point missing from the path",
                 lambda H, b, w0, eta, beta, n_steps: _nesterov(H, b, w0, eta, beta, n_steps, keep_w0=False),
-                "return n_steps + 1 rows: w₀ itself first, then the iterate after each step."),
+                "return one row more than there are steps: the starting point w₀ itself first, "
+                "then the iterate after each step."),
     ],
     protect=["bpkit.optim.Momentum"],
     what="the n_steps + 1 iterates of Nesterov momentum on C(w) = ½wᵀHw − bᵀw",
@@ -111,21 +115,22 @@ exercise(
         variant("off by one: η_min reached one epoch after the last",
                 lambda eta_max, eta_min, warmup, n_epochs:
                     _warmup_cosine(eta_max, eta_min, warmup, n_epochs, span=0),
-                "the cosine part runs from epoch `warmup` to epoch n_epochs − 1, which is "
-                "n_epochs − 1 − warmup steps: the last epoch itself must use η_min."),
-        variant("warmup starts at η = 0",
+                "the cosine part runs from epoch `warmup` to the last epoch, and the last epoch "
+                "itself must use η_min (lecture 05, section 7.2)."),
+        variant("warmup starts at a zero learning rate",
                 lambda eta_max, eta_min, warmup, n_epochs:
                     _warmup_cosine(eta_max, eta_min, warmup, n_epochs, rise="e"),
-                "epoch 0 must already train (η_0 = η_max/warmup): the warmup line reaches η_max at "
-                "epoch warmup − 1 and would reach 0 one epoch before epoch 0."),
+                "epoch 0 must already train: the warmup line climbs in equal steps and reaches "
+                "η_max at the last warmup epoch, so its first value is one such step, not zero."),
         variant("a full cosine period instead of half",
                 lambda eta_max, eta_min, warmup, n_epochs:
                     _warmup_cosine(eta_max, eta_min, warmup, n_epochs, period=2.0),
-                "the decay is HALF a period of the cosine: cos(πt) goes from 1 to −1 as t goes from 0 to 1."),
+                "the decay is HALF a period of the cosine: from its maximum to its minimum, not "
+                "back up again."),
         variant("η_min ignored (decays to 0)",
                 lambda eta_max, eta_min, warmup, n_epochs:
                     _warmup_cosine(eta_max, eta_min, warmup, n_epochs, floor=False),
-                "the cosine runs between η_max and η_min: η_min + ½(η_max − η_min)(1 + cos πt)."),
+                "the cosine runs between η_max and η_min: it ends at η_min, not at zero."),
     ],
     what="linear warmup to η_max, then half a cosine down to η_min at the last epoch",
 )
@@ -174,28 +179,33 @@ exercise(
     variants=[
         variant("He for relu (slope α ignored)",
                 lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, np.sqrt(2.0 / n_in), dist),
-                "√(2/n_in) is He's choice for relu, which zeroes the whole negative half of z. A leaky relu "
-                "keeps α·z there: recompute E[a²] with that half included."),
-        variant("LeCun √(1/n_in) (the activation ignored)",
+                "that is He's choice for relu, which zeroes the whole negative half of z. A leaky "
+                "relu keeps a scaled copy of z there: recompute the second moment of a with that "
+                "half included (lecture 05, section 5)."),
+        variant("LeCun's scale (the activation ignored)",
                 lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, np.sqrt(1.0 / n_in), dist),
-                "Var(w) = 1/n_in keeps the variance of a LINEAR layer; the leaky relu changes the second "
-                "moment E[a²] of what the next layer receives."),
-        variant("α used instead of α² (the slope not squared)",
+                "LeCun's variance keeps the variance of a LINEAR layer; the leaky relu changes the"
+                " second moment of what the next layer receives (lecture 05, section 5)."),
+        variant("the slope α not squared",
                 lambda n_out, n_in, alpha, rng, dist="normal":
                     _draw(rng, n_out, n_in, np.sqrt(2.0 / ((1.0 + alpha) * n_in)), dist),
-                "on the negative half a = αz, so a² = α² z²: the slope enters squared."),
+                "on the negative half the activation is z scaled by α, so its square is scaled by "
+                "the SQUARE of α."),
         variant("fan-out instead of fan-in",
                 lambda n_out, n_in, alpha, rng, dist="normal": _draw(rng, n_out, n_in, _leaky_std(n_out, alpha), dist),
-                "each unit of layer l sums n_in = n_{l−1} inputs (the columns of W): the forward variance "
-                "depends on the fan-in."),
-        variant("uniform limit = standard deviation",
+                "each unit of layer l sums as many inputs as W has columns, the width of the "
+                "previous layer: the forward variance depends on the fan-in."),
+        variant("uniform limit taken as the standard deviation",
                 lambda n_out, n_in, alpha, rng, dist="normal":
                     _draw(rng, n_out, n_in, _leaky_std(n_in, alpha) / (np.sqrt(3.0) if dist == "uniform" else 1.0), dist),
-                "U(−a, a) has variance a²/3, not a²: for a target standard deviation s take a = √3·s."),
+                "a uniform distribution on a symmetric interval has a variance of a third of its "
+                "limit squared, not the limit squared: the limit is larger than the standard "
+                "deviation by the root of three."),
         variant("variance used as the standard deviation",
                 lambda n_out, n_in, alpha, rng, dist="normal":
                     _draw(rng, n_out, n_in, 2.0 / ((1.0 + alpha ** 2) * n_in), dist),
-                "rng.normal's `scale` is the standard deviation: pass the square root of the variance."),
+                "the generator's `scale` is the standard deviation: pass the square root of the "
+                "variance."),
     ],
     protect=["bpkit.init.he", "bpkit.init.xavier", "bpkit.init.uniform"],
     what="W of shape (n_out, n_in) for a leaky-relu layer, graded by its distribution (any draw order)",
@@ -232,22 +242,27 @@ exercise(
     hidden=_cases_gd_speed,
     n_hidden=6,
     variants=[
-        variant("λI missing from the Hessian",
+        variant("the penalty's identity term missing from the Hessian",
                 lambda A, lam: _gd_speed(A, lam, ridge=False),
-                "the penalty (λ/2)‖p‖² adds λ to the second derivative in every direction: H = AᵀA/N + λI."),
+                "the penalty adds λ to the second derivative in every direction: the Hessian gains"
+                " λ times the identity."),
         variant("Hessian without 1/N",
                 lambda A, lam: _gd_speed(A, lam, per_n=False),
-                "C averages over the N rows: the data part of the Hessian is AᵀA/N."),
-        variant("κ·ln 10 instead of the exact count",
+                "C averages over the N rows: the data part of the Hessian carries the 1/N of that "
+                "mean too."),
+        variant("the approximation for large κ instead of the exact count",
                 lambda A, lam: _gd_speed(A, lam, exact=False),
-                "κ·ln 10 is the large-κ approximation; the exact count solves (1 − 1/κ)^k = 1/10."),
-        variant("η_max = 1/λ_max",
+                "κ times the log of 10 is the approximation for large κ; the exact count is the "
+                "number of steps whose contraction factors multiply to one tenth."),
+        variant("the largest step taken as one over the largest eigenvalue",
                 lambda A, lam: _gd_speed(A, lam, eta_factor=1.0),
-                "1/λ_max is the step that removes the steepest direction in one step; GD still converges "
-                "up to (not including) 2/λ_max, where the factor 1 − ηλ_max reaches −1."),
+                "one over λ_max removes the steepest direction in one step; GD still converges up "
+                "to (not including) twice that, where the factor per step along that direction "
+                "reaches minus one (lecture 04, section 5)."),
         variant("steps to shrink by e, not by 10",
                 lambda A, lam: _gd_speed(A, lam, log=1.0),
-                "one digit is a factor 10: (1 − 1/κ)^k = 1/10, so k = ln 10 / (−ln(1 − 1/κ))."),
+                "one digit is a factor 10: count the steps whose contraction factors multiply to "
+                "one tenth, not to one over e."),
     ],
     what="(η_max, κ, steps per digit) for gradient descent on ridge least squares",
 )
@@ -267,17 +282,18 @@ exercise(
     hidden=_cases_stable,
     n_hidden=6,
     variants=[
-        variant("plain GD's limit 2/λ (momentum ignored)",
+        variant("plain GD's limit (momentum ignored)",
                 lambda lam, beta: 2.0 / lam,
-                "2/λ is right for β = 0 only. With momentum the iteration has two roots, "
-                "r² − (1 + β − ηλ) r + β = 0; find the η where one of them reaches −1."),
-        variant("effective step η/(1 − β) (the steady-state argument)",
+                "that is gradient descent's limit, right for β = 0 only. With momentum the "
+                "recursion has two roots; find the η at which one of them leaves the unit circle."),
+        variant("the effective step on a constant gradient (the steady-state argument)",
                 lambda lam, beta: 2.0 * (1.0 - beta) / lam,
-                "η/(1 − β) is momentum's step on a CONSTANT gradient; stability is about the oscillating "
-                "mode: the root r = −1 of r² − (1 + β − ηλ) r + β gives ηλ = 2(1 + β)."),
-        variant("(1 + β)/λ (the factor 2 lost)",
+                "that is momentum's step on a CONSTANT gradient (lecture 05, section 7.1); "
+                "stability is decided by the oscillating mode, the root that reaches minus one."),
+        variant("the factor 2 lost",
                 lambda lam, beta: (1.0 + beta) / lam,
-                "at β = 0 your answer must reduce to gradient descent's limit 2/λ."),
+                "at β = 0 your answer must reduce to gradient descent's limit of lecture 04, "
+                "section 5."),
     ],
     what="the largest stable η of classic momentum on C(w) = ½λw²",
 )
