@@ -52,23 +52,27 @@ exercise(
     variants=[
         variant("this course's biased running variance",
                 lambda **k: _fwd_rows(**k, ddof_run=0),
-                "normalising is right; PyTorch's running_var stores the UNBIASED batch variance "
-                "(÷ (B − 1)), where this course stores the biased one (÷ B)."),
-        variant("Bessel's correction (B − 1) in the normalisation too",
+                "normalising is right; PyTorch's running variance stores the UNBIASED batch "
+                "variance (Bessel's correction), where this course stores the biased one (lecture "
+                "06, section 5)."),
+        variant("Bessel's correction in the normalisation too",
                 lambda **k: _fwd_rows(**k, ddof_norm=1),
-                "PyTorch normalises with the BIASED variance (÷ B); only the running estimate uses B − 1."),
+                "PyTorch normalises with the BIASED variance; only the running estimate uses "
+                "Bessel's correction (lecture 06, section 5)."),
         variant("momentum on the old value (CS231n's 0.9 convention)",
                 lambda **k: _fwd_rows(**k, swap_m=True),
-                "PyTorch's momentum weighs the NEW batch statistic: running ← (1 − m)·running + m·batch."),
+                "PyTorch's momentum weighs the NEW batch statistic, not the old running value "
+                "(lecture 06, section 5's table)."),
         variant("ε outside the square root",
                 lambda **k: _fwd_rows(**k, eps_out=True),
-                "ε goes inside the root: (x − μ)/√(v + ε), not (x − μ)/(√v + ε)."),
+                "ε goes inside the square root, added to the variance, not to the standard "
+                "deviation (lecture 06, section 1)."),
         variant("running statistics not updated",
                 lambda x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5:
                     (_fwd_rows(x, gamma, beta, running_mean, running_var, momentum, eps)[0],
                      running_mean.copy(), running_var.copy()),
-                "in train mode BN also moves its running averages towards the batch statistics: "
-                "running ← (1 − m)·running + m·batch (they are what eval mode uses)."),
+                "in train mode BN also moves its running averages towards the batch statistics "
+                "(they are what eval mode uses; lecture 06, section 2)."),
     ],
     protect=["bpkit.layers.BatchNorm"],
     what="(out, running_mean, running_var) of torch.nn.BatchNorm1d in train mode, rows as examples",
@@ -130,23 +134,28 @@ exercise(
     variants=[
         variant("no variance path (v treated as a constant)",
                 lambda **k: _bwd_steps(**k, var_path=False),
-                "u also reaches x̂ through the variance node v: ∂C/∂v = Σ_j ∂C/∂x̂_j ∘ (u_j − μ) · ∂(1/s)/∂v, "
-                "and every column of u feeds v."),
+                "u also reaches x̂ through the variance node v, and every column of u feeds v: "
+                "that path is missing (lecture 06, section 3, the three paths into x̂)."),
         variant("no mean path (μ treated as a constant)",
                 lambda **k: _bwd_steps(**k, mean_path=False),
-                "u reaches the loss also through μ (lecture 06, section 3): ∂C/∂μ / B goes to every column."),
+                "u reaches the loss also through the mean μ, which every column feeds: that path "
+                "is missing (lecture 06, section 3, the three paths into x̂)."),
         variant("μ and v both treated as constants",
                 lambda **k: _bwd_steps(**k, mean_path=False, var_path=False),
-                "γ ∂C/∂out / s is only the direct path; μ and v depend on u too."),
-        variant("∂(v + ε)^(−1/2)/∂v without the ½",
+                "you kept only the direct path from u to x̂; μ and v depend on u too (lecture 06, "
+                "section 3, the three paths into x̂)."),
+        variant("the inverse square root's derivative without the ½",
                 lambda **k: _bwd_steps(**k, half=False),
-                "d/dv (v + ε)^(−1/2) = −½ (v + ε)^(−3/2): the power rule brings down the exponent −½."),
-        variant("Bessel's correction (B − 1)",
+                "the power rule brings down the exponent of the inverse square root, and that "
+                "exponent is minus one half: the ½ is missing."),
+        variant("Bessel's correction",
                 lambda **k: _bwd_steps(**k, ddof=1),
-                "the forward pass uses the biased variance (÷ B), so ∂v/∂u_j = 2(u_j − μ)/B."),
+                "the forward pass uses the biased variance (a mean over B), so its derivative "
+                "carries the same 1/B (lecture 06, section 1)."),
         variant("∂C/∂γ without x̂",
                 lambda **k: _bwd_steps(**k, dgamma_xhat=False),
-                "out = γ x̂ + β, so ∂C/∂γ = Σ_columns ∂C/∂out ∘ x̂ (and ∂C/∂β = Σ_columns ∂C/∂out)."),
+                "γ multiplies x̂ in the forward pass, so ∂C/∂γ sums the upstream gradient times x̂"
+                " over the columns; ∂C/∂β sums the upstream gradient alone."),
     ],
     protect=["bpkit.layers.BatchNorm"],
     what="dict of ∂C/∂β, ∂C/∂γ, ∂C/∂x̂, ∂C/∂v, ∂C/∂μ, ∂C/∂u node by node",
@@ -195,22 +204,25 @@ exercise(
     variants=[
         variant("γ taken out of the means (batch norm's closed form)",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, gamma_out=True),
-                "in batch norm γ is constant along the normalised axis and factors out; in layer norm "
-                "the mean runs over the units and γ differs from unit to unit: keep g = γ ∘ dout inside "
-                "both means."),
-        variant("batch norm's statistics (over the batch, axis=1)",
+                "in batch norm γ is constant along the normalised axis and factors out; in layer "
+                "norm the means run over the units and γ differs from unit to unit: keep γ times "
+                "the upstream gradient inside both means."),
+        variant("batch norm's statistics (over the batch)",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, axis=1),
-                "layer norm normalises each example (column) over its n units: μ, v and the means of the "
-                "backward pass run over axis=0."),
+                "layer norm normalises each example (column) over its n units: μ, v and the means "
+                "of the backward pass run over the units, axis 0."),
         variant("no variance path",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, var_path=False),
-                "each column's variance depends on every unit of that column: the − x̂ ∘ mean(g ∘ x̂) term."),
+                "each column's variance depends on every unit of that column: the term of the "
+                "variance path is missing (lecture 06, section 3, applied along the units)."),
         variant("no mean path",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, mean_path=False),
-                "each column's mean depends on every unit of that column: the − mean(g) term."),
-        variant("Bessel's correction (n − 1)",
+                "each column's mean depends on every unit of that column: the term of the mean "
+                "path is missing (lecture 06, section 3, applied along the units)."),
+        variant("Bessel's correction",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, ddof=1),
-                "layer norm uses the biased variance over the n units (÷ n), like batch norm over B."),
+                "layer norm uses the biased variance over the n units, like batch norm over the B "
+                "examples."),
     ],
     # layer norm is batch norm of uᵀ with ∂C/∂x̂ = γ ∘ dout: calling the library's layer is not the answer
     protect=["bpkit.layers.BatchNorm"],
@@ -234,18 +246,21 @@ exercise(
     variants=[
         variant("BN makes everything scale-free (1, 1, 1)",
                 lambda c: (1.0, 1.0, 1.0),
-                "the output does not change, but the gradient does: C(cW) = C(W) for every c, so "
-                "differentiate both sides with respect to W — the chain rule brings a factor c."),
-        variant("gradient grows with the weights (1, c, c²)",
+                "the output does not change, but the gradient does: the cost is the same at every "
+                "scale c of W, so differentiate both sides with respect to W — the chain rule "
+                "brings a factor c."),
+        variant("gradient grows with the weights",
                 lambda c: (1.0, c, c ** 2),
-                "C(cW) = C(W): by the chain rule c·∂C/∂W evaluated at cW equals ∂C/∂W at W, so the gradient "
-                "at cW is 1/c times smaller."),
-        variant("relative step scales like the gradient (1, 1/c, 1/c)",
+                "the cost is the same at every scale c of W: by the chain rule the gradient at the"
+                " scaled weights is c times SMALLER, not larger."),
+        variant("relative step scales like the gradient",
                 lambda c: (1.0, 1.0 / c, 1.0 / c),
-                "the relative step divides ‖η ∂C/∂W‖ by ‖W‖, which is c times larger too: 1/c · 1/c."),
-        variant("output scales with W (c, 1/c, 1/c²)",
+                "the relative step divides the step by the norm of W, which is c times larger too:"
+                " two factors of one over c."),
+        variant("output scales with W",
                 lambda c: (c, 1.0 / c, 1.0 / c ** 2),
-                "BN divides by the batch standard deviation, which scales with c: BN(c u) = BN(u)."),
+                "BN divides by the batch standard deviation, which scales with c: the output of BN"
+                " does not change."),
     ],
     what="(output factor, gradient factor, relative-step factor) when W before BN is scaled by c",
 )
@@ -329,7 +344,8 @@ _TRAIN_VARIANTS = [
             "batch variance v (your batchnorm_backward_graph's du does)."),
     variant("γ and β never updated",
             lambda **k: _compare(**k, train_bn_params=False),
-            "γ and β are parameters too: after backward, γ ← γ − η ∂C/∂γ and β ← β − η ∂C/∂β."),
+            "γ and β are parameters too: after backward, take a gradient step on them as on the "
+            "weights."),
 ]
 
 exercise(

@@ -95,14 +95,15 @@ exercise(
                 "a reaches the output along two paths, the projection P a and the inner layer; the "
                 "multivariate chain rule adds both contributions to ∂C/∂a. Yours has only the inner one."),
         variant("∂C/∂P taken through the ReLU", _proj_dP_through_relu,
-                "the projection is not inside the activation: out = P a + relu(W a + b), so the "
-                "gradient reaching P is dout itself, not δ = dout ∘ relu′(z)."),
+                "the projection is not inside the activation: the gradient reaching P is the "
+                "upstream gradient itself, without the ReLU's derivative (lecture 07, section 3, "
+                "when the widths differ)."),
         variant("relu′ missing", _proj_no_relu_prime,
-                "inside the block δ = ∂C/∂z must include the ReLU's derivative at z = W a + b; "
-                "you used dout itself."),
-        variant("∂C/∂P in the wrong order (a doutᵀ)", _proj_dP_transposed,
+                "inside the block the error δ must include the ReLU's derivative at the block's "
+                "weighted input; you used the upstream gradient itself."),
+        variant("∂C/∂P in the wrong order", _proj_dP_transposed,
                 "P maps a (n rows) to the output (m rows), so ∂C/∂P has P's shape (m, n): the "
-                "output-side factor comes first, as for ∂C/∂W = δ aᵀ (25)."),
+                "output-side factor comes first, as for ∂C/∂W (eq. 25)."),
         variant("bias gradient averaged", _proj_db_mean,
                 "dout already carries the 1/N of the cost: ∂C/∂b is the SUM of δ over the columns (24)."),
     ],
@@ -182,16 +183,16 @@ exercise(
     n_hidden=6,
     variants=[
         variant("blocks not concatenated (a plain stack)", _stack_plain,
-                "each dense block KEEPS its input and stacks its new features under it: the output "
-                "of two blocks is [a ; h1 ; h2], (n + 2k) rows."),
+                "each dense block KEEPS its input and stacks its new features under it: the output"
+                " of two blocks holds the input and both blocks' features (lecture 07, section 4)."),
         variant("block 1's features dropped from the output", _stack_skip_h1,
-                "block 2's output is [its input ; h2] and its input is c1 = [a ; h1], so h1 stays in "
-                "the output: [a ; h1 ; h2]."),
+                "block 2's input already holds block 1's features, and block 2 keeps its input: "
+                "block 1's features stay in the output (lecture 07, section 4)."),
         variant("new features on top", _stack_new_first,
-                "stack the input on top and the new features under it: c1 = [a ; h1] (a keeps rows "
-                "0..n-1), then [c1 ; h2]."),
+                "stack the input on top and the new features under it: the input keeps the first "
+                "rows (lecture 07, section 4)."),
         variant("pre-activations concatenated", _stack_pre_activation,
-                "each block adds relu(W c + b), not the weighted input z = W c + b."),
+                "each block adds its activations (after the ReLU), not its weighted input."),
     ],
     protect=["bpkit.layers.DenseConnection"],
     what="[a ; h1 ; h2] of two dense blocks",
@@ -206,19 +207,23 @@ exercise(
     variants=[
         variant("block 2's gradient not sent back to its input",
                 lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, feed_back=False),
-                "block 2 reads c1 = [a ; h1], so a and h1 each reach the output twice: directly (their "
-                "rows of dout) and through block 2 (W2ᵀ δ2). Add W2ᵀ δ2 to the rows of c1 before going "
-                "into block 1."),
+                "block 2 reads the concatenation of a and h1, so a and h1 each reach the output "
+                "twice: directly (their rows of the upstream gradient) and through block 2. Add "
+                "block 2's input gradient to those rows before going into block 1 (lecture 07, "
+                "section 4: split the gradient, then add)."),
         variant("a's path through block 2 missing",
                 lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, a_via_block2=False),
-                "feature reuse: block 2 reads a too, so ∂C/∂a gets three contributions — its own rows of "
-                "dout, the first n rows of W2ᵀ δ2, and W1ᵀ δ1. Yours misses the one through block 2."),
-        variant("∂C/∂W2 with h1 instead of [a ; h1]",
+                "feature reuse: block 2 reads a too, so ∂C/∂a gets three contributions — its own "
+                "rows of the upstream gradient, its share of block 2's input gradient, and block "
+                "1's input gradient. Yours misses the one through block 2."),
+        variant("∂C/∂W2 with h1 instead of block 2's whole input",
                 lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, c1_input=False),
-                "block 2's input is the concatenation c1 = [a ; h1], so ∂C/∂W2 = δ2 c1ᵀ has shape (k, n + k)."),
+                "block 2's input is the concatenation of a and h1, so ∂C/∂W2 has as many columns "
+                "as that concatenation has rows (eq. 25)."),
         variant("relu′ missing",
                 lambda dout, a, W1, b1, W2, b2: key_dense_stack_backward(dout, a, W1, b1, W2, b2, relu_prime=False),
-                "each block's δ = (its rows of the gradient) ∘ relu′(z) with z its weighted input."),
+                "each block's δ is its rows of the gradient times relu′ at its weighted input; the"
+                " relu′ factor is missing."),
     ],
     protect=["bpkit.layers.DenseConnection"],
     what="(∂C/∂a, ∂C/∂W1, ∂C/∂b1, ∂C/∂W2, ∂C/∂b2) of two dense blocks",
@@ -319,16 +324,16 @@ exercise(
     variants=[
         variant("Frobenius norm instead of the root mean square",
                 lambda Ws, bs, X: key_forward_signal(Ws, bs, X, norm=True),
-                "the root mean square is √(mean of the squared entries) = ‖a‖_F / √(n·N): it does not "
-                "grow with the batch size."),
+                "the root mean square is the Frobenius norm divided by the root of the number of "
+                "entries: it does not grow with the batch size."),
         variant("weighted inputs z instead of activations a",
                 lambda Ws, bs, X: key_forward_signal(Ws, bs, X, use_z=True),
-                "measure the signal each layer hands on, a^[l] (for the residual network a^[l-1] + "
-                "tanh(z^[l])), not z^[l]."),
-        variant("input a^[1] = x left out",
+                "measure the signal each layer hands on, its activation a^[l] (for the residual "
+                "network, the skip plus the block's output), not z^[l]."),
+        variant("input a^[1] left out",
                 lambda Ws, bs, X: key_forward_signal(Ws, bs, X, skip_input=True),
-                "include layer 1, the input a^[1] = x: each row has len(Ws) + 1 entries, so the "
-                "collapse can be read against where the signal started."),
+                "include layer 1, the input x itself: each row has one entry more than there are "
+                "weight matrices, so the collapse can be read against where the signal started."),
     ],
     what="RMS of a^[1..L], plain (row 0) and residual (row 1)",
 )
@@ -342,11 +347,13 @@ exercise(
     variants=[
         variant("identity term dropped in the residual backward",
                 lambda Ws, bs, X, Y: key_grad_norms(Ws, bs, X, Y, drop_identity=True),
-                "in the residual network ∂C/∂a^[l-1] = ∂C/∂a^[l] + (W^[l])ᵀ δ^[l]: the skip carries the "
-                "gradient down unchanged. Your residual row looks like the plain backward."),
+                "in the residual network the skip carries ∂C/∂a^[l] down to ∂C/∂a^[l-1] unchanged,"
+                " added to the path through W^[l] (lecture 07, section 3, the identity term). Your"
+                " residual row looks like the plain backward."),
         variant("cost not divided by N",
                 lambda Ws, bs, X, Y: key_grad_norms(Ws, bs, X, Y, scale=X.shape[1]),
-                "the cost (9) averages over the N columns, so ∂C/∂a^[L] = (a^[L] − y)/N."),
+                "the cost (9) averages over the N columns, so ∂C/∂a^[L] carries the 1/N of that "
+                "mean."),
     ],
     what="per-layer ‖∂C/∂W^[l]‖, plain (row 0) and residual (row 1)",
 )
@@ -369,7 +376,8 @@ exercise(
                 "∂C/∂a^[l-1] (the identity term)."),
         variant("gradient ascent",
                 lambda Ws, bs, X, Y, eta, n_iter: key_train_deep(Ws, bs, X, Y, eta, n_iter, sign=-1.0),
-                "gradient descent moves against the gradient: W ← W − η ∂C/∂W."),
+                "gradient descent moves against the gradient: subtract the scaled gradient (eq. "
+                "15)."),
     ],
     what="full-batch gradient-descent loss curves, plain (row 0) and residual (row 1)",
 )

@@ -66,20 +66,21 @@ exercise(
     variants=[
         variant("biases penalised too",
                 lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalise_biases=True),
-                "weight decay penalises the weights only: the biases' gradients are the plain data "
-                "gradients, and (λ/2)‖b‖² is not part of C_reg."),
+                "weight decay penalises the weights only: the biases' gradients are the plain data"
+                " gradients, and the biases are not part of the penalty (lecture 08, section 3)."),
         variant("penalty divided by N",
                 lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, per_example=True),
-                "the 1/N averages the data term over the examples; the penalty (λ/2)Σ‖W‖² is added once "
-                "to the averaged cost, so its gradient is λW, not λW/N."),
-        variant("½ missing (λ‖W‖², gradient 2λW)",
+                "the 1/N averages the data term over the examples; the penalty is added once to "
+                "the averaged cost, so its gradient carries no 1/N (lecture 08, section 3, its "
+                "gradient)."),
+        variant("the ½ of the penalty missing",
                 lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, half=False),
-                "this course's penalty is (λ/2)Σ_l‖W^[l]‖²: with the ½ the derivative of the square "
-                "leaves exactly λ."),
+                "this course's penalty carries a ½: with it, the derivative of the square leaves "
+                "exactly λ times the weights (lecture 08, section 3)."),
         variant("penalty missing from the cost",
                 lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam, penalty_in_cost=False),
-                "the gradients include the decay but the returned cost does not: C_reg = C + "
-                "(λ/2)(‖W2‖² + ‖W3‖²)."),
+                "the gradients include the decay but the returned cost does not: add the penalty "
+                "of every weight matrix to C (lecture 08, section 3)."),
         variant("no L2 at all",
                 lambda W2, b2, W3, b3, X, Y, lam: key_l2_loss_and_grads(W2, b2, W3, b3, X, Y, 0.0),
                 "this is the unregularised cost and gradient: add the penalty to C and its gradient "
@@ -164,15 +165,17 @@ exercise(
     variants=[
         variant("no rescaling",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="none"),
-                "inverted dropout divides the kept units by the keep probability 1 − p, so the expected "
-                "input of layer 3 stays a^[2] and nothing has to change at evaluation time."),
-        variant("rescaled by 1/p",
+                "inverted dropout divides the kept units by the keep probability, so the expected "
+                "input of layer 3 stays a^[2] and nothing has to change at evaluation time "
+                "(lecture 08, section 4)."),
+        variant("rescaled by the drop probability",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="p"),
-                "p is the DROP probability; the kept units survive with probability 1 − p, divide by 1 − p."),
+                "p is the DROP probability; the kept units survive with the keep probability, one "
+                "minus p: divide by that."),
         variant("mask inverted (kept the dropped units)",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, keep=False),
-                "your output is what the network gives when exactly the DROPPED units are kept: mask == 1 "
-                "means keep, so multiply a^[2] by mask, not by 1 − mask."),
+                "your output is what the network gives when exactly the DROPPED units are kept: a "
+                "mask entry of one means keep."),
     ],
     protect=["bpkit.layers.Dropout"],
     what="the network's output with inverted dropout in training mode",
@@ -187,12 +190,12 @@ exercise(
     variants=[
         variant("mask applied in eval mode",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="mask"),
-                "at evaluation (train=False) dropout is switched off: layer 3 sees a^[2] unchanged, the "
-                "mask is ignored."),
-        variant("scaled by 1 − p in eval mode",
+                "at evaluation (train False) dropout is switched off: layer 3 sees a^[2] "
+                "unchanged, the mask is ignored."),
+        variant("scaled by the keep probability in eval mode",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, eval_mode="scaled"),
-                "that is the old, non-inverted dropout; with inverted dropout the scaling already happened "
-                "in training, so evaluation uses a^[2] as it is."),
+                "that is the old, non-inverted dropout; with inverted dropout the scaling already "
+                "happened in training, so evaluation uses a^[2] as it is."),
     ],
     protect=["bpkit.layers.Dropout"],
     what="the network's output with dropout in evaluation mode (train=False)",
@@ -207,19 +210,20 @@ exercise(
     variants=[
         variant("mask forgotten in the backward pass",
                 lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, mask_back=False),
-                "a dropped unit did not reach layer 3, so no gradient comes back to it: multiply "
-                "∂C/∂ã^[2] by the same mask/(1 − p) the forward pass used."),
+                "a dropped unit did not reach layer 3, so no gradient comes back to it: the "
+                "backward pass multiplies by the same masked, rescaled factor the forward pass "
+                "used (lecture 08, section 4, backward)."),
         variant("no rescaling in the backward pass",
                 lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, scale_back=False),
-                "the forward pass multiplied a^[2] by mask/(1 − p); its derivative is that same factor, "
-                "1/(1 − p) included."),
+                "the forward pass multiplied a^[2] by the mask AND the rescaling; its derivative "
+                "is that same factor, the rescaling included."),
         variant("∂C/∂W3 with the undropped activations",
                 lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, undropped=True),
-                "layer 3's input in training was ã^[2] = a^[2] ∘ mask/(1 − p), so ∂C/∂W3 = δ^[3] (ã^[2])ᵀ / N "
-                "(25) uses what layer 3 actually saw."),
+                "layer 3's input in training was the dropped, rescaled ã^[2], so ∂C/∂W3 (eq. 25) "
+                "uses what layer 3 actually saw."),
         variant("relu′ missing",
                 lambda X, Y, W2, b2, W3, b3, p, mask: key_dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask, relu_prime=False),
-                "after the dropout comes the activation: δ^[2] = ∂C/∂a^[2] ∘ relu′(z^[2]) (23)."),
+                "after the dropout comes the activation: δ^[2] needs relu′(z^[2]) (eq. 23)."),
     ],
     protect=["bpkit.layers.Dropout"],
     what="(∂C/∂W2, ∂C/∂b2, ∂C/∂W3, ∂C/∂b3) of a network with dropout",
@@ -296,12 +300,12 @@ exercise(
     variants=[
         variant("stops one epoch late",
                 lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="late"),
-                "you stop after patience + 1 bad epochs (`wait > patience`); stop as soon as `patience` "
-                "epochs in a row brought no improvement (`wait >= patience`)."),
+                "you stop after one bad epoch more than `patience`; stop as soon as `patience` "
+                "epochs in a row brought no improvement."),
         variant("stops one epoch early",
                 lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="early"),
-                "you stop after patience − 1 bad epochs; wait for `patience` epochs in a row without "
-                "improvement — an improvement may still come at the last one."),
+                "you stop after one bad epoch fewer than `patience`; wait for `patience` epochs in"
+                " a row without improvement — an improvement may still come at the last one."),
         variant("never stops (best over all epochs)",
                 lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="never"),
                 "early stopping must STOP: once `patience` epochs in a row brought no improvement, the "
