@@ -16,8 +16,8 @@ ASSIGNMENTS = paths.assignments(ROOT)
 pytestmark = pytest.mark.slow
 
 
-def test_the_course_has_eleven_topics_with_three_files_each():
-    assert len(ASSIGNMENTS) == 11
+def test_the_course_has_twelve_topics_with_three_files_each():
+    assert len(ASSIGNMENTS) == 12
     for a in ASSIGNMENTS:
         assert (ROOT / "lectures" / f"{a}.ipynb").exists(), a
         assert paths.notebook("solutions", a).exists(), a
