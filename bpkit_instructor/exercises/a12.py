@@ -112,8 +112,8 @@ exercise(
                 "step's gradient, as in lecture 12's RMSProp (section 2). (Stepping with an average is momentum.)"),
         variant("decay weights swapped (ρ on the new value)",
                 lambda **kw: _centered(**kw, bug="weights-swapped"),
-                "in a running average the decay rate ρ weighs the OLD average and 1 − ρ the new value "
-                "(lecture 12, section 2): ρ close to 1 means a long memory."),
+                "in a running average the decay rate ρ weighs the OLD average and its complement "
+                "the new value (lecture 12, section 2): ρ close to one means a long memory."),
         variant("returned the old running averages",
                 lambda **kw: _centered(**kw, bug="old-state"),
                 "return the UPDATED running averages: the next step must start from them."),
@@ -190,8 +190,8 @@ exercise(
                 "acts like a much larger ε."),
         variant("bias correction with the step count off by one",
                 lambda **kw: _adamw(**kw, bug="t-plus-one"),
-                "t is the number of the step being taken, and the corrections use that same t (lecture 12, "
-                "section 3): the first step has t = 1."),
+                "t is the number of the step being taken, and the corrections use that same t "
+                "(lecture 12, section 3): the first step is step one."),
         variant("stepped with the moments of the previous step",
                 lambda **kw: _adamw(**kw, bug="old-moments"),
                 "update m and v with this step's gradient first, then step with the corrected NEW moments "
@@ -257,8 +257,8 @@ exercise(
                 "far below the data. Divide the bias out (lecture 12, section 3's derivation)."),
         variant("decay weights swapped (β on the new value)",
                 lambda x, beta: _debiased(x, beta, "swapped"),
-                "β weighs the OLD average and 1 − β the new value (lecture 12, (A1)): β close to 1 means "
-                "a smooth curve."),
+                "β weighs the OLD average and its complement the new value (lecture 12, (A1)): β "
+                "close to one means a smooth curve."),
         variant("correction with the step count off by one",
                 lambda x, beta: _debiased(x, beta, "t-minus-one"),
                 "the t-th smoothed value has averaged t values: the correction uses t, counted from 1 "
