@@ -64,14 +64,15 @@ exercise(
     variants=[
         variant("statistics over the batch (batch norm's axis)",
                 lambda **k: _rms_forward(**k, axis=1),
-                "RMS norm rescales each EXAMPLE by the root mean square of its units: the mean of x² runs "
-                "over axis 0 (shape (1, B)), not over the batch."),
+                "RMS norm rescales each EXAMPLE by the root mean square of its units: the mean "
+                "runs over the units, axis 0 (one number per column), not over the batch."),
         variant("mean subtracted (that is layer norm)",
                 lambda **k: _rms_forward(**k, center=True),
-                "RMS norm does not re-centre: x̂ = x / √(mean(x²) + ε), no − μ."),
+                "RMS norm does not re-centre: it only divides by the root mean square, with no "
+                "mean subtracted."),
         variant("ε outside the square root",
                 lambda **k: _rms_forward(**k, eps_out=True),
-                "ε goes inside the root: rms = √(mean(x²) + ε), and the cache holds that rms."),
+                "ε goes inside the root, added to the mean square, and the cache holds that root."),
     ],
     what="(out, (x̂, γ, rms)) of RMS norm, statistics over the units of each example",
 )
@@ -115,12 +116,14 @@ exercise(
     variants=[
         variant("rms treated as a constant",
                 lambda dout, cache: _rms_backward(dout, cache, rms_path=False),
-                "x reaches the loss also through rms = √(mean(x²) + ε): subtract x̂ ∘ mean_units(∂C/∂x̂ ∘ x̂) "
-                "before dividing by rms."),
+                "x reaches the loss also through the root mean square, which every unit of the "
+                "column feeds: that path is missing (lecture 06, section 3's way of following "
+                "every path)."),
         variant("layer norm's mean term added",
                 lambda dout, cache: _rms_backward(dout, cache, mean_path=True),
-                "RMS norm has no mean in its forward pass, so no − mean(∂C/∂x̂) in its backward pass: "
-                "derive from ITS graph x → mean(x²) → rms → x̂, not from batch/layer norm's."),
+                "RMS norm has no mean in its forward pass, so its backward pass has no mean term: "
+                "derive from ITS graph (mean square, root, division), not from batch or layer "
+                "norm's."),
         variant("means over the batch in the backward pass",
                 lambda dout, cache: _rms_backward(dout, cache, axis=1),
                 "the means of the backward pass run over the same axis as the forward statistics: "
@@ -130,8 +133,9 @@ exercise(
                 "γ is per unit, (n, 1), shared by all examples: sum over the batch (axis 1)."),
         variant("∂C/∂γ divided by B",
                 lambda dout, cache: _rms_backward(dout, cache, param_scale=True),
-                "in the layer API, dout = ∂C/∂out already carries the batch mean (1/B) from the loss: "
-                "a layer sums over the columns; dividing again applies 1/B twice."),
+                "in the layer API the upstream gradient already carries the batch mean from the "
+                "loss (lecture 09, section 2): a layer sums over the columns; dividing again "
+                "applies 1/B twice."),
     ],
     what="(∂C/∂x, {gamma: ∂C/∂γ}) of RMS norm from its cache",
 )
@@ -320,18 +324,20 @@ _NET_VARIANTS = [
             "(fill a list by index, or reverse the list you appended to)."),
     variant("bias gradient divided by B (1/B applied twice)",
             lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("dense-db-mean",)),
-            "dout = ∂C/∂out already carries the batch mean from the loss; a dense layer SUMS over "
-            "the columns: ∂C/∂b = Σ_columns dout (the same holds for ∂C/∂W = dout xᵀ)."),
-    variant("tanh′ written as 1 − tanh(z)",
+            "the upstream gradient already carries the batch mean from the loss; a dense layer "
+            "SUMS over the columns, for ∂C/∂b as for ∂C/∂W (lecture 09, section 2)."),
+    variant("tanh′ with its square missing",
             lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("tanh-no-square",)),
-            "tanh′(z) = 1 − tanh²(z): square the cached output."),
-    variant("dropout backward without 1/(1 − p)",
+            "tanh′ is one minus the SQUARE of tanh: square the cached output."),
+    variant("dropout backward without the rescaling",
             lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("dropout-no-scale",)),
-            "inverted dropout multiplies by mask/(1 − p) in the forward pass, so the backward pass "
-            "multiplies dout by the same factor."),
-    variant("batch norm: μ and σ² treated as constants",
+            "inverted dropout multiplies by the mask and the rescaling in the forward pass, so the"
+            " backward pass multiplies the upstream gradient by the same factor (lecture 08, "
+            "section 4)."),
+    variant("batch norm: μ and the variance treated as constants",
             lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("batchnorm-no-mean", "batchnorm-no-var")),
-            "the batch statistics depend on x: ∂C/∂x = (∂C/∂x̂ − mean(∂C/∂x̂) − x̂ ∘ mean(∂C/∂x̂ ∘ x̂)) / std."),
+            "the batch statistics depend on x: the paths through the mean and the variance are "
+            "missing (lecture 06, section 3, the three paths into x̂)."),
 ]
 
 exercise(
@@ -354,12 +360,13 @@ exercise(
     variants=[
         variant("skip connection missing in the backward pass",
                 lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("no-skip",)),
-                "out = x + F(x), so ∂C/∂x = dout + (the gradient through F): the skip passes dout "
-                "back unchanged and it is ADDED to what the inner layers return."),
+                "the block's output is its input plus the inner layers' output, so the skip passes"
+                " the upstream gradient back unchanged, ADDED to what the inner layers return "
+                "(lecture 07, section 3)."),
         variant("no skip connection at all (a plain block)",
                 lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("no-skip-anywhere",)),
-                "a residual block returns x + F(x), not F(x): add the input to the inner layers' output, "
-                "and the upstream gradient to theirs."),
+                "a residual block adds its input to the inner layers' output: add the input in the"
+                " forward pass, and the upstream gradient to theirs in the backward pass."),
         variant("gradients listed in backward order",
                 lambda layers, X, dout: _net_grads(layers, X, dout, bugs=("grads-backward-order",)),
                 "grads[i] must belong to layers[i], inside a block too."),
@@ -601,28 +608,32 @@ exercise(
     variants=[
         variant("upstream gradient of ones instead of dout",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, upstream="ones"),
-                "the claimed gradients are those of C = Σ dout ∘ out for the GIVEN dout; differentiate "
-                "that C, not Σ out (an all-ones upstream also hides bugs, e.g. in batch norm)."),
+                "the claimed gradients are those of the cost weighted by the GIVEN dout; "
+                "differentiate that cost, not the plain sum of the outputs (an all-ones upstream "
+                "also hides bugs, e.g. in batch norm; lecture 06, section 4)."),
         variant("parameters not checked (only ∂C/∂X)",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, params=False),
                 "check every parameter group too (W, b, γ, β in every layer): a wrong ∂C/∂W leaves ∂C/∂X "
                 "untouched."),
         variant("a check that always passes",
                 lambda layers, X, dout, dX, grads: (True, _map(_verdict_shape(grads), lambda e: True)),
-                "a gradient check must be able to fail: compute the central differences of "
-                "C = Σ dout ∘ out and compare them with the claimed gradients."),
+                "a gradient check must be able to fail: compute the central differences of the "
+                "dout-weighted cost and compare them with the claimed gradients (lecture 09, "
+                "section 4)."),
         variant("a check that always fails",
                 lambda layers, X, dout, dX, grads: (False, _map(_verdict_shape(grads), lambda e: False)),
                 "a correct backward pass must pass: the course's relative error of a correct gradient is "
                 "around 1e-10 with central differences in float64, far below the 1e-7 threshold."),
         variant("one-sided differences",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, one_sided=True),
-                "(f(x + h) − f(x))/h has an error of order h, about 1e-6 relative: enough to flag correct "
-                "gradients. Use central differences (f(x + h) − f(x − h))/(2h), error of order h²."),
+                "a one-sided difference has an error of order h, about 1e-6 relative: enough to "
+                "flag correct gradients. Use central differences, whose error is of the order of "
+                "the square of h (lecture 01, section 6)."),
         variant("perturbed entry not restored",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, restore=False),
-                "after evaluating C at x + h and x − h, put the entry back to its old value before moving "
-                "on; otherwise every later difference is taken at a different point."),
+                "after evaluating C at the two perturbed points, put the entry back to its old "
+                "value before moving on; otherwise every later difference is taken at a different "
+                "point."),
     ],
     protect=["bpkit.gradcheck.numerical_gradient", "bpkit.gradcheck.check_layer",
              "bpkit.gradcheck.check_network"],

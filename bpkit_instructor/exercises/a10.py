@@ -219,21 +219,24 @@ exercise(
     hidden=_basic_case,
     n_hidden=6,
     variants=[
-        variant("gradients overwritten (= instead of +=)",
+        variant("gradients overwritten instead of accumulated",
                 lambda program, values: _run(program, values, bugs=("overwrite",)),
-                "a node used twice (x * x, or an intermediate that feeds two nodes) receives a gradient "
-                "from EACH use: accumulate with +=, as the multivariable chain rule sums over paths."),
+                "a node used twice (squared by itself, or an intermediate that feeds two nodes) "
+                "receives a gradient from EACH use: accumulate them, as the multivariable chain "
+                "rule sums over paths (lecture 01, section 3)."),
         variant("recursive backward instead of a topological order",
                 lambda program, values: _run(program, values, bugs=("recursive",)),
                 "calling _backward on a node before ALL its parents have added their share pushes an "
                 "incomplete gradient (and pushes it again later): sort the graph topologically, then "
                 "call _backward once per node, in reverse order."),
-        variant("out.grad not seeded with 1",
+        variant("the output's gradient not seeded with one",
                 lambda program, values: _run(program, values, bugs=("no-seed",)),
-                "backward() starts with ∂out/∂out = 1: set self.grad = 1.0 before the reverse sweep."),
-        variant("tanh′ written as 1 − tanh(x)",
+                "the reverse sweep starts from the derivative of the output with respect to "
+                "itself, which is one: seed the root's gradient before the sweep (lecture 10, "
+                "section 3)."),
+        variant("tanh′ with its square missing",
                 lambda program, values: _run(program, values, bugs=("tanh-no-square",)),
-                "d tanh(x)/dx = 1 − tanh²(x): square the output t."),
+                "tanh′ is one minus the SQUARE of tanh: square the node's output."),
     ],
     what="(out, {input: ∂out/∂input}) of programs with +, *, tanh and shared intermediates",
 )
@@ -245,24 +248,29 @@ exercise(
     hidden=_new_case,
     n_hidden=6,
     variants=[
-        variant("power rule without the − 1",
+        variant("power rule without lowering the exponent",
                 lambda program, values: _run(program, values, bugs=("pow-no-minus-one",)),
-                "d(xᵏ)/dx = k·x^(k−1)."),
+                "the power rule lowers the exponent by one as it brings it down."),
         variant("reflected subtraction with its operands swapped",
                 lambda program, values: _run(program, values, bugs=("rsub-swapped",)),
-                "2.0 - x calls x.__rsub__(2.0), which must return 2.0 − x (other − self), not x − 2.0."),
+                "a number minus a Value calls the Value's reflected subtraction, which must "
+                "subtract the Value FROM the other operand, not the other way round."),
         variant("reflected division with its operands swapped",
                 lambda program, values: _run(program, values, bugs=("rdiv-swapped",)),
-                "1.0 / x calls x.__rtruediv__(1.0), which must return 1.0 / x (other / self)."),
+                "a number divided by a Value calls the Value's reflected division, which must "
+                "divide the other operand BY the Value."),
         variant("quotient rule with the wrong sign",
                 lambda program, values: _run(program, values, bugs=("div-sign",)),
-                "∂(a/b)/∂b = −a/b²: the derivative of 1/b is −1/b²."),
+                "the derivative of a quotient with respect to its denominator is negative for a "
+                "positive numerator: the sign is wrong."),
         variant("exp′ from the input",
                 lambda program, values: _run(program, values, bugs=("exp-input",)),
-                "d eˣ/dx = eˣ: the local derivative is the OUTPUT of the node, not its input."),
+                "the exponential is its own derivative: the local derivative is the OUTPUT of the "
+                "node, not its input."),
         variant("relu′ always 1",
                 lambda program, values: _run(program, values, bugs=("relu-always-one",)),
-                "relu′(x) = 1 if x > 0, else 0: no gradient flows where the unit was off."),
+                "relu′ is one where the unit was on and zero where it was off: no gradient flows "
+                "where the unit was off."),
     ],
     what="(out, {input: ∂out/∂input}) of programs with −, /, **, exp, log, relu",
 )
@@ -374,12 +382,14 @@ exercise(
                 "node your topological order visits, leaves included."),
         variant("nodes counted once per path (no visited set)",
                 lambda sizes: _graph_size(sizes, paths=True),
-                "a neuron of layer l − 1 feeds every neuron of layer l: counted once per path it is "
-                "visited many times. Count DISTINCT nodes (a set, or the length of a topological order)."),
+                "a neuron of the previous layer feeds every neuron of the next: counted once per "
+                "path it is visited many times. Count DISTINCT nodes (a set, or the length of a "
+                "topological order)."),
         variant("bias left out",
                 lambda sizes: _graph_size(sizes, bias=False),
-                "the neuron starts from its bias, act = b, then adds the products w_i·x_i: each "
-                "neuron has n + 1 parameter leaves, n products, n sums and one tanh."),
+                "the neuron starts from its bias, then adds the products of weights and inputs one"
+                " at a time: each neuron has one parameter leaf more than it has inputs, as many "
+                "products and sums as inputs, and one tanh."),
     ],
     what="the number of distinct Value nodes in the graph of a micrograd MLP's forward pass",
 )

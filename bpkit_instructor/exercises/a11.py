@@ -142,22 +142,29 @@ exercise(
     variants=[
         variant("cross-entropy gradient without 1/B",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("ce-no-mean",)),
-                "the cost is the batch MEAN, so ∂C/∂s = (softmax(s) − Y)/B; the layers below sum over columns."),
+                "the cost is the batch MEAN, so the gradient at the scores carries the 1/B; the "
+                "layers below sum over columns (lecture 09, section 2)."),
         variant("skip connection missing in the backward pass",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("no-skip",)),
-                "h_out = h + r(h): the gradient reaching h is dout (the skip) PLUS the gradient through the block."),
-        variant("batch norm: μ and σ² treated as constants",
+                "each block adds its input to its output: the gradient reaching the block's input "
+                "is the upstream gradient (the skip) PLUS the gradient through the block (lecture "
+                "07, section 3)."),
+        variant("batch norm: μ and the variance treated as constants",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("bn-constant-stats",)),
-                "the batch statistics depend on u: ∂C/∂u = (∂C/∂x̂ − mean(∂C/∂x̂) − x̂ ∘ mean(∂C/∂x̂ ∘ x̂)) / std."),
-        variant("dropout backward without 1/(1 − p)",
+                "the batch statistics depend on u: the paths through the mean and the variance are"
+                " missing (lecture 06, section 3, the three paths into x̂)."),
+        variant("dropout backward without the rescaling",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("dropout-no-scale",)),
-                "inverted dropout multiplies by mask/(1 − p) forward, so the backward pass multiplies by the same."),
+                "inverted dropout multiplies by the mask and the rescaling forward, so the "
+                "backward pass multiplies by the same (lecture 08, section 4)."),
         variant("running variance with Bessel's correction",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("running-unbiased",)),
-                "the running variance averages the same biased σ² the layer normalised with (÷ B)."),
+                "the running variance averages the same biased variance the layer normalised with "
+                "(a mean over B; lecture 06, section 2)."),
         variant("momentum on the old running value",
                 lambda params, X, Y, mask, p: _gradients(params, X, Y, mask, p, bugs=("momentum-old",)),
-                "running = (1 − m)·running + m·batch with m = 0.1: the NEW batch statistic gets weight 0.1."),
+                "this model's momentum of 0.1 weighs the NEW batch statistic, not the old running "
+                "value (lecture 06, section 5's table)."),
     ],
     protect=["bpkit.layers.BatchNorm", "bpkit.layers.Residual", "bpkit.layers.Dropout"],
     what="(loss, gradients of every trained parameter, updated running statistics) of the capstone network",
@@ -201,10 +208,11 @@ exercise(
                 "on the other examples of the batch (and must work for a batch of one)."),
         variant("running variance used as a standard deviation",
                 lambda params, X: _predict(params, X, bugs=("var-as-std",)),
-                "divide by √(running_var + ε), not by running_var + ε."),
+                "divide by the square root of the running variance plus ε, not by the variance "
+                "itself (lecture 06, section 2)."),
         variant("skip connection missing",
                 lambda params, X: _predict(params, X, bugs=("no-skip",)),
-                "each block returns h + r(h), in eval mode too."),
+                "each block adds its input to its output, in eval mode too."),
     ],
     protect=["bpkit.layers.BatchNorm", "bpkit.layers.Residual"],
     what="eval-mode scores (running statistics, no dropout) of the capstone network",
@@ -257,14 +265,16 @@ exercise(
     variants=[
         variant("step decay one epoch early",
                 lambda **k: _epoch(**k, bugs=("decay-off-by-one",)),
-                "η_e = η0 · drop^⌊e / every⌋ with epochs counted from 0: epoch `every − 1` still uses the "
-                "undecayed rate."),
+                "with epochs counted from 0, the rate first drops at epoch `every`: the epoch "
+                "before it still uses the undecayed rate (lecture 05, section 7.2)."),
         variant("learning rate never decayed",
                 lambda **k: _epoch(**k, bugs=("no-decay",)),
-                "apply the step decay: η_e = η0 · drop^⌊e / every⌋."),
+                "apply the step decay: the rate drops by the factor `drop` every `every` epochs "
+                "(lecture 05, section 7.2)."),
         variant("PyTorch's momentum convention",
                 lambda **k: _epoch(**k, bugs=("pytorch-momentum",)),
-                "this course's velocity already contains η: v ← β v − η g, then p ← p + v (lecture 05)."),
+                "this course's velocity already contains the learning rate, and the parameters "
+                "move by the velocity itself (lecture 05, section 7.1)."),
         variant("running statistics not stored",
                 lambda **k: _epoch(**k, bugs=("running-frozen",)),
                 "after each minibatch, store the updated running means and variances in the parameters: "
