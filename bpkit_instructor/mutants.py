@@ -63,7 +63,7 @@ def _word(node) -> str:
             return f"the {SYMBOLS[name]} factor"
     if any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow) for n in ast.walk(node)) and \
             any((_callee(c) or "") == "tanh" for c in calls):
-        return "the tanh′ = 1 − tanh² factor"
+        return "the tanh′ factor"
     for c in calls:
         name = (_callee(c) or "").strip("_")
         if name in SYMBOLS:
@@ -108,13 +108,13 @@ class _Mutate(ast.NodeTransformer):
             options = [(ast.BinOp(node.right, ast.MatMult(), node.left),
                         "the operands of a matrix product are swapped"),
                        (ast.BinOp(node.left, ast.Mult(), node.right),
-                        "an elementwise product (*) where a matrix product (@) belongs")]
+                        "an elementwise product where a matrix product belongs")]
         elif op is ast.Mult:
             options = [(node.left, f"{_word(node.right)} is missing (dropped from a product)"),
                        (node.right, f"{_word(node.left)} is missing (dropped from a product)")]
             if not any(isinstance(x, ast.Constant) for x in (node.left, node.right)):
                 options.append((ast.BinOp(node.left, ast.MatMult(), node.right),
-                                "a matrix product (@) where an elementwise product (*) belongs"))
+                                "a matrix product where an elementwise product belongs"))
         elif op is ast.Div:
             options = [(node.left, f"the division by {_word(node.right)} is missing"),
                        (ast.BinOp(node.left, ast.Mult(), node.right),
@@ -165,7 +165,7 @@ class _Mutate(ast.NodeTransformer):
             if kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1):
                 if self._hit():
                     self.what = ("a sum or normalisation over the wrong axis "
-                                 "(examples are the columns, axis=1; units the rows, axis=0)")
+                                 "(examples are the columns, units the rows)")
                     kw.value = ast.Constant(1 - kw.value.value)
                     return node
         if name in ("sum", "mean") and isinstance(node.func, ast.Attribute) and self._hit():
@@ -357,23 +357,23 @@ def _is_one(node):
 
 
 _TANH_FORMS = [  # (template in T = tanh value, what students wrote)
-    ("np.sqrt(1 - T ** 2)", "tanh′ written as sech(z), the square missing (tanh′ = sech² z = 1 − tanh² z)"),
-    ("(1 - T) ** 2", "tanh′ written as (1 − tanh z)²; it is 1 − tanh² z = (1 − tanh z)(1 + tanh z)"),
-    ("1 - T", "tanh′ written as 1 − tanh z, the square missing"),
-    ("T", "tanh(z) where its derivative tanh′(z) = 1 − tanh² z belongs"),
-    ("T * (1 - T)", "σ′'s form a(1 − a) where tanh′ = 1 − a² belongs"),
+    ("np.sqrt(1 - T ** 2)", "tanh′ written as sech, the square missing"),
+    ("(1 - T) ** 2", "tanh′ written as the square of one minus tanh, not one minus the square of tanh"),
+    ("1 - T", "tanh′ written without squaring tanh"),
+    ("T", "tanh(z) where its derivative tanh′(z) belongs"),
+    ("T * (1 - T)", "σ′'s form (in the activation) where tanh′ belongs"),
 ]
 _TANH_OF_Z = [  # (template in Z = the weighted input)
-    ("1 - Z ** 2", "tanh′ written as 1 − z²: square the activation tanh z, not z"),
-    ("1 - np.tanh(Z ** 2)", "tanh′ written as 1 − tanh(z²): square tanh z, not z"),
+    ("1 - Z ** 2", "tanh′ from the square of z: square the activation, not the weighted input"),
+    ("1 - np.tanh(Z ** 2)", "tanh′ from tanh of the squared input: square the activation, not z"),
     ("(Z > 0).astype(float)", "ReLU′ (a step) where tanh′ belongs"),
 ]
 _SIGMOID_FORMS = [  # in S = σ(z) and, when known, Z
-    ("S", "σ(z) where its derivative σ′(z) = σ(z)(1 − σ(z)) belongs"),
-    ("1 - S", "σ′ written as 1 − σ(z), a factor σ(z) missing"),
+    ("S", "σ(z) where its derivative σ′(z) belongs"),
+    ("1 - S", "σ′ with the factor σ(z) missing"),
 ]
 _RELU_FORMS = [  # in Z
-    ("np.sign(Z)", "ReLU′ written as sign(z): −1 for z < 0, where ReLU′ is 0"),
+    ("np.sign(Z)", "ReLU′ written as the sign of z: minus one for negative z, where ReLU′ is 0"),
     ("np.maximum(Z, 0)", "ReLU(z) where its derivative ReLU′(z) (0 or 1) belongs"),
     ("np.ones_like(Z)", "ReLU′ left out (taken as 1 everywhere)"),
 ]
@@ -402,7 +402,7 @@ class _Derivative(_Mutate):
             out = [(_expr(t, S=S), w) for t, w in _SIGMOID_FORMS]
             if isinstance(S, ast.Call) and len(S.args) == 1:
                 out.append((_expr("Z * (1 - Z)", Z=S.args[0]),
-                            "σ′ written as z(1 − z): it is σ(z)(1 − σ(z))"))
+                            "σ′ written in z instead of in σ(z)"))
             return out
         # ReLU′ as a step, (z > 0).astype(float) or (z > 0) * x; not a branch's condition
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
