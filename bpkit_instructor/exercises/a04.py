@@ -328,11 +328,12 @@ exercise(
                 "Q1: read the curves at step 500, not at the start: how far has the curve of the "
                 "smallest η, 0.1, moved from its starting plateau?"),
         variant("Q2: divergence to inf", (3, 1),
-                "the outputs of a sigmoid network lie in (0, 1), so C ≤ 1 can never blow up: the η = 100 "
-                "curve jumps to ≈ 0.5 and stays flat — the output units saturate and σ′ ≈ 0."),
+                "Q2: the outputs of a sigmoid network lie between 0 and 1, so this cost is bounded"
+                " and can never blow up: the curve for η 100 jumps to about 0.5 and stays flat — "
+                "the output units saturate and σ′ is almost zero."),
         variant("Q2: slow oscillating convergence", (3, 3),
-                "the η = 100 curve is flat at ≈ 0.5 for all 500 steps, it does not come down: saturated "
-                "sigmoids (σ′ ≈ 0) give almost no gradient."),
+                "Q2: the curve for η 100 is flat at about 0.5 for all 500 steps, it does not come "
+                "down: saturated sigmoids (σ′ almost zero) give almost no gradient."),
     ],
     what="the form of your two choices (each 1–4); the choices themselves are graded when you submit",
 )

@@ -284,15 +284,16 @@ exercise(
     variants=[
         variant("plain GD's limit (momentum ignored)",
                 lambda lam, beta: 2.0 / lam,
-                "that is gradient descent's limit, right for β = 0 only. With momentum the "
-                "recursion has two roots; find the η at which one of them leaves the unit circle."),
+                "that is gradient descent's limit, right without momentum only (β zero). With "
+                "momentum the recursion has two roots; find the η at which one of them leaves the "
+                "unit circle."),
         variant("the effective step on a constant gradient (the steady-state argument)",
                 lambda lam, beta: 2.0 * (1.0 - beta) / lam,
                 "that is momentum's step on a CONSTANT gradient (lecture 05, section 7.1); "
                 "stability is decided by the oscillating mode, the root that reaches minus one."),
         variant("the factor 2 lost",
                 lambda lam, beta: (1.0 + beta) / lam,
-                "at β = 0 your answer must reduce to gradient descent's limit of lecture 04, "
+                "with β zero your answer must reduce to gradient descent's limit of lecture 04, "
                 "section 5."),
     ],
     what="the largest stable η of classic momentum on C(w) = ½λw²",
