@@ -212,3 +212,19 @@ def test_using_a_protected_engine_class_earns_nothing():
 
 def test_honest_answer_to_a_protected_exercise_passes():
     assert judge("00.sigmoid_prime", lambda z: sig(z) * (1 - sig(z)), hidden=True).passed
+
+
+def test_the_judge_stays_warm_and_is_replaced_when_it_dies():
+    """Checks share one judge process; a judge killed between checks is replaced, and one that
+    dies mid-request fails that request as judge-crashed, never as a pass."""
+    warm = checkmod.warm_judge()
+    assert judge("00.square", lambda x: x ** 2).passed
+    first = warm.proc.pid
+    assert judge("00.square", lambda x: x ** 2).passed and warm.proc.pid == first
+    warm.proc.kill()
+    warm.proc.wait()
+    assert judge("00.square", lambda x: x ** 2).passed and warm.proc.pid != first
+    path = record("00.square", lambda x: x ** 2)
+    crashed = warm.ask([("00.square", path)], timeout=1e-9)   # no verdict in time: killed
+    assert not crashed[0].passed and crashed[0].flags == ["judge-crashed"]
+    assert warm.proc is None and judge("00.square", lambda x: x ** 2).passed

@@ -1,11 +1,16 @@
 """The checker a test cell calls: record the answer, ask the judge, explain the verdict."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import select
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import cloudpickle
@@ -47,38 +52,117 @@ def judge_module() -> str:
 
 def run_judge(name: str, path, hidden: bool = False, timeout: float = 120.0,
               module: str | None = None) -> Verdict:
-    """Run the judge in a fresh, isolated interpreter and return its verdict."""
-    args = [name, str(path)] + (["--hidden"] if hidden else [])
-    return _judge_process(args, [name], timeout, module)[0]
+    """Judge one recorded answer in the judge process (kept warm, isolated from the caller)."""
+    return warm_judge(module).ask([(name, path)], timeout, hidden=hidden)[0]
 
 
 def run_judge_many(pairs, timeout: float = 300.0, module: str | None = None) -> list[Verdict]:
-    """Judge several (exercise, answer path) pairs, visible then hidden cases, in ONE fresh
-    interpreter (each answer still runs in its own forked child)."""
-    args = [str(x) for pair in pairs for x in pair] + ["--all-cases"]
-    return _judge_process(args, [name for name, _ in pairs], timeout, module)
+    """Judge several (exercise, answer path) pairs, visible then hidden cases, in the judge
+    process (each answer still runs in its own forked child)."""
+    return warm_judge(module).ask(pairs, timeout, all_cases=True)
 
 
-def _judge_process(args, names, timeout, module=None) -> list[Verdict]:
-    cmd = [sys.executable, "-I", "-m", module or judge_module(), *args]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL)
-        out, err = proc.stdout, proc.stderr
-    except subprocess.TimeoutExpired as exc:  # keep the verdicts it printed before the limit
-        partial = exc.stdout or ""
-        out = partial.decode() if isinstance(partial, bytes) else partial
-        err = "the judge timed out"
-    verdicts = []
-    for line in out.strip().splitlines():
+class WarmJudge:
+    """A judge interpreter (``python -I -m MODULE --serve``) kept up between checks: the imports,
+    the released data, the key and its mutants are loaded once instead of once a check. It runs
+    in a fresh process that never executes the caller's code; each answer runs in the judge's own
+    forked, locked-down child. A judge that dies or times out, or whose environment is no longer
+    the caller's (another course folder, say), is replaced on the next request."""
+
+    def __init__(self, module: str):
+        self.module = module
+        self.proc: subprocess.Popen | None = None
+        self._err = None
+        self._buf = b""
+        self._env: dict[str, str] = {}
+
+    def _start(self):
+        self._env = dict(os.environ)
+        self._err = tempfile.TemporaryFile()
+        self._buf = b""
+        self.proc = subprocess.Popen([sys.executable, "-I", "-m", self.module, "--serve"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._err, start_new_session=True)
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def _stderr(self) -> str:
+        self._err.seek(0)
+        return self._err.read().decode(errors="replace").strip()[-800:]
+
+    def ask(self, pairs, timeout: float, hidden: bool = False, all_cases: bool = False) -> list[Verdict]:
+        pairs = [(str(n), str(p)) for n, p in pairs]
+        if not pairs:
+            return []
+        if self.proc is not None and (self.proc.poll() is not None or self._env != os.environ):
+            self.close()
+        if self.proc is None:
+            self._start()
+        request = json.dumps({"pairs": pairs, "hidden": hidden, "all_cases": all_cases}) + "\n"
+        verdicts, why = [], ""
         try:
-            verdicts.append(Verdict.from_dict(json.loads(line)))
-        except (ValueError, TypeError):
-            continue
-    for name in names[len(verdicts):]:  # whatever the judge did not get to
-        verdicts.append(Verdict.failed(name, "judge-crashed",
-                                       "the judge did not finish: " + err.strip()[-800:]))
-    return verdicts
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+            deadline = time.monotonic() + timeout
+            while len(verdicts) < len(pairs):
+                line = self._readline(deadline)
+                if line is None:
+                    why = "the judge timed out"
+                    break
+                if line == b"":
+                    why = "the judge did not finish: " + self._stderr()
+                    break
+                try:
+                    verdicts.append(Verdict.from_dict(json.loads(line)))
+                except (ValueError, TypeError):
+                    continue
+        except (BrokenPipeError, OSError) as err:
+            why = f"the judge did not finish: {err}; {self._stderr()}"
+        if len(verdicts) < len(pairs):  # whatever the judge did not get to
+            self.close()
+            verdicts += [Verdict.failed(name, "judge-crashed", why) for name, _ in pairs[len(verdicts):]]
+        return verdicts
+
+    def _readline(self, deadline) -> bytes | None:
+        """One line of the judge's output; b"" at its end; None past the deadline."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b""
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+
+_WARM: dict[tuple[str, int, int], WarmJudge] = {}
+
+
+def warm_judge(module: str | None = None) -> WarmJudge:
+    """This thread's warm judge for `module` (a forked process or another thread gets its own:
+    a judge answers one request at a time)."""
+    key = (module or judge_module(), os.getpid(), threading.get_ident())
+    if key not in _WARM:
+        _WARM[key] = WarmJudge(key[0])
+    return _WARM[key]
+
+
+@atexit.register
+def _close_judges():
+    """This process's judges end with it (a forked child leaves its parent's alone)."""
+    for (_, pid, _), found in _WARM.items():
+        if pid == os.getpid():
+            found.close()
 
 
 def check(name: str, answer, hidden: bool = False):
