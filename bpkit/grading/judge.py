@@ -213,28 +213,59 @@ def judge_all_cases(ex: GradedExercise, answer_path, lock=None) -> Verdict:
     return judge(ex, answer_path, hidden=True, lock=lock) if verdict.passed else verdict
 
 
+def _verdicts(pairs, resolve, lock, hidden=False, all_cases=False):
+    """One Verdict for each (exercise name, answer path)."""
+    for name, path in pairs:
+        try:
+            ex = resolve(name)
+            yield (judge_all_cases(ex, path, lock) if all_cases
+                   else judge(ex, path, hidden=hidden, lock=lock))
+        except KeyError as err:
+            yield Verdict.failed(name, "unknown-exercise", str(err).strip("'\""))
+        except contract.ReleaseError as err:
+            yield Verdict.failed(name, "no-released-data", str(err))
+
+
+def _write(verdict: Verdict):
+    sys.stdout.write(json.dumps(verdict.to_dict()) + "\n")
+    sys.stdout.flush()
+
+
+def serve(resolve, lock):
+    """A judge kept warm (``--serve``): each line read is a JSON request {"pairs": [[name, path],
+    ...], "hidden": bool, "all_cases": bool}, answered by one verdict line per pair. The key's
+    modules, the released data and the mutants are loaded once; every answer still runs in its
+    own forked child, and nothing of the student's ever runs in this process. Ends with stdin."""
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            pairs = [(str(n), str(p)) for n, p in request["pairs"]]
+        except (ValueError, KeyError, TypeError):
+            continue  # not a request: nothing to answer
+        for verdict in _verdicts(pairs, resolve, lock, bool(request.get("hidden")),
+                                 bool(request.get("all_cases"))):
+            _write(verdict)
+
+
 def main(argv=None, resolve: Callable[[str], GradedExercise] = released_exercise, lock=None):
     """One JSON verdict a line for each EXERCISE ANSWER pair; `resolve` finds an exercise by
     name (the released data here; the key in bpkit_instructor.judge)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("pairs", nargs="+", metavar="EXERCISE ANSWER",
+    p.add_argument("pairs", nargs="*", metavar="EXERCISE ANSWER",
                    help="one or more exercise names, each followed by its pickled answer")
     p.add_argument("--hidden", action="store_true", help="hidden cases only")
     p.add_argument("--all-cases", action="store_true", help="visible, then hidden cases")
+    p.add_argument("--serve", action="store_true",
+                   help="stay up: read JSON requests on stdin, one verdict line per answer")
     args = p.parse_args(argv)
-    if len(args.pairs) % 2:
+    if args.serve:
+        serve(resolve, lock)
+        return
+    if len(args.pairs) % 2 or not args.pairs:
         p.error("give EXERCISE ANSWER pairs")
-    for name, path in zip(args.pairs[::2], args.pairs[1::2]):
-        try:
-            ex = resolve(name)
-            verdict = (judge_all_cases(ex, path, lock) if args.all_cases
-                       else judge(ex, path, hidden=args.hidden, lock=lock))
-        except KeyError as err:
-            verdict = Verdict.failed(name, "unknown-exercise", str(err).strip("'\""))
-        except contract.ReleaseError as err:
-            verdict = Verdict.failed(name, "no-released-data", str(err))
-        sys.stdout.write(json.dumps(verdict.to_dict()) + "\n")
-        sys.stdout.flush()
+    for verdict in _verdicts(zip(args.pairs[::2], args.pairs[1::2]), resolve, lock,
+                             args.hidden, args.all_cases):
+        _write(verdict)
 
 
 if __name__ == "__main__":
