@@ -4,7 +4,13 @@ Everything machine-specific comes from STATE/hub.json, which hub/setup.py writes
 environment variable BPKIT_HUB_STATE, `.hub/` by default): ports, users, the two Python
 environments and the course folder.
 
-- Logins: the system's PAM (real local users, real passwords), only the course's users.
+- Logins, the instructor's one choice (README "Running a real class"): by default the system's
+  PAM: every student of the roster is a local user with their own generated password
+  (`bpkit hub init`, STATE/passwords.csv, root only). A campus login instead is a config-only
+  switch: put its settings in STATE/auth_config.py (examples: hub/auth/*.py), loaded last.
+  Either way only the roster's students and the instructor get in, and the instructor alone
+  is an admin.
+- TLS: with a certificate (`bpkit hub start --ssl-cert --ssl-key`) the proxy serves HTTPS.
 - Proxy: configurable-http-proxy from npm (installed by the Makefile into .hub/node_modules).
 - Spawner: LocalProcessSpawner, each user's JupyterLab running as that system user.
   The instructor runs the course venv (bpkit with its instructor part, nbgrader's Formgrader,
@@ -21,7 +27,10 @@ c = get_config()  # noqa: F821  (injected by traitlets)
 STATE = Path(os.environ.get("BPKIT_HUB_STATE", Path(__file__).resolve().parents[1] / ".hub"))
 cfg = json.loads((STATE / "hub.json").read_text())
 
-c.JupyterHub.bind_url = f"http://{cfg['ip']}:{cfg['port']}"
+c.JupyterHub.bind_url = f"{'https' if cfg.get('ssl_cert') else 'http'}://{cfg['ip']}:{cfg['port']}"
+if cfg.get("ssl_cert"):
+    c.JupyterHub.ssl_cert = cfg["ssl_cert"]
+    c.JupyterHub.ssl_key = cfg["ssl_key"]
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{cfg['port'] + 1}"
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
@@ -31,9 +40,21 @@ c.ConfigurableHTTPProxy.command = [cfg["proxy"]]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{cfg['port'] + 2}"
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 
+# ---- authentication: local accounts, one password per student (PAM) ----
 c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.open_sessions = False
 c.Authenticator.allowed_users = set([cfg["instructor"], *cfg["students"]])
+c.Authenticator.admin_users = {cfg["instructor"]}
+# ---- or the campus login: STATE/auth_config.py overrides the lines above (hub/auth/*.py) ----
+if (STATE / "auth_config.py").exists():
+    load_subconfig(str(STATE / "auth_config.py"))
+
+# `bpkit hub add-student / remove-student` tell the running hub through its REST API
+if cfg.get("service_token_file"):
+    c.JupyterHub.services = [{"name": "bpkit-roster",
+                              "api_token": Path(cfg["service_token_file"]).read_text().strip()}]
+    c.JupyterHub.load_roles = [{"name": "bpkit-roster", "services": ["bpkit-roster"],
+                                "scopes": ["admin:users", "admin:servers"]}]
 
 c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.default_url = "/lab"

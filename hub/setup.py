@@ -1,37 +1,37 @@
-"""Start (or stop) the course's JupyterHub on this machine, as root.
+"""The machine's side of the course hub (as root), used by `bpkit hub` (bpkit_instructor/course/hub.py).
 
-    python hub/setup.py start [--port 8000] [--ip 127.0.0.1] [--exchange /srv/nbgrader/exchange]
-    python hub/setup.py stop
-    python hub/setup.py status
+    python hub/setup.py start [--port 8000] [--ip 127.0.0.1] [--ssl-cert PEM --ssl-key PEM]
+    python hub/setup.py stop | status
+    (= `bpkit hub init --roster hub/demo-roster.csv` once, then `bpkit hub start|stop|status`)
 
-`make hub` runs `start` with the course venv's Python; `make hub-stop` runs `stop`. What `start`
-does, in order (each step is idempotent):
+`make hub` runs `start` with the course venv's Python; `make hub-stop` runs `stop`. The pieces,
+each idempotent:
 
-1. users: a demo instructor and three students as real local system users (useradd), with one
-   demo password (random, made once, kept in .hub/password, printed at the end; chpasswd);
+1. users: made by `bpkit hub init` from a roster (a system user per student, each with their own
+   generated password; the instructor; all homes mode 700); protect_key() closes the answer key
+   in this repository to everybody but the instructor's group;
 2. the exchange: a directory every user can write (mode 777, nbgrader's documented setup);
 3. the students' environment, .hub/student-venv: JupyterLab, nbgrader, jupyterhub-singleuser
    and the STUDENT part of bpkit only (a wheel without bpkit_instructor/, checked), with
    nbgrader's Formgrader, Create Assignment and course list switched off for the whole venv;
-4. the instructor's course folder, ~bpkit-instructor/bpkit-course (mode 700 home): solutions/,
-   exercises/, lectures/ and nbgrader_config.py (plus the exchange and nbgrader's late penalty),
-   a gradebook with the three students on the roster; the students get lectures/ in their homes;
+4. the instructor's course folder, ~bpkit-instructor/bpkit-course (mode 700): solutions/,
+   exercises/, lectures/ and nbgrader_config.py (plus the exchange and nbgrader's late penalty);
+   the gradebook's students come from the roster;
 5. per-user nbgrader configs in STATE/users/NAME/ (the spawner points JUPYTER_CONFIG_PATH at it);
-6. JupyterHub (PAM logins, LocalProcessSpawner, configurable-http-proxy), started in the
+6. JupyterHub (hub/jupyterhub_config.py: PAM logins or the campus login of STATE/auth_config.py,
+   LocalProcessSpawner, configurable-http-proxy, HTTPS with a certificate), started in the
    background; its PID and the proxy's PID go to STATE/jupyterhub.pid and
    STATE/jupyterhub-proxy.pid, and `stop` ends exactly those processes.
 
-STATE is .hub/ (or --state DIR: the browser test runs its own hub beside the demo one).
+STATE is .hub/ (or --state DIR: the hub tests run their own hub beside the demo one).
 """
 from __future__ import annotations
 
 import argparse
+import grp
 import hashlib
 import json
 import os
-import grp
-import pwd
-import secrets
 import shutil
 import signal
 import socket
@@ -53,7 +53,6 @@ STUDENT_VENV = HUB / "student-venv"
 INSTRUCTOR_VENV = HUB / "instructor-venv"
 PROXY = HUB / "node_modules" / ".bin" / "configurable-http-proxy"
 INSTRUCTOR = "bpkit-instructor"
-STUDENTS = ["bpkit-student-a", "bpkit-student-b", "bpkit-student-c"]
 COURSE_ID = "bpkit"
 # the student part's third-party packages run at the same versions as in the course venv
 PINNED = ["jupyterhub", "jupyterlab", "nbgrader", "ipykernel", "notebook"]
@@ -73,17 +72,8 @@ def run(cmd, **kw):
 
 
 # ------------------------------------------------------------------------------------ 1. users
-def ensure_users(password: str, users) -> None:
-    for name in users:
-        try:
-            pwd.getpwnam(name)
-        except KeyError:
-            run(["useradd", "--create-home", "--shell", "/bin/bash", "--user-group", name])
-            say(f"created system user {name}")
-        home = Path(pwd.getpwnam(name).pw_dir)
-        home.chmod(0o700)          # nobody reads another user's home (the course, submissions)
-    run(["chpasswd"], input="".join(f"{u}:{password}\n" for u in users), text=True)
-
+# The accounts (a roster's students, the instructor, their passwords) are made by
+# bpkit_instructor/course/hub.py (`bpkit hub init --roster roster.csv`).
 
 STAFF = "bpkit-staff"
 # what only the instructor may read in this repository (its lectures, exercises, student part
@@ -105,15 +95,6 @@ def protect_key() -> None:
         if path.exists():
             run(["chgrp", "-R", STAFF, path])
             run(["chmod", "-R", "o-rwx", path])
-
-
-def demo_password() -> str:
-    f = HUB / "password"
-    if not f.exists():
-        HUB.mkdir(exist_ok=True)
-        f.write_text(secrets.token_urlsafe(9) + "\n")
-        f.chmod(0o600)
-    return f.read_text().strip()
 
 
 # --------------------------------------------------------------------------------- 2. exchange
@@ -277,6 +258,8 @@ def chown_tree(path: Path, user: str) -> None:
 
 
 def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
+    """The instructor's course folder (solutions, exercises, lectures, nbgrader_config.py with
+    the hub's block). The gradebook's students come from the roster (bpkit hub init)."""
     if fresh and course.exists():
         shutil.rmtree(course)
     if not course.exists():
@@ -285,11 +268,7 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
             shutil.copytree(REPO / folder, course / folder,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
-        from nbgrader.api import Gradebook
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-            for s in STUDENTS:           # the roster: only these students are graded
-                gb.update_or_create_student(s)
-        say(f"course folder {course} (roster: {', '.join(STUDENTS)})")
+        say(f"course folder {course}")
     config = course / "nbgrader_config.py"      # the hub's block, current on every start
     text = config.read_text()
     marker = HUB_CONFIG.lstrip("\n").splitlines()[0]
@@ -297,17 +276,12 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
         text = text[:text.index(marker)].rstrip("\n") + "\n"
     config.write_text(text + HUB_CONFIG.format(exchange=str(exchange)))
     chown_tree(course, INSTRUCTOR)
-    for s in STUDENTS:                   # lectures to read along, in each student's home
-        home = Path(pwd.getpwnam(s).pw_dir)
-        if not (home / "lectures").exists():
-            shutil.copytree(REPO / "lectures", home / "lectures",
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-            chown_tree(home / "lectures", s)
+    course.chmod(0o700)
 
 
 # ------------------------------------------------------------------ 5. per-user nbgrader config
-def write_user_configs(state: Path, exchange: Path, course: Path) -> None:
-    for name in [INSTRUCTOR, *STUDENTS]:
+def write_user_configs(state: Path, exchange: Path, course: Path, users) -> None:
+    for name in users:
         folder = state / "users" / name
         folder.mkdir(parents=True, exist_ok=True)
         lines = ["c = get_config()  # noqa: F821", f"c.Exchange.root = {str(exchange)!r}",
@@ -360,13 +334,13 @@ def start_hub(state: Path, cfg: dict, timeout: float = 120) -> dict:
                              REPO / "hub" / "jupyterhub_config.py"],
                             cwd=state, env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{cfg['port']}/hub/api/"
+    url = f"{local_url(cfg)}/hub/api/"
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"jupyterhub exited with {proc.returncode}; its log:\n"
                              + (state / "jupyterhub.log").read_text()[-3000:])
         try:
-            with urllib.request.urlopen(url, timeout=2) as r:
+            with urllib.request.urlopen(url, timeout=2, context=local_ssl_context(cfg)) as r:
                 json.loads(r.read())
             proxy = _read_pid(state / "jupyterhub-proxy.pid")
             if proxy and _alive(proxy, "configurable-http-proxy"):
@@ -410,79 +384,54 @@ def stop_hub(state: Path, timeout: float = 60) -> list[str]:
     return done
 
 
-def hub_config(args, state: Path) -> dict:
-    course = Path(pwd.getpwnam(INSTRUCTOR).pw_dir) / args.course_name
-    return {"ip": args.ip, "port": args.port, "proxy": str(PROXY), "instructor": INSTRUCTOR,
-            "students": STUDENTS, "instructor_venv": str(INSTRUCTOR_VENV),
+def hub_config(state: Path, ip: str, port: int, students, course, exchange, ssl_cert=None,
+               ssl_key=None, token=None) -> dict:
+    """What hub/jupyterhub_config.py reads (STATE/hub.json)."""
+    return {"ip": ip, "port": port, "proxy": str(PROXY), "instructor": INSTRUCTOR,
+            "students": list(students), "instructor_venv": str(INSTRUCTOR_VENV),
             "student_venv": str(STUDENT_VENV), "course": str(course),
-            "exchange": str(Path(args.exchange).resolve()), "course_id": COURSE_ID,
-            "users_config": str(state / "users")}
+            "exchange": str(exchange), "course_id": COURSE_ID,
+            "users_config": str(state / "users"), "ssl_cert": ssl_cert, "ssl_key": ssl_key,
+            "service_token_file": str(state / "service-token") if token else None}
 
 
-def start(args) -> dict:
-    if os.geteuid() != 0:
-        raise SystemExit("the course hub creates system users and runs JupyterHub as root: "
-                         "run `make hub` as root (sudo make hub)")
-    if not PROXY.exists():
-        raise SystemExit(f"{PROXY} is missing: `npm install --prefix .hub configurable-http-proxy`"
-                         " (make hub does it)")
-    state = Path(args.state).resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    state.chmod(0o755)
-    t0 = time.perf_counter()
-    password = demo_password()
-    ensure_users(password, [INSTRUCTOR, *STUDENTS])
-    protect_key()
-    exchange = Path(args.exchange).resolve()
-    ensure_exchange(exchange)
-    for venv in (ensure_student_venv(), ensure_instructor_venv()):
-        write_lab_overrides(venv)
-    cfg = hub_config(args, state)
-    ensure_course(Path(cfg["course"]), exchange, args.fresh)
-    write_user_configs(state, exchange, Path(cfg["course"]))
-    pids = start_hub(state, cfg)
-    url = f"http://{'127.0.0.1' if args.ip in ('0.0.0.0', '') else args.ip}:{args.port}"
-    print(f"""
-The bpkit course hub is running ({time.perf_counter() - t0:.0f} s to set up).
+def local_url(cfg: dict) -> str:
+    """The hub as seen from this machine."""
+    host = "127.0.0.1" if cfg["ip"] in ("0.0.0.0", "", "::") else cfg["ip"]
+    return f"{'https' if cfg.get('ssl_cert') else 'http'}://{host}:{cfg['port']}"
 
-  URL        {url}/
-  instructor {INSTRUCTOR}   (Formgrader; a terminal with `bpkit publish|collect|autograde|return`)
-  students   {', '.join(STUDENTS)}
-  password   {password}     (all four demo users; kept in {HUB / 'password'})
-  course     {cfg['course']}
-  exchange   {exchange}
-  PIDs       jupyterhub {pids['hub']}, configurable-http-proxy {pids['proxy']}  ({state})
 
-Stop it with `make hub-stop` (ends these two PIDs; the hub stops the users' servers).
-""", flush=True)
-    return {**pids, "url": url, "password": password, **cfg}
+public_url = local_url
+
+
+def local_ssl_context(cfg: dict):
+    """For this machine's own probes of its hub: the certificate may name the public host."""
+    if not cfg.get("ssl_cert"):
+        return None
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """`python hub/setup.py start|stop|status [...]`: the demo class of `make hub` (roster
+    hub/demo-roster.csv), the same as `bpkit hub init --roster hub/demo-roster.csv` and
+    `bpkit hub start`."""
+    sys.path.insert(0, str(REPO))
+    from bpkit_instructor.course import cli
+    p = argparse.ArgumentParser(description=main.__doc__)
     p.add_argument("action", choices=["start", "stop", "status"])
-    p.add_argument("--state", default=str(HUB))
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--ip", default="127.0.0.1", help="0.0.0.0 to serve other machines")
-    p.add_argument("--exchange", default="/srv/nbgrader/exchange")
-    p.add_argument("--course-name", default="bpkit-course",
-                   help="the course folder in the instructor's home")
-    p.add_argument("--fresh", action="store_true",
-                   help="start the course folder (gradebook, submissions) from scratch")
-    args = p.parse_args(argv)
-    state = Path(args.state).resolve()
-    # nbgrader runs `alembic` by name
-    os.environ["PATH"] = f"{COURSE_VENV / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+    args, rest = p.parse_known_args(argv)
     if args.action == "start":
-        start(args)
-    elif args.action == "stop":
-        stopped = stop_hub(state)
-        print("stopped " + (", ".join(stopped) if stopped else "nothing (no hub running from "
-                                                                 f"{state})"))
-    else:
-        hub, proxy = _read_pid(state / "jupyterhub.pid"), _read_pid(state / "jupyterhub-proxy.pid")
-        print(f"jupyterhub: {hub if hub and _alive(hub, 'jupyterhub') else 'not running'}; "
-              f"proxy: {proxy if proxy and _alive(proxy, 'configurable-http-proxy') else 'not running'}")
+        state = next((rest[i + 1] for i, a in enumerate(rest[:-1]) if a == "--state"), str(HUB))
+        if not (Path(state) / "roster.json").exists():
+            code = cli.main(["hub", "init", "--roster", str(REPO / "hub" / "demo-roster.csv"),
+                             "--state", state])
+            if code:
+                sys.exit(code)
+    sys.exit(cli.main(["hub", args.action, *rest]))
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 The instructor publishes 03-backprop. Student A fetches it in nbgrader's Assignments tab, types a
 correct solution for one function and a catalogued mistake for another, presses Validate and sees
 the misconception named, submits. Student B submits the blank notebook. Student C submits twice
-(blank, then all correct: the later counts). The hub restarts (stopped and started by PID)
-before the instructor collects: nothing is lost. The instructor collects, autogrades, returns
-feedback, exports grades.csv and opens the class report; student A fetches the feedback and
+(blank, then all correct: the later counts). Everyone logs in over HTTPS with their own password
+(three of the roster's 30 students go through the browser; test_hub_load.py takes all 30
+through real HTTP). The hub restarts (stopped and started by PID) before the instructor
+collects: nothing is lost. The instructor collects, autogrades, hand-grades student C's written
+answer in formgrader (the score reaches grades.csv), returns feedback, exports grades.csv and
+opens the class report; student C is removed from the class (locked out, grades kept) and
+added back; student A fetches the feedback and
 sees which cell lost points and why, without any hidden test's source.
 
 The two functions are chosen from the current solutions notebook and exercise catalogue (a graded
@@ -23,14 +27,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 try:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 except ImportError:            # plain `make test` collects this file without the browser extra
     PlaywrightTimeout = TimeoutError
 
-from bpkit_instructor.course import autograde, simulate
-from bpkit_instructor import spec
+from benchmarks.hub_load import Student, Timings
 from conftest import ROOT
+
+from bpkit_instructor import spec
+from bpkit_instructor.course import autograde, simulate
 
 pytestmark = pytest.mark.hub
 
@@ -68,6 +75,13 @@ def choose_exercises(assignment=ASSIGNMENT):
     return correct, mistaken, {ex: (fn, gid) for ex, (fn, gid) in funcs.items()}, sol, cells
 
 
+def manual_cells(sol) -> dict:
+    """{grade_id: points} of the manually graded answer cells (a written answer)."""
+    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
+            for c in sol.cells if c.metadata.get("nbgrader", {}).get("grade")
+            and c.metadata["nbgrader"].get("solution")}
+
+
 # ------------------------------------------------------------------------------ the browser
 class Step:
     def __init__(self, artifacts):
@@ -103,12 +117,15 @@ MARK_JS = r"""([sel, text, last]) => {
 
 
 def login(browser, hub, user):
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    """Log in over HTTPS with the user's own password (the certificate is the test's
+    self-signed one: the browser is told to accept it; httpx checks it in test_hub_accounts)."""
+    assert hub.url.startswith("https://"), hub.url
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, ignore_https_errors=True)
     page = ctx.new_page()
     page.set_default_timeout(120_000)
     page.goto(f"{hub.url}/hub/login")
     page.fill("#username_input", user)
-    page.fill("#password_input", hub.password)
+    page.fill("#password_input", hub.passwords[user])
     page.click("#login_submit")
     page.wait_for_selector("#jp-main-dock-panel", timeout=SPAWN_TIMEOUT)
     assert f"/user/{user}/" in page.url, page.url
@@ -300,6 +317,27 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     assert (hub.course / "submitted" / c / ASSIGNMENT / "timestamp.txt").read_text().strip() \
         == stamps[-1].name.split("+")[2]    # the later one was collected
     hub.bpkit("autograde", ASSIGNMENT)
+
+    # ---- hand grading in formgrader: the instructor scores student C's written answer
+    manual = manual_cells(sol)
+    assert manual, f"{ASSIGNMENT} has no manually graded cell"
+    gid, manual_points = next(iter(manual.items()))
+    ictx, ipage = login(browser, hub, hub.instructor)
+    sub_id = hub.run_as(hub.instructor, "python", "-c",
+                        "from nbgrader.api import Gradebook; import sys; "
+                        f"gb = Gradebook('sqlite:///{hub.course / 'gradebook.db'}'); "
+                        f"print(gb.find_submission_notebook({ASSIGNMENT!r}, {ASSIGNMENT!r}, "
+                        f"{c!r}).id)").stdout.strip()
+    ipage.goto(f"{hub.url}/user/{hub.instructor}/formgrader/submissions/{sub_id}/")
+    score = ipage.wait_for_selector(f"input.score#{gid}")
+    with ipage.expect_response(lambda r: "/formgrader/api/grade/" in r.url
+                               and r.request.method == "PUT") as saved:
+        score.fill(f"{manual_points:g}")
+        ipage.keyboard.press("Tab")                  # formgrader saves on change
+    assert saved.value.ok, saved.value.status
+    step.shot(ipage, "instructor-hand-graded")
+    ictx.close()
+
     returned = hub.bpkit("return", ASSIGNMENT).stdout
     assert all(s in returned for s in (a, b, c)), returned
     hub.bpkit("export")
@@ -321,8 +359,24 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     assert set(rows) >= {a, b, c}, rows
     assert float(rows[a]["score"]) == correct["points"], (rows[a], correct)
     assert float(rows[b]["score"]) == 0.0, rows[b]
-    assert float(rows[c]["score"]) == auto_points, rows[c]
-    assert float(rows[a]["max_score"]) >= auto_points
+    assert float(rows[c]["score"]) == auto_points + manual_points, (rows[c], manual)  # + by hand
+    assert float(rows[a]["max_score"]) >= auto_points + manual_points
+
+    # ---- a student removed from the class keeps their grades, and can no longer log in
+    removed = hub.hub_cli("remove-student", c).stdout
+    assert "account locked" in removed and "taken off the running hub" in removed, removed
+    gone = Student(hub.url, c, hub.passwords[c], str(hub.cert), Timings())
+    assert not gone.login(), f"{c} logged in after being removed"
+    gone.close()
+    hub.bpkit("export")
+    rows = {r["student_id"]: r for r in csv.DictReader(open(hub.course / "grades.csv"))
+            if r["assignment"] == ASSIGNMENT}
+    assert float(rows[c]["score"]) == auto_points + manual_points, rows.get(c)
+    back = hub.hub_cli("add-student", c, "--name", "Carl Gauss").stdout   # and back again
+    assert "the running hub" in back, back
+    again = Student(hub.url, c, hub.passwords[c], str(hub.cert), Timings())
+    assert again.login(), f"{c} cannot log in after add-student"
+    again.close()
 
     # ---- student A fetches the feedback: which cell lost points and why, no hidden test
     actx, apage = login(browser, hub, a)
