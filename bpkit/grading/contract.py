@@ -68,6 +68,7 @@ class GradedExercise(Protocol):
     choices: tuple | None
     score: Callable | None
     within: Callable | None
+    outputs: tuple | None    # names of the returned tuple's outputs, where the exercise has them
 
     def cases(self, hidden: bool, rng) -> list[dict] | None: ...
     def expected(self, i: int, case: dict) -> dict | None: ...
@@ -83,12 +84,11 @@ def encode(value):
     numpy ufuncs and Generators, student-part objects with to_data()). Anything else is refused:
     a visible case must be plain data."""
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(value)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"arrays of dtype {arr.dtype} are not released data")
-        little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
-        return {"__ndarray__": base64.b64encode(little.tobytes()).decode("ascii"),
-                "dtype": little.dtype.str, "shape": list(arr.shape)}
+        if value.dtype.kind not in "biuf":
+            raise TypeError(f"arrays of dtype {value.dtype} are not released data")
+        little = value.astype(value.dtype.newbyteorder("<"), copy=False)  # 0-d stays 0-d
+        return {"__ndarray__": base64.b64encode(little.tobytes(order="C")).decode("ascii"),
+                "dtype": little.dtype.str, "shape": list(value.shape)}
     if isinstance(value, np.generic):
         return encode(value.item())
     if isinstance(value, (bool, int, float, str)) or value is None:
@@ -242,6 +242,7 @@ class ReleasedExercise:
         self.has_hidden = record["hidden"]
         self.value = record.get("value", False)
         self.choices = record.get("choices")
+        self.outputs = tuple(record["outputs"]) if record.get("outputs") else None
         self._record = record
         self.score = None
         if record["score"]:
