@@ -36,6 +36,9 @@ class ExerciseSpec:
     rtol: float = 1e-7
     atol: float = 1e-10
     score: Callable | None = None
+    # hidden_score(case, output) -> (ok, message): grades hidden cases where the student part's
+    # scorer must not (e.g. the capstone's held-out set, drawn with a salt only the key holds)
+    hidden_score: Callable | None = None
     what: str = ""
     timeout: float = 10.0
     # value=True: the answer is a value (a multiple-choice number, a numeric result), not a
@@ -47,6 +50,13 @@ class ExerciseSpec:
     # (the key's code, so for hidden cases only): e.g. 09.grad_check extends the student's own
     # network_forward to a layer no backward pass of theirs knows.
     within: Callable | None = None
+    # the names of the returned tuple's outputs, as the notebook's docstring calls them (e.g.
+    # ("dx", "dgamma")): feedback says "output 2 (dgamma)"; released with the data
+    outputs: tuple | None = None
+
+    def scorer(self, hidden: bool) -> Callable | None:
+        """The scorer of visible or hidden cases (None: compare with the reference)."""
+        return self.hidden_score if hidden and self.hidden_score is not None else self.score
 
     def cases(self, hidden: bool, rng):
         """Visible cases, or freshly drawn hidden ones."""

@@ -10,9 +10,8 @@ MARGIN = 0.05            # the reference must clear the bar by this much (≈ 15
 
 
 def held_out(data_seed):
-    """The held-out set capstone_accuracy draws for this data seed."""
-    rng = np.random.default_rng([scores._CAPSTONE_TEST_SALT, data_seed])
-    return scores.capstone_data(scores.CAPSTONE_N_TEST, rng, 0.0)
+    """The held-out set the key draws at grading time for this data seed."""
+    return a11.held_out(data_seed, 0.0)
 
 
 def test_reference_clears_the_bar_with_margin_and_a_plain_network_misses_it():
@@ -23,9 +22,10 @@ def test_reference_clears_the_bar_with_margin_and_a_plain_network_misses_it():
         ref_acc = float(np.mean(scores.capstone_scores(reference, X).argmax(axis=0) == y))
         plain_acc = a11.plain_accuracy(a11._train(data_seed, seed, bn=False, residual=False), X, y)
         measured.append((data_seed, ref_acc, plain_acc))
-        ok, message = scores.capstone_accuracy({"data_seed": data_seed, "seed": seed, "angle": 0.0},
-                                               reference)
-        assert ok, message
+        case = {"data_seed": data_seed, "seed": seed, "angle": 0.0}
+        for scorer in (scores.capstone_accuracy, a11.held_out_accuracy):   # validation, held out
+            ok, message = scorer(case, reference)
+            assert ok, message
     print(f"\nbar {scores.CAPSTONE_BAR:.0%}; (data seed, reference, plain): {measured}")
     for _, ref_acc, plain_acc in measured:
         assert ref_acc >= scores.CAPSTONE_BAR + MARGIN, measured
@@ -56,3 +56,16 @@ def test_scorer_explains_wrong_answers():
     del params["gamma1"]
     ok, msg = scores.capstone_accuracy({"data_seed": 1}, params)
     assert not ok and "gamma1" in msg
+
+
+def test_the_student_part_cannot_draw_the_held_out_set():
+    """The visible check's validation set is not the held-out set, and nothing in bpkit holds the
+    key's salt."""
+    from pathlib import Path
+    X_val, _ = scores.capstone_data(scores.CAPSTONE_N_TEST, np.random.default_rng(
+        [scores._CAPSTONE_VALIDATION_SALT, 2026]), 0.0)
+    X_test, _ = a11.held_out(2026)
+    assert not np.allclose(X_val, X_test)
+    salt = str(a11._HELD_OUT_SALT)
+    bpkit_dir = Path(scores.__file__).resolve().parents[1]
+    assert not [p for p in bpkit_dir.rglob("*.py") if salt in p.read_text().replace("_", "")]

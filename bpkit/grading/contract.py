@@ -70,6 +70,7 @@ class GradedExercise(Protocol):
     within: Callable | None
     outputs: tuple | None    # names of the returned tuple's outputs, where the exercise has them
 
+    def scorer(self, hidden: bool) -> Callable | None: ...
     def cases(self, hidden: bool, rng) -> list[dict] | None: ...
     def expected(self, i: int, case: dict) -> dict | None: ...
     def variant_outputs(self, i: int, case: dict) -> Iterator[tuple[Variant, dict | None]]: ...
@@ -248,6 +249,9 @@ class ReleasedExercise:
         if record["score"]:
             mod, _, qual = record["score"].partition(":")
             self.score = getattr(importlib.import_module(mod), qual)
+
+    def scorer(self, hidden: bool):
+        return self.score
 
     def cases(self, hidden: bool, rng):
         """The visible cases; hidden ones are drawn only where the key is (None: not here)."""

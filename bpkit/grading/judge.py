@@ -120,8 +120,9 @@ def _grade_case(ex, i, case, got, hidden, form_only=False):
     if form_only:
         return _check_form(ex, i, case, got)
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
-    if ex.score is not None:
-        ok, msg = ex.score(copy.deepcopy(case), compare.unflatten(got))
+    score = ex.scorer(hidden)
+    if score is not None:
+        ok, msg = score(copy.deepcopy(case), compare.unflatten(got))
         if ok:
             return True, "", None
         if hidden:  # a scorer speaks of the case's sizes: none of a hidden case's numbers

@@ -228,7 +228,7 @@ CAPSTONE_BUDGET = {"n_train": 1200, "hidden": 24, "blocks": 6, "epochs": 20, "ba
                    "eta0": 0.1, "beta": 0.9, "drop": 0.5, "every": 8, "p": 0.1}
 CAPSTONE_BAR = 0.85
 CAPSTONE_N_TEST = 4000
-_CAPSTONE_TEST_SALT = 911
+_CAPSTONE_VALIDATION_SALT = 911  # visible: the validation set is no secret
 
 # imported with this module, not inside capstone_data: the judge's child, where the student's
 # train_capstone runs, may not read bpkit's source, so it cannot import a bpkit module late
@@ -258,9 +258,9 @@ def capstone_scores(params, X, eps=1e-5):
     return params["Wout"] @ h + params["bout"]
 
 
-def capstone_accuracy(case, output):
-    """Accuracy of the returned parameters on CAPSTONE_N_TEST held-out points drawn from the
-    case's data seed (and a salt) and angle: the same answer always gets the same grade."""
+def capstone_accuracy_on(output, X, y, where="validation") -> tuple[bool, str]:
+    """(passed, message) of the returned parameters on the points X, labels y: at least
+    CAPSTONE_BAR accuracy in eval mode."""
     if not isinstance(output, dict) or "W0" not in output:
         return False, 'return the trained parameters as a dict {"W0": ..., "gamma0": ..., ...}.'
     K = sum(1 for k in output if str(k).startswith("V"))
@@ -269,18 +269,26 @@ def capstone_accuracy(case, output):
     if set(map(str, output)) != need:
         missing, extra = sorted(need - set(map(str, output))), sorted(set(map(str, output)) - need)
         return False, f"parameter keys: missing {missing[:6]}, unexpected {extra[:6]}."
-    rng = np.random.default_rng([_CAPSTONE_TEST_SALT, int(case["data_seed"])])
-    X, y = capstone_data(CAPSTONE_N_TEST, rng, float(case.get("angle", 0.0)))
+    n = X.shape[1]
     try:
         with np.errstate(all="ignore"):
             S = capstone_scores(output, X)
-    except Exception as err:                       # shapes that do not chain
-        return False, f"could not run the network on held-out points: {type(err).__name__}: {err}"
-    if S.shape != (2, CAPSTONE_N_TEST):
-        return False, f"the network outputs shape {S.shape} on held-out points, expected {(2, CAPSTONE_N_TEST)}."
+    except Exception as err:  # noqa: BLE001 - shapes that do not chain are the answer's mistake
+        return False, f"could not run the network on {where} points: {type(err).__name__}: {err}"
+    if S.shape != (2, n):
+        return False, f"the network outputs shape {S.shape} on {where} points, expected {(2, n)}."
     acc = float(np.mean(S.argmax(axis=0) == y))
     if not acc >= CAPSTONE_BAR:
-        return False, (f"accuracy {acc:.1%} on {CAPSTONE_N_TEST} held-out points; needs at least "
+        return False, (f"accuracy {acc:.1%} on {n} {where} points; needs at least "
                        f"{CAPSTONE_BAR:.0%}. Check the gradients (11.model_gradients), that the running "
                        "statistics are stored, and the budget.")
-    return True, f"accuracy {acc:.1%} on {CAPSTONE_N_TEST} held-out points (≥ {CAPSTONE_BAR:.0%})."
+    return True, f"accuracy {acc:.1%} on {n} {where} points (≥ {CAPSTONE_BAR:.0%})."
+
+
+def capstone_accuracy(case, output):
+    """The visible check: accuracy on CAPSTONE_N_TEST validation points drawn from the case's
+    data seed and angle (the same answer always gets the same verdict). Grading uses a held-out
+    set that only the instructor's key can draw."""
+    rng = np.random.default_rng([_CAPSTONE_VALIDATION_SALT, int(case["data_seed"])])
+    X, y = capstone_data(CAPSTONE_N_TEST, rng, float(case.get("angle", 0.0)))
+    return capstone_accuracy_on(output, X, y, "validation")

@@ -135,6 +135,7 @@ _VIS_GRAD = [_grad_case(np.random.default_rng(111)), _grad_case(np.random.defaul
 
 exercise(
     "11.model_gradients",
+    outputs=('loss', 'grads', 'running'),
     reference=_gradients,
     visible=_VIS_GRAD,
     hidden=_grad_case,
@@ -258,6 +259,7 @@ def _epoch_case(rng):
 
 exercise(
     "11.train_epoch",
+    outputs=('params', 'velocity'),
     reference=_epoch,
     visible=[_epoch_case(np.random.default_rng(115))],
     hidden=_epoch_case,
@@ -368,6 +370,21 @@ def plain_accuracy(P, X, y):
     return float(np.mean(_plain_forward(P, X)[0].argmax(axis=0) == y))
 
 
+_HELD_OUT_SALT = 52_419_887  # the key's only: the student part cannot draw the held-out set
+
+
+def held_out(data_seed, angle=0.0):
+    """The capstone's held-out set for a data seed: drawn here, at grading time, never shipped."""
+    rng = np.random.default_rng([_HELD_OUT_SALT, int(data_seed)])
+    return scores.capstone_data(scores.CAPSTONE_N_TEST, rng, float(angle))
+
+
+def held_out_accuracy(case, output):
+    """Hidden cases: the accuracy bar on the held-out set (the same answer, the same grade)."""
+    X, y = held_out(case["data_seed"], case.get("angle", 0.0))
+    return scores.capstone_accuracy_on(output, X, y, "held-out")
+
+
 def _acc_case(rng):
     return {"data_seed": int(rng.integers(0, 2**31)), "seed": int(rng.integers(0, 2**31)),
             "angle": round(float(rng.uniform(0, 2 * np.pi)), 3)}
@@ -378,6 +395,7 @@ exercise(
     # no reference: the released data would ship a trained network (score= grades on its own)
     reference=None,
     score=scores.capstone_accuracy,
+    hidden_score=held_out_accuracy,
     visible=[{"data_seed": 2026, "seed": 0, "angle": 0.0}],
     hidden=_acc_case,
     n_hidden=2,
