@@ -180,7 +180,8 @@ elif which == "mlp784_sigmoid":
         opt.step()
     t = timeit_best(step, 50, repeat=7, warmup=10)
 elif which in ("tiny", "tiny_fast"):
-    net = nn.Sequential(nn.Linear(2, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Sigmoid(), nn.Linear(8, 2), nn.Sigmoid()).double()
+    net = nn.Sequential(nn.Linear(2, 8), nn.Sigmoid(), nn.Linear(8, 8), nn.Sigmoid(),
+                        nn.Linear(8, 2), nn.Sigmoid()).double()
     x = torch.rand(1, 2, dtype=torch.float64); yt = torch.rand(1, 2, dtype=torch.float64)
     opt = torch.optim.SGD(net.parameters(), lr=0.05)
     def step():

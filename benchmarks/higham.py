@@ -22,10 +22,12 @@ import torch
 torch.set_num_threads(1)
 n = int(sys.argv[1])
 torch.manual_seed(0)
-X = torch.tensor([[0.1,0.3,0.1,0.6,0.4,0.6,0.5,0.9,0.4,0.7],[0.1,0.4,0.5,0.9,0.2,0.3,0.6,0.2,0.4,0.6]], dtype=torch.float64).T
+X = torch.tensor([[0.1,0.3,0.1,0.6,0.4,0.6,0.5,0.9,0.4,0.7],
+                  [0.1,0.4,0.5,0.9,0.2,0.3,0.6,0.2,0.4,0.6]], dtype=torch.float64).T
 Y = torch.zeros(10, 2, dtype=torch.float64); Y[:5, 0] = 1; Y[5:, 1] = 1
 nn = torch.nn
-net = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 2), nn.Sigmoid()).double()
+net = nn.Sequential(nn.Linear(2, 2), nn.Sigmoid(), nn.Linear(2, 3), nn.Sigmoid(),
+                    nn.Linear(3, 2), nn.Sigmoid()).double()
 with torch.no_grad():
     for p in net.parameters():
         p.copy_(0.5 * torch.randn_like(p))

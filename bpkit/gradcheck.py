@@ -147,7 +147,8 @@ class GradcheckReport:
         lines = [f"gradient check (tol {self.tol:g}): {'OK' if self.ok else 'DISAGREES'}",
                  "| parameter | rel. error | abs. error | ok |", "|---|---|---|---|"]
         for r in self.rows:
-            lines.append(f"| {r['name']} | {r['rel_error']:.2e} | {r['abs_error']:.2e} | {'yes' if r['ok'] else 'NO'} |")
+            ok = "yes" if r["ok"] else "NO"
+            lines.append(f"| {r['name']} | {r['rel_error']:.2e} | {r['abs_error']:.2e} | {ok} |")
         if self.first_bad_layer:
             lines.append(f"first layer whose backward disagrees: '{self.first_bad_layer}'")
         return "\n".join(lines)

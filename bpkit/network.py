@@ -249,8 +249,9 @@ def mlp_forward(Ws, bs, x, sigma):
     for l in range(2, L + 1):
         W, b = Ws[l], np.asarray(bs[l]).reshape(-1, 1)
         if W.shape[1] != activations[l - 1].shape[0]:
+            prev = activations[l - 1]
             raise ValueError(f"mlp_forward: W^[{l}] has shape {W.shape}, expected {W.shape[1]} to equal "
-                             f"n_{l - 1} = {activations[l - 1].shape[0]} (a^[{l - 1}] has shape {activations[l - 1].shape})")
+                             f"n_{l - 1} = {prev.shape[0]} (a^[{l - 1}] has shape {prev.shape})")
         zs[l] = W @ activations[l - 1] + b                  # (19)
         activations[l] = sigma(zs[l])                        # (20)
     return zs, activations

@@ -35,7 +35,8 @@ import numpy as np
 from .layers import Activation, Dense
 from .losses import QuadraticCost
 
-__all__ = ["sgd_step", "SGD", "Momentum", "RMSProp", "Adam", "decay_mask", "step_decay", "exponential_decay", "l2_penalty",
+__all__ = ["sgd_step", "SGD", "Momentum", "RMSProp", "Adam", "decay_mask", "step_decay", "exponential_decay",
+           "l2_penalty",
            "l2_grad", "minibatches", "train_sgd_single", "train_minibatch", "EarlyStopping"]
 
 

@@ -30,7 +30,8 @@ def test_every_check_names_an_exercise_and_every_exercise_is_graded():
 
 def test_the_check_finds_unknown_misplaced_and_ungraded_exercises(tmp_path):
     nb = tmp_path / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
-    authoring.write(nb, [authoring.solution("f", "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"),
+    body = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
+    authoring.write(nb, [authoring.solution("f", body),
                authoring.tests("t1", 1, 'check("09.no_such_thing", f)'),
                authoring.tests("t2", 1, 'check("10.value_basic", f)'),
                authoring.tests("t3", 1, 'check("09.network", f)')])

@@ -22,7 +22,7 @@ def test_thresholds_table_is_contiguous_and_ordered():
     assert [t[2] for t in THRESHOLDS] == ["fine", "suspect", "probably wrong", "wrong"]
     assert THRESHOLDS[0][0] == 0.0 and THRESHOLDS[-1][1] == math.inf
     assert [t[1] for t in THRESHOLDS[:-1]] == [1e-7, 1e-4, 1e-2]
-    for (lo1, hi1, *_), (lo2, hi2, *_) in zip(THRESHOLDS, THRESHOLDS[1:]):
+    for (lo1, hi1, *_), (lo2, _hi2, *_) in zip(THRESHOLDS, THRESHOLDS[1:]):
         assert hi1 == lo2 and lo1 < hi1
 
 

@@ -241,7 +241,8 @@ def test_non_finite_input_raises():
 def test_wrong_upstream_gradient_shape():
     d = Dense(3, 2, name="dense3")
     out, cache = d.forward(np.zeros((3, 4)))
-    with pytest.raises(ValueError, match=r"Dense 'dense3': expected upstream gradient of shape \(2, 4\), got shape \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"Dense 'dense3': expected upstream gradient of shape "
+                                         r"\(2, 4\), got shape \(4, 2\)"):
         d.backward(np.zeros((4, 2)), cache)
 
 
@@ -251,12 +252,14 @@ def test_batchnorm_wrong_width():
 
 
 def test_residual_mismatched_inner_layers_named():
-    with pytest.raises(ValueError, match=r"Dense 'dense2': expected input with 4 rows \(n_in\), but the previous layer outputs 3 rows"):
+    with pytest.raises(ValueError, match=r"Dense 'dense2': expected input with 4 rows \(n_in\), "
+                                         r"but the previous layer outputs 3 rows"):
         Residual([Dense(2, 3), Dense(4, 2)])
 
 
 def test_dropout_mask_shape_checked():
-    with pytest.raises(ValueError, match=r"Dropout 'drop': mask has shape \(2, 2\), expected the input's shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"Dropout 'drop': mask has shape \(2, 2\), "
+                                         r"expected the input's shape \(2, 3\)"):
         Dropout(0.5, name="drop").forward(np.zeros((2, 3)), mask=np.ones((2, 2)))
 
 

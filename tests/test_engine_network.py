@@ -174,7 +174,8 @@ def test_check_network_names_a_parameter_free_culprit():
 
 # ----------------------------------------------------------------- construction, names, dtypes
 def test_network_construction_mismatch_names_layer():
-    with pytest.raises(ValueError, match=r"Dense 'dense3': expected input with 4 rows \(n_in\), but the previous layer outputs 3 rows"):
+    with pytest.raises(ValueError, match=r"Dense 'dense3': expected input with 4 rows \(n_in\), "
+                                         r"but the previous layer outputs 3 rows"):
         Network([Dense(2, 3), Activation("relu"), Dense(4, 2)])
 
 

@@ -41,7 +41,8 @@ def test_momentum_two_steps_by_hand():
 
 def test_weight_decay_only_on_weights():
     W, b = np.ones((2, 2)), np.ones((2, 1))
-    SGD(eta=0.5, weight_decay=0.1).step([("d.W", W), ("d.b", b)], [("d.W", np.zeros((2, 2))), ("d.b", np.zeros((2, 1)))])
+    SGD(eta=0.5, weight_decay=0.1).step([("d.W", W), ("d.b", b)],
+                                        [("d.W", np.zeros((2, 2))), ("d.b", np.zeros((2, 1)))])
     np.testing.assert_allclose(W, 0.95)         # W − η λ W
     np.testing.assert_allclose(b, 1.0)
     assert l2_penalty([("d.W", np.full((2, 2), 2.0)), ("d.b", np.ones(3))], 0.1) == pytest.approx(0.5 * 0.1 * 16)
@@ -104,7 +105,8 @@ def test_train_sgd_single_generic_path_learns_regression():
 
 
 # ----------------------------------------------------------------- initialisers
-@pytest.mark.parametrize("name,std", [("he", lambda i, o: np.sqrt(2 / i)), ("xavier", lambda i, o: np.sqrt(2 / (i + o))),
+@pytest.mark.parametrize("name,std", [("he", lambda i, o: np.sqrt(2 / i)),
+                                      ("xavier", lambda i, o: np.sqrt(2 / (i + o))),
                                       ("normal", lambda i, o: 0.5), ("standard_normal", lambda i, o: 1.0)])
 def test_initialiser_scales(name, std):
     W = init.INITS[name](200, 300, np.random.default_rng(0))

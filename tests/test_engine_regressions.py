@@ -216,7 +216,8 @@ def test_backward_accepts_a_list_and_names_a_wrong_one():
     dx_array = layer.backward(G, cache)
     dx_list = layer.backward(G.tolist(), cache)
     np.testing.assert_array_equal(dx_list, dx_array)
-    with pytest.raises(ValueError, match=r"expected upstream gradient of shape \(2, 4\), got shape \(4, 2\) \(from a list\)"):
+    with pytest.raises(ValueError, match=r"expected upstream gradient of shape \(2, 4\), "
+                                         r"got shape \(4, 2\) \(from a list\)"):
         layer.backward(G.T.tolist(), cache)
     bn = BatchNorm(2, dtype=np.float32)              # a list's float64 becomes the layer's dtype
     out, cache = bn.forward(np.array([[1, 2, 3], [3, 1, 2]], np.float32))

@@ -117,7 +117,7 @@ def train_accuracy(case, output):
     try:
         with np.errstate(all="ignore"):
             A = _predict(output, Xh)
-    except Exception as err:                       # shapes that do not chain
+    except Exception as err:  # noqa: BLE001 - shapes that do not chain are the answer's mistake
         return False, f"could not run the network on held-out points: {type(err).__name__}: {err}"
     if A.shape != Yh.shape:
         return False, f"the network outputs shape {A.shape} on held-out points, expected {Yh.shape}."
@@ -167,7 +167,8 @@ def leaky_init(case, output):
     kurt = float(np.mean((W - mean) ** 4) / var ** 2 - 3.0) if var > 0 else np.inf
     want_kurt = {"normal": 0.0, "uniform": -1.2}[dist]
     if abs(kurt - want_kurt) > Z_MAX * np.sqrt(24.0 / N):
-        other = "uniform" if abs(kurt + 1.2) < abs(kurt) else "normal" if abs(kurt) < 1.0 else "neither normal nor uniform"
+        other = ("uniform" if abs(kurt + 1.2) < abs(kurt) else "normal" if abs(kurt) < 1.0
+                 else "neither normal nor uniform")
         return False, (f"the entries do not look {dist}: their excess kurtosis is {kurt:.2f} "
                        f"(a {dist} distribution has {want_kurt:g}; yours looks {other}).")
     if abs(mean) > Z_MAX * np.sqrt(target_var / N):
