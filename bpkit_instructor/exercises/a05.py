@@ -7,6 +7,8 @@ References are self-contained numpy (they never call student-editable code).
 """
 import copy
 
+import itertools
+
 import numpy as np
 
 from bpkit.grading import scores
@@ -269,32 +271,151 @@ exercise(
 
 
 # ---------------------------------------------------------------- momentum's stability limit (reasoning)
-# w_{k+1} = w_k − ηλ w_k + β (w_k − w_{k−1}); r² − (1 + β − ηλ) r + β = 0 has both roots inside the
-# unit circle iff 0 < ηλ < 2(1 + β).
+# w_{k+1} = w_k − ηc w_k + β (w_k − w_{k−1}); r² − (1 + β − ηc) r + β = 0 has both roots inside the
+# unit circle iff 0 < ηc < 2(1 + β). c is the curvature of the bowl ½cw² (lecture 04's notation).
 def _cases_stable(rng):
-    return {"lam": float(10.0 ** rng.uniform(-1, 2)), "beta": round(float(rng.uniform(0.0, 0.99)), 3)}
+    return {"c": float(10.0 ** rng.uniform(-1, 2)), "beta": round(float(rng.uniform(0.0, 0.99)), 3)}
 
 
 exercise(
     "05.max_stable_eta",
-    reference=lambda lam, beta: 2.0 * (1.0 + beta) / lam,
-    visible=[{"lam": 4.0, "beta": 0.0}, {"lam": 25.0, "beta": 0.9}],
+    reference=lambda c, beta: 2.0 * (1.0 + beta) / c,
+    visible=[{"c": 4.0, "beta": 0.0}, {"c": 25.0, "beta": 0.9}],
     hidden=_cases_stable,
     n_hidden=6,
     variants=[
         variant("plain GD's limit (momentum ignored)",
-                lambda lam, beta: 2.0 / lam,
+                lambda c, beta: 2.0 / c,
                 "that is gradient descent's limit, right without momentum only (β zero). With "
                 "momentum the recursion has two roots; find the η at which one of them leaves the "
                 "unit circle."),
         variant("the effective step on a constant gradient (the steady-state argument)",
-                lambda lam, beta: 2.0 * (1.0 - beta) / lam,
+                lambda c, beta: 2.0 * (1.0 - beta) / c,
                 "that is momentum's step on a CONSTANT gradient (lecture 05, section 7.1); "
                 "stability is decided by the oscillating mode, the root that reaches minus one."),
         variant("the factor 2 lost",
-                lambda lam, beta: (1.0 + beta) / lam,
+                lambda c, beta: (1.0 + beta) / c,
                 "with β zero your answer must reduce to gradient descent's limit of lecture 04, "
                 "section 5."),
     ],
-    what="the largest stable η of classic momentum on C(w) = ½λw²",
+    what="the largest stable η of classic momentum on C(w) = ½cw²",
+)
+
+
+# ---------------------------------------------------------------- exploding gradients: global-norm clipping
+def _clip(grads, tau, per_tensor=False, always=False, squared=False, inverse=False):
+    grads = {k: np.asarray(v, float) for k, v in grads.items()}
+    sq = sum(float(np.sum(g ** 2)) for g in grads.values())
+    norm = sq if squared else float(np.sqrt(sq))
+    out = {}
+    for k, g in grads.items():
+        n = float(np.linalg.norm(g)) if per_tensor else norm
+        if inverse:
+            f = n / tau if n > tau else 1.0
+        elif always:
+            f = tau / n if n > 0 else 1.0
+        else:
+            f = min(1.0, tau / n) if n > 0 else 1.0
+        out[k] = g * f
+    return out, norm
+
+
+_CLIP_DRAWS = itertools.count()
+
+
+def _clip_case(rng):
+    """Draws alternate between a clipped case (τ between the largest single array's norm and the
+    global norm, so per-array and global clipping differ) and an unclipped one (τ above the global
+    norm, so "always rescale" shows): every set of hidden cases catches every variant."""
+    shapes = [(int(rng.integers(1, 5)), int(rng.integers(1, 5))) for _ in range(int(rng.integers(2, 4)))]
+    grads = {}
+    for l, shp in enumerate(shapes, start=2):
+        grads[f"W{l}"] = rng.normal(size=shp) * float(10.0 ** rng.uniform(-1, 1))
+        grads[f"b{l}"] = rng.normal(size=(shp[0], 1))
+    norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads.values())))
+    big = max(float(np.linalg.norm(g)) for g in grads.values())
+    clipped = next(_CLIP_DRAWS) % 2 == 0
+    tau = float(rng.uniform(0.3, 0.95) * big) if clipped else float(rng.uniform(1.05, 2.0) * norm)
+    for g in grads.values():
+        g.setflags(write=False)
+    return {"grads": grads, "tau": tau}
+
+
+exercise(
+    "05.clip_by_global_norm",
+    reference=_clip,
+    visible=[{"grads": {"W2": np.array([[3.0, -4.0], [0.0, 12.0]]), "b2": np.array([[1.0], [0.0]]),
+                        "W3": np.array([[0.5, 0.5]])}, "tau": 6.0},
+             {"grads": {"W2": np.array([[0.3, -0.1]]), "b2": np.array([[0.2]])}, "tau": 1.0}],
+    hidden=_clip_case,
+    n_hidden=6,
+    variants=[
+        variant("each array clipped by its own norm",
+                lambda grads, tau: _clip(grads, tau, per_tensor=True),
+                "the threshold applies to the gradient as ONE vector (section 6): one global norm over "
+                "all arrays, one common factor — clipping array by array changes the direction."),
+        variant("always rescaled to norm τ, also when it was smaller",
+                lambda grads, tau: _clip(grads, tau, always=True),
+                "clipping only caps: a gradient whose global norm is at most τ is left as it is."),
+        variant("the squared norm used as the norm",
+                lambda grads, tau: _clip(grads, tau, squared=True),
+                "the global norm is the square root of the sum of all squared entries (the length of "
+                "the vector), lecture 05, section 5.1."),
+        variant("the scale factor inverted",
+                lambda grads, tau: _clip(grads, tau, inverse=True),
+                "after clipping, the global norm must BE τ; check the length of your result."),
+    ],
+    what="(clipped gradients, global norm before clipping) on 2 visible and 6 random dicts of arrays",
+)
+
+
+# ---------------------------------------------------------------- small minibatches: noise without replacement
+def _noise(G, B, replacement=False, fpc="N-1", mean=True, ddof=0):
+    G = np.asarray(G, float)
+    N = G.shape[0]
+    spread = float(np.sum((G - G.mean(axis=0)) ** 2)) / (N - ddof)
+    if not mean:
+        return spread * B                                # the error of a SUM of B rows, not of their mean
+    if replacement:
+        return spread / B
+    if N == 1:
+        return 0.0
+    return spread / B * ((N - B) / (N - 1) if fpc == "N-1" else (N - B) / N)
+
+
+def _noise_case(rng):
+    N = int(rng.integers(4, 12))
+    P = int(rng.integers(1, 5))
+    G = rng.normal(size=(N, P)) * float(rng.uniform(0.5, 3.0)) + rng.normal(size=P)
+    return {"G": G, "B": int(rng.integers(2, N))}        # 2 <= B < N: every mistake shows
+
+
+exercise(
+    "05.minibatch_noise",
+    reference=_noise,
+    visible=[{"G": np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0], [-1.0, 1.0], [2.0, 2.0]]), "B": 2},
+             {"G": np.array([[0.5], [1.5], [-1.0], [2.0]]), "B": 4}],
+    hidden=_noise_case,
+    n_hidden=6,
+    variants=[
+        variant("with replacement (no correction for distinct draws)",
+                lambda G, B: _noise(G, B, replacement=True),
+                "that is the with-replacement result of lecture 05, section 7.3; without "
+                "replacement two draws are never the same example, so they are (negatively) "
+                "correlated: a batch of the whole data set has no noise."),
+        variant("finite-population correction with the wrong denominator",
+                lambda G, B: _noise(G, B, fpc="N"),
+                "close, but the covariance of two distinct draws has one less than N in its "
+                "denominator: check your formula by sampling, or by enumerating all subsets of a "
+                "small case."),
+        variant("spread with Bessel's correction and no correction for distinct draws",
+                lambda G, B: _noise(G, B, replacement=True, ddof=1),
+                "∇C is the mean of ALL N rows (the population), so its spread divides by N; and draws "
+                "without replacement need their own correction."),
+        variant("the error of the sum of the B rows instead of their mean",
+                lambda G, B: _noise(G, B, mean=False),
+                "g is the MEAN of the B drawn rows (lecture 05, section 7.3), so its noise falls with B."),
+    ],
+    rtol=1e-9, atol=1e-12,
+    what="the exact E‖g − ∇C‖² of a minibatch drawn without replacement, on 2 visible and 6 random cases",
 )

@@ -381,3 +381,157 @@ exercise(
     ],
     what="full-batch gradient-descent loss curves, plain (row 0) and residual (row 1)",
 )
+
+
+# ---------------------------------------------------------------- part 4: three measured numbers
+# The notebook's data (default_rng(0): n = 4, N = 32, 16 blocks, W ~ 0.5 N(0, 1/n), zero biases),
+# 200 steps of full-batch GD at η = 0.1. q1 = plain cost at the last recorded step / cost of
+# predicting 0; q2 = geometric-mean per-layer factor of the plain rms(a^[l]); q3 = plain
+# ‖∂C/∂W^[2]‖ / ‖∂C/∂W^[L]‖ at the start. Measured: (0.967, 0.450, 0.917).
+def _plain_case():
+    rng = np.random.default_rng(0)
+    n, N, depth = 4, 32, 16
+    X = rng.normal(size=(n, N))
+    R = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    Y = 0.8 * np.tanh(R @ X)
+    Ws = [0.5 * rng.normal(size=(n, n)) / np.sqrt(n) for _ in range(depth)]
+    bs = [np.zeros((n, 1)) for _ in range(depth)]
+    return X, Y, Ws, bs
+
+
+def _plain_pass(Ws, bs, X, Y):
+    acts, zs = [X], []
+    for W, b in zip(Ws, bs):
+        zs.append(W @ acts[-1] + b)
+        acts.append(np.tanh(zs[-1]))
+    N = X.shape[1]
+    g = (acts[-1] - Y) / N
+    dWs = [None] * len(Ws)
+    dbs = [None] * len(Ws)
+    for l in reversed(range(len(Ws))):
+        delta = g * (1 - np.tanh(zs[l]) ** 2)
+        dWs[l], dbs[l] = delta @ acts[l].T, delta.sum(axis=1, keepdims=True)
+        g = Ws[l].T @ delta
+    return 0.5 * np.sum((acts[-1] - Y) ** 2) / N, acts, dWs, dbs
+
+
+def _q_plain(last_after=True, inverse_grad=False, total=False):
+    X, Y, Ws, bs = _plain_case()
+    _, acts, dWs, _ = _plain_pass(Ws, bs, X, Y)
+    rms = [np.sqrt(np.mean(a ** 2)) for a in acts]
+    q2 = (rms[-1] / rms[0]) if total else (rms[-1] / rms[0]) ** (1 / len(Ws))
+    q3 = np.linalg.norm(dWs[-1]) / np.linalg.norm(dWs[0]) if inverse_grad else \
+        np.linalg.norm(dWs[0]) / np.linalg.norm(dWs[-1])
+    W_, b_ = [W.copy() for W in Ws], [b.copy() for b in bs]
+    C = None
+    for _ in range(200 if last_after else 1):
+        C, _, gW, gb = _plain_pass(W_, b_, X, Y)
+        for W, dW, b, db in zip(W_, gW, b_, gb):
+            W -= 0.1 * dW
+            b -= 0.1 * db
+    c0 = 0.5 * np.sum(Y ** 2) / X.shape[1]
+    return (float(C / c0), float(q2), float(q3))
+
+
+_QP = _q_plain()
+exercise(
+    "07.q_plain",
+    reference=lambda: _QP,
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    rtol=2e-3, atol=1e-9,
+    variants=[
+        variant("q3 inverted (last block over first)", (_QP[0], _QP[1], 1.0 / _QP[2]),
+                "q3 is the FIRST block's gradient norm over the LAST block's: layer 2 over layer L."),
+        variant("q2 as the total change, not the factor per layer", (_QP[0], _q_plain(total=True)[1], _QP[2]),
+                "q2 is the average factor PER LAYER: the 16th root of the total change (a geometric mean)."),
+        variant("q1 from the first recorded cost", _q_plain(last_after=False),
+                "q1 uses the LAST recorded cost of the plain network (the end of its row of "
+                "losses), after the training steps."),
+    ],
+    what="the form of your three numbers; their values are graded when you submit",
+)
+
+
+# ---------------------------------------------------------------- part 5: depth vs width, counted
+# one hidden layer of 12 relu units: at most 13 pieces; the 3-unit fold composed 4 times: 3^4 = 81
+# pieces; one hidden layer needs 80 units for 81 pieces.
+_QPIECES = (13, 81, 80)
+exercise(
+    "07.q_pieces",
+    reference=lambda: _QPIECES,
+    visible=[{}],
+    hidden=lambda rng: {},
+    n_hidden=1,
+    value=True,
+    variants=[
+        variant("the lecture's 2-unit tent map instead of the 3-unit fold", (13, 64, 63),
+                "p2 asks about the fold z with 3 units per layer, not the tent map: how many times does "
+                "z fold [0, 1] onto itself? (lecture 07, section 1 counted the tent map's folds)"),
+        variant("one piece per unit", (12, 81, 81),
+                "a hidden layer of w units has at most w kinks, so at most one piece more than it "
+                "has units (lecture 07, section 1)."),
+        variant("p3: one unit per piece", (13, 81, 81),
+                "a hidden layer of w units has at most w kinks, so one piece more than it has "
+                "units: how many units for p2 pieces? (lecture 07, section 1)"),
+        variant("pieces added over the layers, not multiplied", (13, 12, 11),
+                "composing folds multiplies the pieces: each piece of the inner map is folded again by "
+                "the next layer (lecture 07, section 1, the tent map)."),
+    ],
+    what="the form of your three integers; their values are graded when you submit",
+)
+
+
+# ---------------------------------------------------------------- part 6: filter normalisation, conv layer
+def _fnorm(V, W, axes=(1, 2, 3), inverse=False, no_divide=False):
+    V, W = np.asarray(V, float), np.asarray(W, float)
+    if axes is None:
+        nV, nW = np.linalg.norm(V), np.linalg.norm(W)
+    else:
+        nV = np.sqrt(np.sum(V ** 2, axis=axes, keepdims=True))
+        nW = np.sqrt(np.sum(W ** 2, axis=axes, keepdims=True))
+    if inverse:
+        return V / nW * nV
+    if no_divide:
+        return V * nW
+    return V / nV * nW
+
+
+def _fnorm_case(rng):
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 4)), int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+    W = rng.normal(size=shape) * (10.0 ** rng.uniform(-1, 1, size=(shape[0], 1, 1, 1)))
+    V = rng.normal(size=shape) * float(rng.uniform(0.5, 2.0))
+    return {"V": V, "W": W}
+
+
+exercise(
+    "07.filter_normalise_conv",
+    reference=_fnorm,
+    visible=[_fnorm_case(np.random.default_rng(70)), _fnorm_case(np.random.default_rng(71))],
+    hidden=_fnorm_case,
+    variants=[
+        variant("normalised over the input channels only (the dense-layer rule applied to axis 1)",
+                lambda V, W: _fnorm(V, W, axes=(1,)),
+                "a filter is ALL the weights that produce one output channel: its input channels and its "
+                "positions together (section 6); lecture 07's dense rule takes a whole row."),
+        variant("each (input channel) slice normalised separately",
+                lambda V, W: _fnorm(V, W, axes=(2, 3)),
+                "filter j is W[j] as a whole, across its input channels too (section 6)."),
+        variant("one norm for the whole layer",
+                lambda V, W: _fnorm(V, W, axes=None),
+                "Li et al. normalise filter by filter, so small and large filters are moved in proportion "
+                "to their own size (lecture 07, section 6)."),
+        variant("norms the wrong way round",
+                lambda V, W: _fnorm(V, W, inverse=True),
+                "filter j of the result must have the norm of W[j] (lecture 07, section 6: the direction's "
+                "row scaled to the weights' row)."),
+        variant("V not divided by its own norm",
+                lambda V, W: _fnorm(V, W, no_divide=True),
+                "to give filter j exactly the norm of W[j], first bring V[j] to length 1 (lecture 07, "
+                "section 6)."),
+    ],
+    protect=["bpkit.widgets.loss_landscape.filter_normalise"],
+    what="the filter-normalised direction of a convolutional layer on 2 visible and 5 random cases",
+)
