@@ -57,6 +57,7 @@ _VIS_RMS = [
 
 exercise(
     "09.rmsnorm_forward",
+    outputs=('out', 'cache'),
     reference=_rms_forward,
     visible=_VIS_RMS,
     hidden=_rms_case,
@@ -109,6 +110,7 @@ def _vis_bwd(c, seed):
 
 exercise(
     "09.rmsnorm_backward",
+    outputs=('dx', 'grads'),
     reference=_rms_backward,
     visible=[_vis_bwd(c, i) for i, c in enumerate(_VIS_RMS)],
     hidden=_rms_bwd_case,
@@ -342,6 +344,7 @@ _NET_VARIANTS = [
 
 exercise(
     "09.network",
+    outputs=('out', 'dX', 'grads'),
     reference=_net_grads,
     visible=_VIS_NET,
     hidden=_net_case,
@@ -353,6 +356,7 @@ exercise(
 
 exercise(
     "09.network_residual",
+    outputs=('out', 'dX', 'grads'),
     reference=_net_grads,
     visible=_VIS_RES,
     hidden=_res_case,
@@ -529,7 +533,7 @@ def _has_blackbox(layers):
 
 
 def _blackbox_within(answer, case, _forward=_blackbox_forward, _has_blackbox=_has_blackbox):
-    import contextlib
+    import contextlib  # here: the judge's child empties this module before the answer runs
 
     g = getattr(answer, "__globals__", None)
     layers = case.get("layers") if isinstance(case, dict) else None
@@ -596,10 +600,16 @@ def _wrong_dX_case(rng, kinds):
 _VIS_GC = [_gc_case(_gr, wrong=False, ones=True, kinds=["dense", "tanh", "dense", "rmsnorm", "dense"]),
            _wrong_dX_case(_gr, ["dense", "tanh", "batchnorm", "dense", "tanh", "dense"]),
            _gc_case(_gr, wrong=False, kinds=["dense", "residual", "dense"]),
-           _gc_case(_gr, wrong=True, kinds=["dense", "dropout", "dense", "rmsnorm", "dense"])]
+           _gc_case(_gr, wrong=True, kinds=["dense", "dropout", "dense", "rmsnorm", "dense"]),
+           # a blackbox layer in a VISIBLE case too (issue 23): a "check" that compares with the
+           # student's own backward pass fails before submission. The locked cell before the test
+           # (blackbox_layer_known) extends the student's network_forward for it, as the judge's
+           # _blackbox_within does for every case where the key is; the claim here is correct.
+           _gc_case(np.random.default_rng(96), wrong=False, kinds=["dense", "blackbox", "dense", "tanh", "dense"])]
 
 exercise(
     "09.grad_check",
+    outputs=('ok_dX', 'oks'),
     reference=lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads),
     visible=_VIS_GC,
     hidden=_gc_hidden,
