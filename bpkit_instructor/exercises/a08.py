@@ -230,8 +230,12 @@ exercise(
 )
 
 
-# ---------------------------------------------------------------- early stopping
+# ---------------------------------------------------------------- early stopping on accuracy
+# The lecture stops on the validation COST (lower is better, bpkit.optim.EarlyStopping); the
+# assignment stops on the validation ACCURACY of recorded linear-classifier snapshots (higher is
+# better, ties frequent) and returns the best weights.
 def key_early_stopping(val_losses, patience, mode="right"):
+    """(best, stop), epochs from 1, of the patience rule on a curve to MINIMISE, and its near misses."""
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, v in enumerate(val_losses, start=1):
         improved = v <= best if mode == "ties" else v < best
@@ -251,75 +255,99 @@ def key_early_stopping(val_losses, patience, mode="right"):
     return best_epoch, len(val_losses)
 
 
-def _es_case(rng):
-    """A validation curve that separates the right patience rule from every near miss.
+def _accuracies(snapshots, Xv, yv):
+    S = np.asarray(snapshots, float)
+    return np.array([np.mean((W @ np.asarray(Xv, float)).argmax(axis=0) == np.asarray(yv)) for W in S])
 
-    It falls, then has a streak of patience − 1 epochs without improvement (one of them a tie) and
-    improves right after it (the "one epoch early" and "counter not reset" rules stop there), falls
-    again, then has exactly `patience` bad epochs, one a tie (the right rule stops there; "ties
-    improve" does not), a new best at once, patience + 1 bad epochs ("one epoch late" stops
-    there) and a last new best (which only "never stops" reaches).
-    """
-    patience = int(rng.integers(2, 6))
-    level, curve = float(rng.uniform(0.8, 2.0)), []
+
+def _es_acc(snapshots, Xv, yv, patience, mode="right", minimise=False, last=False):
+    acc = _accuracies(snapshots, Xv, yv)
+    best, stop = key_early_stopping(acc if minimise else -acc, patience, mode)
+    W = np.asarray(snapshots, float)[(stop if last else best) - 1]
+    return best, stop, W.copy()
+
+
+def _counts_curve(rng, patience, N):
+    """Correct-counts per epoch that separate the right rule from every near miss (see below)."""
+    level = int(rng.integers(N // 5, N // 3))
+    curve = [level]
 
     def better():
         nonlocal level
-        level = round(level * float(rng.uniform(0.8, 0.95)), 6)
+        level = min(N, level + int(rng.integers(1, 3)))
         curve.append(level)
 
     def worse(n, tie_at=None):
         for i in range(n):
-            curve.append(level if i == tie_at else round(level * float(rng.uniform(1.01, 1.3)), 6))
+            curve.append(level if i == tie_at else max(0, level - int(rng.integers(1, 3))))
 
-    for _ in range(int(rng.integers(2, 5))):
-        better()
-    worse(patience - 1, tie_at=int(rng.integers(0, patience - 1)))
-    for _ in range(int(rng.integers(1, 4))):
-        better()
-    if rng.random() < 0.5:                            # a short streak and a recovery
-        worse(int(rng.integers(1, patience)))
-        better()
-    worse(patience, tie_at=int(rng.integers(0, patience)))    # the right rule stops here
-    for _ in range(int(rng.integers(1, 3))):
-        better()
-    worse(patience + 1)                               # "one epoch late" stops here
-    better()                                          # "never stops" picks this one
-    return {"val_losses": np.array(curve), "patience": patience}
+    better()
+    worse(patience - 1, tie_at=0 if patience > 1 else None)   # "one epoch early" stops in here
+    better()                                                   # ... and "counter not reset" runs on
+    better()
+    worse(patience, tie_at=int(rng.integers(0, patience)))    # the right rule stops at the end of this
+    better()                                                   # "ties improve" never stopped: this is its best
+    worse(patience + 1)                                        # "one epoch late" stops at the end of this
+    better()                                                   # only "never stops" reaches this one
+    return curve
+
+
+def _es_acc_case(rng):
+    """Snapshots with exactly prescribed validation accuracies: W_t = M_t Xv⁺ with Xv of full column
+    rank, so W_t Xv = M_t, logits with a margin of 1 between the predicted class and the rest."""
+    patience = int(rng.integers(2, 5))
+    k, N = 3, 20
+    n = N + int(rng.integers(2, 6))
+    counts = _counts_curve(rng, patience, N)
+    Xv = rng.normal(size=(n, N))
+    yv = rng.integers(0, k, size=N)
+    pinv = np.linalg.pinv(Xv)
+    snaps = []
+    for cnt in counts:
+        right = np.zeros(N, bool)
+        right[rng.permutation(N)[:cnt]] = True
+        pred = np.where(right, yv, (yv + rng.integers(1, k, size=N)) % k)
+        M = rng.normal(size=(k, N)) * 0.1
+        M[pred, np.arange(N)] += 1.0
+        snaps.append(M @ pinv)
+    return {"snapshots": np.array(snaps), "Xv": Xv, "yv": yv, "patience": patience}
 
 
 exercise(
     "08.early_stopping",
-    reference=lambda val_losses, patience: key_early_stopping(val_losses, patience),
-    visible=[{"val_losses": np.array([1.0, 0.8, 0.7, 0.75, 0.7, 0.65, 0.66, 0.68, 0.69, 0.6, 0.62, 0.55,
-                                      0.58, 0.6, 0.57, 0.56, 0.5]), "patience": 3},
-             {"val_losses": np.array([2.0, 1.5, 1.6, 1.4, 1.3, 1.35, 1.3, 1.2, 1.25, 1.3, 1.28, 1.15]),
-              "patience": 2}],
-    hidden=_es_case,
+    reference=lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience),
+    visible=[_es_acc_case(np.random.default_rng(80)), _es_acc_case(np.random.default_rng(81))],
+    hidden=_es_acc_case,
     n_hidden=6,
     variants=[
-        variant("stops one epoch late",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="late"),
-                "you stop after one bad epoch more than `patience`; stop as soon as `patience` "
-                "epochs in a row brought no improvement."),
-        variant("stops one epoch early",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="early"),
-                "you stop after one bad epoch fewer than `patience`; wait for `patience` epochs in"
-                " a row without improvement — an improvement may still come at the last one."),
-        variant("never stops (best over all epochs)",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="never"),
-                "early stopping must STOP: once `patience` epochs in a row brought no improvement, the "
-                "later epochs are never trained, so their losses cannot choose the best epoch."),
-        variant("counter not reset on improvement",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="noreset"),
-                "patience counts bad epochs IN A ROW: set the counter back to 0 at every improvement."),
+        variant("accuracy treated like a cost (the lowest one kept)",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, minimise=True),
+                "the lecture's rule minimises a validation COST; accuracy is to be MAXIMISED, so an "
+                "improvement is a strictly higher accuracy."),
+        variant("returned the weights at the stop, not the best ones",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, last=True),
+                "early stopping hands back the BEST weights (lecture 08, section 5: restore the copy "
+                "kept at t*), not those of the epoch at which it stopped."),
         variant("a tie counted as an improvement",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="ties"),
-                "only a strictly lower validation loss is an improvement; a tie counts as a bad epoch."),
-        variant("epochs counted from 0",
-                lambda val_losses, patience: key_early_stopping(val_losses, patience, mode="zero"),
-                "epochs are counted from 1: val_losses[0] is the loss after epoch 1."),
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, mode="ties"),
+                "only a strictly higher accuracy is an improvement; an equal accuracy is an epoch without "
+                "improvement (lecture 08, section 5, says the same of the cost)."),
+        variant("stops one epoch late",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, mode="late"),
+                "you waited for one more epoch than `patience` without improvement; stop at the epoch that "
+                "completes the run of `patience` (lecture 08, section 5, counts them)."),
+        variant("stops one epoch early",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, mode="early"),
+                "you stopped after one epoch fewer than `patience` without improvement; an "
+                "improvement may still come at the last epoch of the run (lecture 08, section 5)."),
+        variant("never stops (best over all epochs)",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, mode="never"),
+                "early stopping must STOP: epochs after T are never trained, so they cannot be chosen."),
+        variant("counter not reset on improvement",
+                lambda snapshots, Xv, yv, patience: _es_acc(snapshots, Xv, yv, patience, mode="noreset"),
+                "patience counts epochs without improvement IN A ROW: the count starts again at every "
+                "improvement (lecture 08, section 5)."),
     ],
-    protect=["bpkit.optim.EarlyStopping"],
-    what="(best epoch, stop epoch) of early stopping with patience",
+    what="(t*, T, the restored weights) of early stopping on validation accuracy, on 2 visible and 6 "
+         "random recorded runs",
 )
