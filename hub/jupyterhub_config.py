@@ -22,6 +22,8 @@ import json
 import os
 from pathlib import Path
 
+from jupyterhub.utils import random_port
+
 c = get_config()  # noqa: F821  (injected by traitlets)
 
 STATE = Path(os.environ.get("BPKIT_HUB_STATE", Path(__file__).resolve().parents[1] / ".hub"))
@@ -47,7 +49,7 @@ c.Authenticator.allowed_users = set([cfg["instructor"], *cfg["students"]])
 c.Authenticator.admin_users = {cfg["instructor"]}
 # ---- or the campus login: STATE/auth_config.py overrides the lines above (hub/auth/*.py) ----
 if (STATE / "auth_config.py").exists():
-    load_subconfig(str(STATE / "auth_config.py"))
+    load_subconfig(str(STATE / "auth_config.py"))  # noqa: F821 - traitlets gives it to config files
 
 # `bpkit hub add-student / remove-student` tell the running hub through its REST API
 if cfg.get("service_token_file"):
@@ -64,9 +66,25 @@ c.Spawner.environment = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                          "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
+_ports = {}     # user -> the port of their JupyterLab, in this hub process
+
+
+def _port(name):
+    """A free port no other user's server of this hub was given: a class starting at once can
+    otherwise draw one port twice (random_port() frees it before the server binds it), and one
+    student's URL then leads to another's server."""
+    taken = {p for n, p in _ports.items() if n != name}
+    port = random_port()
+    while port in taken:
+        port = random_port()
+    _ports[name] = port
+    return port
+
+
 def per_user(spawner):
     """The instructor's environment or the students' one, chosen by login name."""
     name = spawner.user.name
+    spawner.port = _port(name)
     if name == cfg["instructor"]:
         venv, extra = cfg["instructor_venv"], {"BPKIT_COURSE": cfg["course"]}
         spawner.notebook_dir = cfg["course"]

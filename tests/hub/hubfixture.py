@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bpkit_instructor.course import hub as course_hub
+from bpkit_instructor.course import hub as course_hub  # noqa: E402 - after the path above
 
 setup = course_hub.setup()
 FIRST = ["Ada", "Blaise", "Carl", "Emmy", "Sofia", "Alan", "Grace", "John", "Kurt", "Srinivasa"]

@@ -33,9 +33,9 @@ try:
 except ImportError:            # plain `make test` collects this file without the browser extra
     PlaywrightTimeout = TimeoutError
 
-from benchmarks.hub_load import Student, Timings
 from conftest import ROOT
 
+from benchmarks.hub_load import Student, Timings
 from bpkit_instructor import spec
 from bpkit_instructor.course import autograde, simulate
 
@@ -133,7 +133,7 @@ def login(browser, hub, user):
 
 
 def nbgrader_menu(page) -> list[str]:
-    for attempt in range(6):
+    for _attempt in range(6):
         page.click(".lm-MenuBar-itemLabel:text-is('Nbgrader')")
         try:
             page.wait_for_selector(".lm-Menu-itemLabel", timeout=5_000)

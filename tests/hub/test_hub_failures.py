@@ -9,7 +9,9 @@ instructor's terminal run, as the real system users).
   grades.csv while raw_score keeps what it earned;
 - a student not on the roster: `bpkit collect` sets the submission aside (unrostered/), says how
   to add the student, and nobody grades it.
-(The hub restarted between submit and collect is part of tests/hub/test_hub_class.py.)
+- a student reaches neither another student's submission in the exchange nor their home.
+(The hub restarted between submit and collect: tests/hub/test_hub_class.py and
+test_hub_load.py.)
 """
 from __future__ import annotations
 
@@ -21,9 +23,9 @@ import time
 
 import nbformat
 import pytest
+from conftest import ROOT
 
 from bpkit_instructor.course import autograde, simulate
-from conftest import ROOT
 
 pytestmark = pytest.mark.hub
 
@@ -113,3 +115,29 @@ def test_students_reach_neither_the_key_nor_each_other(hub):
     for path in (hub.course / "solutions", hub.course / "gradebook.db", hub.home(b), *key):
         p = hub.run_as(a, "ls", path, check=False)
         assert p.returncode != 0 and "Permission denied" in p.stderr, (path, p.stdout, p.stderr)
+
+
+def test_a_student_reaches_no_other_students_submission(hub):
+    """nbgrader's exchange: inbound/ and feedback/ can be written and crossed but not listed,
+    and a submission's folder name ends in a random string, so another student can neither
+    find it nor guess it; homes (fetched copies, nbgrader's cache) are mode 700."""
+    a, b = hub.students[4], hub.students[5]
+    subprocess.run(["rm", "-rf", str(hub.home(a) / ASSIGNMENT)], check=True)
+    hub.run_as(a, "nbgrader", "fetch_assignment", ASSIGNMENT)
+    hub.run_as(a, "nbgrader", "submit", ASSIGNMENT)
+    inbound = hub.exchange / "bpkit" / "inbound"
+    mine = sorted(inbound.glob(f"{a}+{ASSIGNMENT}+*"))
+    assert mine, "no submission in the exchange"
+    name = mine[-1].name
+    assert len(name.split("+")) == 4, name                  # student+assignment+time+random
+    guess = inbound / "+".join(name.split("+")[:3]) / f"{ASSIGNMENT}.ipynb"
+    cache = hub.home(a) / ".local" / "share" / "jupyter" / "nbgrader_cache"
+    for cmd, path in (("ls", inbound), ("ls", hub.exchange / "bpkit" / "feedback"),
+                      ("cat", guess), ("ls", cache), ("cat", hub.home(a) / ASSIGNMENT /
+                                                      f"{ASSIGNMENT}.ipynb")):
+        p = hub.run_as(b, cmd, path, check=False)
+        assert p.returncode != 0 and ("Permission denied" in p.stderr
+                                      or "No such file" in p.stderr), (cmd, path, p.stderr)
+        assert a not in p.stdout
+    # the instructor does see it (collect reads inbound/)
+    assert name in hub.run_as(hub.instructor, "ls", inbound).stdout
