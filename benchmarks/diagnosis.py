@@ -37,6 +37,7 @@ from bpkit.grading import checker, judge  # noqa: E402
 from bpkit_instructor import judge as kjudge  # noqa: E402
 from bpkit_instructor import spec  # noqa: E402
 
+KEY_JUDGE = "bpkit_instructor.judge"   # the instructor's re-judge: visible, then hidden cases
 GOALS = {"accepted": 1.0, "rejected": 1.0, "diagnosed": 0.9}
 
 
@@ -84,14 +85,14 @@ def judge_all(items, workers=2):
 def how(verdict) -> str:
     """Which part of the diagnosis spoke: catalogue, mutant, probe, structure or none."""
     mis = verdict.misconception or ""
-    msg = verdict.get("message", "")
+    msg = verdict.message or ""
     if mis and not mis.startswith("looks like: "):
         return "catalogue"
     if mis:
         return "mutant"
     if "Probing:" in msg:
         return "probe"
-    if "differs: max relative error" in msg and "right;" not in msg:
+    if "nothing in the pattern of the difference points at one mistake" in msg and "right;" not in msg:
         return "none"
     return "structure"
 
@@ -101,7 +102,7 @@ def diagnosis_text(verdict):
     line (which name the inputs, e.g. eta), plus the misconception's name and hint."""
     lines = [line for line in str(verdict.message or "").split("\n")
              if not re.match(r"\s*inputs: |\d\d\.\w+: (visible|hidden) case", line)]
-    return "\n".join(lines + [str(verdict.get(k) or "") for k in ("misconception", "hint")])
+    return "\n".join(lines + [str(getattr(verdict, k) or "") for k in ("misconception", "hint")])
 
 
 def score(items):
@@ -113,6 +114,20 @@ def score(items):
         e["rejected"] = not v.passed
         e["how"] = how(v) if e["rejected"] else "accepted"
         e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v)))
+        e["misleading"] = misleading(e)
+
+
+def misleading(entry) -> list[str]:
+    """The generic lines of an entry's message that name a kind of mistake the entry does not
+    make (bpkit.grading.diagnose.LINE_KINDS against the entry's `kinds`)."""
+    from bpkit.grading import diagnose
+    made = set(entry.get("kinds") or ())
+    out = []
+    for line in str(entry["verdict"].message or "").split("\n"):
+        for kinds in diagnose.line_kinds(line):
+            if not kinds & made:
+                out.append(f"{'/'.join(sorted(kinds))}: {line.strip()[:160]}")
+    return out
 
 
 # ------------------------------------------------------------------------------ leaks
@@ -161,7 +176,7 @@ def leak_scan(items):
         scanned += 1
         ex = spec.get(e["ex"])
         cases = ex.cases(True, np.random.default_rng(seed))
-        text = verdict.get("message", "")
+        text = verdict.message or ""
         for i, case in enumerate(cases):
             try:
                 expected = ex.expected(i, case)
@@ -185,9 +200,9 @@ def table(items):
     lines, by = [], defaultdict(list)
     for e in items:
         by[e["ex"][:2]].append(e)
-    head = ("| assignment | correct accepted | wrong rejected | wrong diagnosed | catalogue | mutant "
-            "| probe | structure | none |")
-    lines += [head, "|" + "---|" * 9]
+    head = ("| assignment | correct accepted | wrong rejected | wrong diagnosed | misleading lines "
+            "| catalogue | mutant | probe | structure | none |")
+    lines += [head, "|" + "---|" * 10]
     for key in sorted(by) + ["all"]:
         group = items if key == "all" else by[key]
         c = [e for e in group if e["kind"] == "correct"]
@@ -199,6 +214,7 @@ def table(items):
             f"| {key} | {sum(e['ok'] for e in c)}/{len(c)} ({pct(sum(e['ok'] for e in c), len(c))}) "
             f"| {sum(e['rejected'] for e in w)}/{len(w)} ({pct(sum(e['rejected'] for e in w), len(w))}) "
             f"| {sum(e['diagnosed'] for e in w)}/{len(w)} ({pct(sum(e['diagnosed'] for e in w), len(w))}) "
+            f"| {sum(len(e['misleading']) for e in w)} "
             + " ".join(f"| {kinds[k]}" for k in ("catalogue", "mutant", "probe", "structure", "none")) + " |")
     return "\n".join(lines)
 
@@ -208,10 +224,12 @@ def misses(items, verbose=False):
     for e in items:
         if e["kind"] == "correct" and not e["ok"]:
             out.append(f"- REJECTED CORRECT {e['ex']} ({e['what']}): "
-                       + e["verdict"].get("message", "").replace("\n", " ⏎ ")[:400])
+                       + (e["verdict"].message or "").replace("\n", " ⏎ ")[:400])
         elif e["kind"] == "wrong" and not e["rejected"]:
             out.append(f"- ACCEPTED WRONG {e['ex']} ({e['what']})")
-        elif e["kind"] == "wrong" and not e["diagnosed"]:
+        if e["kind"] == "wrong" and e.get("misleading"):
+            out.append(f"- MISLEADING {e['ex']} ({e['what']}): " + " | ".join(e["misleading"]))
+        if e["kind"] == "wrong" and e["rejected"] and not e["diagnosed"]:
             msg = diagnosis_text(e["verdict"]).strip().replace("\n", " ⏎ ")
             out.append(f"- NOT DIAGNOSED {e['ex']} ({e['what']}; wanted /{e['mistake']}/): "
                        + (msg if verbose else msg[:300]))
@@ -241,7 +259,7 @@ def rows(quick=False):
     items, dropped, scanned, found = evaluate(leaks=True)
     c = [e for e in items if e["kind"] == "correct"]
     w = [e for e in items if e["kind"] == "wrong"]
-    what = f"diagnosis corpus ({len(w)} wrong, {len(c)} correct answers, assignments 01–08)"
+    what = f"diagnosis corpus ({len(w)} wrong, {len(c)} correct answers, assignments 01–12)"
     acc, rej, dia = (sum(e["ok"] for e in c), sum(e["rejected"] for e in w),
                      sum(e["diagnosed"] for e in w))
     return [
@@ -272,6 +290,8 @@ def main(argv=None):
         row("wrong answers rejected", pct(sum(e["rejected"] for e in w), len(w)), "", "", "100 %"),
         row("wrong answers diagnosed (the actual mistake named)",
             pct(sum(e["diagnosed"] for e in w), len(w)), "", "", "≥ 90 %"),
+        row("generic lines naming a mistake the answer does not make",
+            str(sum(len(e["misleading"]) for e in w)), "", "", "0"),
         row("hidden-case messages showing a hidden value", str(len(found)),
             f"{scanned} scanned" if not args.no_leaks else "not scanned", "", "0")]))
     if dropped:

@@ -113,12 +113,12 @@ def softplus_prime(z):
     return 1 / u
 '''),
     # ------------------------------------------------------------------ 01.elu_prime
-    dict(ex="01.elu_prime", what="slope α on the positive side too",
+    dict(ex="01.elu_prime", what="slope α on the positive side too", kinds={'branch'},
          mistake=r"z > 0|positive|where z|α", code='''
 def elu_prime(z, alpha):
     return np.where(z > 0, alpha, alpha * np.exp(z))
 '''),
-    dict(ex="01.elu_prime", what="no branch: α eᶻ everywhere",
+    dict(ex="01.elu_prime", what="no branch: α eᶻ everywhere", kinds={'branch'},
          mistake=r"z > 0|positive|where z|branch", code='''
 def elu_prime(z, alpha):
     return alpha * np.exp(z)
@@ -134,14 +134,14 @@ def elu_prime(z, alpha):
             out[i] = alpha * np.exp(z[i])
     return out
 '''),
-    dict(ex="01.elu_prime", what="ELU itself on the negative side (the −α kept)",
+    dict(ex="01.elu_prime", what="ELU itself on the negative side (the −α kept)", kinds={'branch'},
          mistake=r"−1|−α|constant|ELU itself|kept", code='''
 def elu_prime(z, alpha):
     neg = alpha * (np.exp(z) - 1)
     return np.where(z > 0, 1.0, neg)
 '''),
     # ------------------------------------------------------------------ 01.graph_grad
-    dict(ex="01.graph_grad", what="the two derivatives returned in swapped order",
+    dict(ex="01.graph_grad", what="the two derivatives returned in swapped order", kinds={'order'},
          mistake=r"swapped|order", code='''
 def graph_grad(x1, x2):
     m1 = x1 * x2
@@ -183,7 +183,7 @@ def graph_grad(x1, x2):
     return dy_dx1, dy_dx2
 '''),
     # ------------------------------------------------------------------ 01.xent_neuron_grads
-    dict(ex="01.xent_neuron_grads", what="summed over the batch in a loop, no 1/B",
+    dict(ex="01.xent_neuron_grads", what="summed over the batch in a loop, no 1/B", kinds={'batch-mean'},
          mistake=r"1/B|÷B|batch mean|divide by B", code='''
 def xent_neuron_grads(w, b, X, y):
     dw, db = np.zeros_like(w), 0.0
@@ -193,7 +193,7 @@ def xent_neuron_grads(w, b, X, y):
         db += a - y[i]
     return dw, db
 '''),
-    dict(ex="01.xent_neuron_grads", what="weights averaged, bias not",
+    dict(ex="01.xent_neuron_grads", what="weights averaged, bias not", kinds={'batch-mean'},
          mistake=r"output 2|bias|1/B|÷B|B too many", code='''
 def xent_neuron_grads(w, b, X, y):
     B = X.shape[1]
@@ -213,7 +213,7 @@ def xent_neuron_grads(w, b, X, y):
     dz = (a - y) * a * (1 - a) / len(y)
     return np.einsum("ij,j->i", X, dz), dz.sum()
 '''),
-    dict(ex="01.xent_neuron_grads", what="y − a: a sign flip",
+    dict(ex="01.xent_neuron_grads", what="y − a: a sign flip", kinds={'sign'},
          mistake=r"sign", code='''
 def xent_neuron_grads(w, b, X, y):
     a = sigmoid(w @ X + b)
@@ -221,7 +221,7 @@ def xent_neuron_grads(w, b, X, y):
     return X @ g, float(g.sum())
 '''),
     # ------------------------------------------------------------------ 01.richardson
-    dict(ex="01.richardson", what="the two estimates averaged instead of extrapolated",
+    dict(ex="01.richardson", what="the two estimates averaged instead of extrapolated", kinds={'approximation'},
          mistake=r"weights|combine|cancel|4", code='''
 def richardson(f, x, h):
     d1 = (f(x + h) - f(x - h)) / (2 * h)
@@ -234,7 +234,7 @@ def richardson(f, x, h):
     D = lambda step: (f(x + step) - f(x - step)) / (2 * step)
     return (4 * D(h / 2) + D(h)) / 3
 '''),
-    dict(ex="01.richardson", what="O(h) weights: 2·D(h/2) − D(h)",
+    dict(ex="01.richardson", what="O(h) weights: 2·D(h/2) − D(h)", kinds={'approximation'},
          mistake=r"O\(h\)|weights|h²|halving|4", code='''
 def richardson(f, x, h):
     big = (f(x + h) - f(x - h)) / (2 * h)
@@ -312,7 +312,7 @@ def chain_grads(w, b, x, y):
         dw[i] = db[i] * acts[i]
     return dw, db
 '''),
-    dict(ex="02.chain_grads", what="(db, dw) returned in swapped order",
+    dict(ex="02.chain_grads", what="(db, dw) returned in swapped order", kinds={'order'},
          mistake=r"swapped|order", code='''
 def chain_grads(w, b, x, y):
     acts = [x]
@@ -328,7 +328,7 @@ def chain_grads(w, b, x, y):
         dw.append(d * acts[i])
     return np.array(db), np.array(dw)
 '''),
-    dict(ex="02.chain_grads", what="C = (a − y)²: the ½ dropped, a factor 2",
+    dict(ex="02.chain_grads", what="C = (a − y)²: the ½ dropped, a factor 2", kinds={'factor'},
          mistake=r"factor 2|twice|½", code='''
 def chain_grads(w, b, x, y):
     acts = [x]
@@ -452,13 +452,13 @@ def standardize(X):
     sd = np.std(X, axis=1)
     return (X - mu) / sd
 '''),
-    dict(ex="02.standardize", what="per-feature centring, one global std",
+    dict(ex="02.standardize", what="per-feature centring, one global std", kinds={'scale'},
          mistake=r"std|standard deviation|per feature|each feature", code='''
 def standardize(X):
     centred = X - X.mean(axis=1, keepdims=True)
     return centred / centred.std()
 '''),
-    dict(ex="02.standardize", what="divided by the variance",
+    dict(ex="02.standardize", what="divided by the variance", kinds={'scale'},
          mistake=r"variance|std|√", code='''
 def standardize(X):
     m = X.mean(axis=1, keepdims=True)
@@ -474,7 +474,7 @@ def standardize(X):
     return (X - m) / s
 '''),
     # ------------------------------------------------------------------ 03.forward
-    dict(ex="03.forward", what="softmax over the whole matrix",
+    dict(ex="03.forward", what="softmax over the whole matrix", kinds={'scale', 'batch-mixing'},
          mistake=r"whole|all entries|axis|column|each column", code='''
 def forward(params, X):
     L = n_layers(params)
@@ -505,7 +505,7 @@ def forward(params, X):
             cache["a%d" % l] = np.tanh(z)
     return cache
 '''),
-    dict(ex="03.forward", what="no maximum subtracted: overflow for large logits",
+    dict(ex="03.forward", what="no maximum subtracted: overflow for large logits", kinds={'overflow', 'nonfinite'},
          mistake=r"overflow|maximum|NaN|inf|large", code='''
 def forward(params, X):
     L = n_layers(params)
@@ -585,7 +585,7 @@ def softmax_jacobian(z):
     return J
 '''),
     # ------------------------------------------------------------------ 03.delta_L
-    dict(ex="03.delta_L", what="1/B inside δ^[L]",
+    dict(ex="03.delta_L", what="1/B inside δ^[L]", kinds={'batch-mean'},
          mistake=r"1/B|÷B|per example|batch mean", code='''
 def delta_L(Z, Y):
     B = Z.shape[1]
@@ -593,7 +593,7 @@ def delta_L(Z, Y):
     P /= P.sum(axis=0, keepdims=True)
     return (P - Y) / B
 '''),
-    dict(ex="03.delta_L", what="softmax over the whole matrix",
+    dict(ex="03.delta_L", what="softmax over the whole matrix", kinds={'axis', 'scale', 'batch-mixing'},
          mistake=r"whole|all entries|axis|each column|column", code='''
 def delta_L(Z, Y):
     e = np.exp(Z - np.max(Z))
@@ -605,19 +605,19 @@ def delta_L(Z, Y):
     e = np.exp(Z - Z.max(axis=1, keepdims=True))
     return e / e.sum(axis=0, keepdims=True) - Y
 '''),
-    dict(ex="03.delta_L", what="the softmax returned, y never subtracted",
+    dict(ex="03.delta_L", what="the softmax returned, y never subtracted", kinds={'term'},
          mistake=r"\bY\b|\by\b|target", code='''
 def delta_L(Z, Y):
     shifted = Z - Z.max(axis=0)
     return np.exp(shifted) / np.exp(shifted).sum(axis=0)
 '''),
-    dict(ex="03.delta_L", what="averaged over all entries (÷ n_L·B)",
+    dict(ex="03.delta_L", what="averaged over all entries (÷ n_L·B)", kinds={'batch-mean'},
          mistake=r"n_L|per example|1/B|every entry|÷ ?B", code='''
 def delta_L(Z, Y):
     e = np.exp(Z - Z.max(axis=0))
     return (e / e.sum(axis=0) - Y) / Z.size
 '''),
-    dict(ex="03.delta_L", what="target minus prediction (sign)",
+    dict(ex="03.delta_L", what="target minus prediction (sign)", kinds={'sign'},
          mistake=r"sign", code='''
 def delta_L(Z, Y):
     out = np.empty_like(Z)
@@ -627,7 +627,7 @@ def delta_L(Z, Y):
         out[:, i] = Y[:, i] - s
     return out
 '''),
-    dict(ex="03.delta_L", what="no maximum subtracted: overflow",
+    dict(ex="03.delta_L", what="no maximum subtracted: overflow", kinds={'overflow', 'nonfinite'},
          mistake=r"overflow|maximum|NaN|inf|large", code='''
 def delta_L(Z, Y):
     E = np.exp(Z)
@@ -670,7 +670,7 @@ def delta_prev(W_next, delta_next, z):
     return out
 '''),
     # ------------------------------------------------------------------ 03.backward
-    dict(ex="03.backward", what="bias gradient not averaged (weights are)",
+    dict(ex="03.backward", what="bias gradient not averaged (weights are)", kinds={'batch-mean'},
          mistake=r"bias|∂C/∂b|÷B|1/B", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -684,7 +684,7 @@ def backward(params, X, Y):
             delta = (1 - np.tanh(zs[l - 1]) ** 2) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="1/B applied again at every step of the recursion",
+    dict(ex="03.backward", what="1/B applied again at every step of the recursion", kinds={'batch-mean'},
          mistake=r"1/B|÷B|divided by B|recursion", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -713,7 +713,7 @@ def backward(params, X, Y):
             delta = a * (1 - a) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="unstable softmax: NaN for large logits",
+    dict(ex="03.backward", what="unstable softmax: NaN for large logits", kinds={'overflow', 'nonfinite'},
          mistake=r"overflow|maximum|NaN|inf|large", code='''
 def backward(params, X, Y):
     L, B = n_layers(params), X.shape[1]
@@ -752,7 +752,7 @@ def backward(params, X, Y):
             d = (1 - a[l - 1] ** 2) * (params[f"W{l}"].T @ d)
     return g
 '''),
-    dict(ex="03.backward", what="bias gradient without keepdims: shape (n,)",
+    dict(ex="03.backward", what="bias gradient without keepdims: shape (n,)", kinds={'shape'},
          mistake=r"keepdims|2-D|\(n, 1\)|column", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -766,7 +766,7 @@ def backward(params, X, Y):
             delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="∂C/∂W as a^[l−1] δᵀ (transposed)",
+    dict(ex="03.backward", what="∂C/∂W as a^[l−1] δᵀ (transposed)", kinds={'transpose'},
          mistake=r"transpose|ᵀ|order of the factors", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -838,7 +838,7 @@ def sgd_update(params, grads, eta):
         new[k] -= eta * g
     return new
 '''),
-    dict(ex="04.sgd_update", what="the step returned instead of the updated parameters",
+    dict(ex="04.sgd_update", what="the step returned instead of the updated parameters", kinds={'term'},
          mistake=r"step|updated parameters|p − η", code='''
 def sgd_update(params, grads, eta):
     return {name: -eta * g for name, g in grads.items()}
@@ -925,28 +925,28 @@ def minibatches(n, batch_size, epochs, seed):
     return np.concatenate([rng.permutation(n) for _ in range(epochs)])
 '''),
     # ------------------------------------------------------------------ 04.ce_cost
-    dict(ex="04.ce_cost", what="averaged over all entries (÷ k·B)",
+    dict(ex="04.ce_cost", what="averaged over all entries (÷ k·B)", kinds={'batch-mean'},
          mistake=r"n_L|all entries|k·B|every entry|examples", code='''
 def ce_cost(Z, Y):
     m = Z.max(axis=0, keepdims=True)
     logp = Z - m - np.log(np.sum(np.exp(Z - m), axis=0, keepdims=True))
     return float(np.mean(-Y * logp))
 '''),
-    dict(ex="04.ce_cost", what="divided by the number of classes k, not by B",
+    dict(ex="04.ce_cost", what="divided by the number of classes k, not by B", kinds={'batch-mean'},
          mistake=r"where B|examples|columns|÷ ?B|1/B", code='''
 def ce_cost(Z, Y):
     m = Z.max(axis=0)
     lse = m + np.log(np.exp(Z - m).sum(axis=0))
     return float(-(Y * (Z - lse)).sum() / Y.shape[0])
 '''),
-    dict(ex="04.ce_cost", what="log of a stabilised softmax: log 0 for large logits",
+    dict(ex="04.ce_cost", what="log of a stabilised softmax: log 0 for large logits", kinds={'overflow', 'nonfinite'},
          mistake=r"log|underflow|logsumexp|inf|overflow", code='''
 def ce_cost(Z, Y):
     e = np.exp(Z - Z.max(axis=0))
     p = e / e.sum(axis=0)
     return float(-np.sum(Y * np.log(p)) / Z.shape[1])
 '''),
-    dict(ex="04.ce_cost", what="logsumexp without the maximum: overflow",
+    dict(ex="04.ce_cost", what="logsumexp without the maximum: overflow", kinds={'overflow', 'nonfinite'},
          mistake=r"overflow|maximum|inf|large", code='''
 def ce_cost(Z, Y):
     lse = np.log(np.sum(np.exp(Z), axis=0))
@@ -959,7 +959,7 @@ def ce_cost(Z, Y):
     lse = np.log(np.exp(Z - m).sum(axis=0, keepdims=True))
     return float(-np.sum(Y * (Z - lse)) / Z.shape[1])
 '''),
-    dict(ex="04.ce_cost", what="the minus sign dropped",
+    dict(ex="04.ce_cost", what="the minus sign dropped", kinds={'sign'},
          mistake=r"sign|minus|negative", code='''
 def ce_cost(Z, Y):
     m = Z.max(0)
@@ -1176,7 +1176,7 @@ def nesterov_descent(H, b, w0, eta, beta, n_steps):
         out.append(w.copy())
     return np.array(out)
 '''),
-    dict(ex="05.nesterov", what="the iterate updated in place: every row is the last w",
+    dict(ex="05.nesterov", what="the iterate updated in place: every row is the last w", kinds={'aliasing'},
          mistake=r"copy|same array|in place|every row|rows", code='''
 def nesterov_descent(H, b, w0, eta, beta, n_steps):
     w = np.array(w0, dtype=float)
@@ -1265,7 +1265,7 @@ def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
         return rng.uniform(-std, std, (n_out, n_in))
     return rng.normal(0, std, (n_out, n_in))
 '''),
-    dict(ex="05.leaky_init", what="shape (n_in, n_out)",
+    dict(ex="05.leaky_init", what="shape (n_in, n_out)", kinds={'transpose'},
          mistake=r"transpose|shape", code='''
 def leaky_relu_init(n_out, n_in, alpha, rng, dist="normal"):
     std = np.sqrt(2.0 / ((1 + alpha ** 2) * n_in))
@@ -1288,7 +1288,7 @@ def gd_speed(A, lam):
     kappa = ev.max() / ev.min()
     return 2 / ev.max(), kappa, np.log(10) / np.log(1 - 1 / kappa)
 '''),
-    dict(ex="05.gd_speed", what="(κ, η_max, steps): the first two swapped",
+    dict(ex="05.gd_speed", what="(κ, η_max, steps): the first two swapped", kinds={'order'},
          mistake=r"swapped|order", code='''
 def gd_speed(A, lam):
     H = A.T @ A / len(A) + lam * np.identity(A.shape[1])
@@ -1296,7 +1296,7 @@ def gd_speed(A, lam):
     kappa = hi / lo
     return kappa, 2 / hi, -np.log(10) / np.log1p(-1 / kappa)
 '''),
-    dict(ex="05.gd_speed", what="κ inverted (λ_min/λ_max)",
+    dict(ex="05.gd_speed", what="κ inverted (λ_min/λ_max)", kinds={'reciprocal'},
          mistake=r"κ|kappa|λ_max|condition|ratio", code='''
 def gd_speed(A, lam):
     N, k = A.shape
@@ -1324,7 +1324,7 @@ def max_stable_eta(lam, beta):
     return 2 / (lam * (1 - beta))
 '''),
     # ------------------------------------------------------------------ 06.torch_bn_forward
-    dict(ex="06.torch_bn_forward", what="statistics over axis=1 (examples as columns habit)",
+    dict(ex="06.torch_bn_forward", what="statistics over axis=1 (examples as columns habit)", kinds={'axis'},
          mistake=r"axis|rows|examples|shape", code='''
 def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
     mu = x.mean(axis=1, keepdims=True)
@@ -1334,7 +1334,7 @@ def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, ep
     return (out, (1 - momentum) * running_mean + momentum * x.mean(0),
             (1 - momentum) * running_var + momentum * x.var(0, ddof=1))
 '''),
-    dict(ex="06.torch_bn_forward", what="running statistics returned in swapped order",
+    dict(ex="06.torch_bn_forward", what="running statistics returned in swapped order", kinds={'order'},
          mistake=r"swapped|order", code='''
 def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
     mu, var = x.mean(0), x.var(0)
@@ -1402,7 +1402,7 @@ def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
     return {"dbeta": dout.sum(axis=1, keepdims=True), "dgamma": (dout * xhat).sum(axis=1, keepdims=True),
             "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
 '''),
-    dict(ex="06.bn_backward_graph", what="∂C/∂β summed over the units (axis 0)",
+    dict(ex="06.bn_backward_graph", what="∂C/∂β summed over the units (axis 0)", kinds={'axis'},
          mistake=r"axis|shape", code='''
 def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
     B = u.shape[1]
@@ -1447,7 +1447,7 @@ def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
     return {"dbeta": db, "dgamma": db, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
 '''),
     # ------------------------------------------------------------------ 06.layernorm_backward
-    dict(ex="06.layernorm_backward", what="(du, dbeta, dgamma): γ's and β's gradients swapped",
+    dict(ex="06.layernorm_backward", what="(du, dbeta, dgamma): γ's and β's gradients swapped", kinds={'order'},
          mistake=r"swapped|order", code='''
 def layernorm_backward(dout, u, gamma, eps=1e-5):
     mean = u.mean(axis=0, keepdims=True)
@@ -1478,7 +1478,7 @@ def layernorm_backward(dout, u, gamma, eps=1e-5):
     du = gamma / (n * s) * (n * dout - dout.sum(0, keepdims=True) - xhat * (dout * xhat).sum(0, keepdims=True))
     return du, (dout * xhat).sum(1, keepdims=True), dout.sum(1, keepdims=True)
 '''),
-    dict(ex="06.layernorm_backward", what="∂C/∂γ summed over the units (axis 0): wrong shape",
+    dict(ex="06.layernorm_backward", what="∂C/∂γ summed over the units (axis 0): wrong shape", kinds={'axis'},
          mistake=r"axis|shape", code='''
 def layernorm_backward(dout, u, gamma, eps=1e-5):
     mu = u.mean(axis=0, keepdims=True)
@@ -1496,13 +1496,13 @@ def residual_proj_backward(dout, a, W, b, P):
     delta = dout * np.sign(z)
     return P.T @ dout + W.T @ delta, delta @ a.T, delta.sum(axis=1, keepdims=True), dout @ a.T
 '''),
-    dict(ex="07.residual_proj_backward", what="∂C/∂W as a δᵀ (transposed)",
+    dict(ex="07.residual_proj_backward", what="∂C/∂W as a δᵀ (transposed)", kinds={'transpose'},
          mistake=r"transpose|ᵀ|order", code='''
 def residual_proj_backward(dout, a, W, b, P):
     delta = dout * relu_prime(W @ a + b)
     return P.T @ dout + W.T @ delta, a @ delta.T, delta.sum(axis=1, keepdims=True), dout @ a.T
 '''),
-    dict(ex="07.residual_proj_backward", what="bias gradient averaged over the batch",
+    dict(ex="07.residual_proj_backward", what="bias gradient averaged over the batch", kinds={'batch-mean'},
          mistake=r"bias|1/B|÷B|divided by B|sum", code='''
 def residual_proj_backward(dout, a, W, b, P):
     z = W @ a + b
@@ -1573,7 +1573,7 @@ def dense_stack_backward(dout, a, W1, b1, W2, b2):
     da = dout[:n] + back[:n] + W1.T @ d1
     return da, d1 @ a.T, d1.sum(1, keepdims=True), d2 @ c1.T, d2.sum(1, keepdims=True)
 '''),
-    dict(ex="07.dense_stack_backward", what="bias gradients summed over the units (axis 0)",
+    dict(ex="07.dense_stack_backward", what="bias gradients summed over the units (axis 0)", kinds={'axis'},
          mistake=r"axis|shape", code='''
 def dense_stack_backward(dout, a, W1, b1, W2, b2):
     n = a.shape[0]
@@ -1586,7 +1586,7 @@ def dense_stack_backward(dout, a, W1, b1, W2, b2):
     return dc1[:n] + W1.T @ d1, d1 @ a.T, d1.sum(0, keepdims=True), d2 @ c1.T, d2.sum(0, keepdims=True)
 '''),
     # ------------------------------------------------------------------ 07.forward_signal
-    dict(ex="07.forward_signal", what="the rows in the wrong order (residual first)",
+    dict(ex="07.forward_signal", what="the rows in the wrong order (residual first)", kinds={'order'},
          mistake=r"row|swapped|order", code='''
 def forward_signal(Ws, bs, X):
     out = []
@@ -1628,7 +1628,7 @@ def forward_signal(Ws, bs, X):
     return np.array(rows)
 '''),
     # ------------------------------------------------------------------ 07.grad_norms
-    dict(ex="07.grad_norms", what="cost not divided by N",
+    dict(ex="07.grad_norms", what="cost not divided by N", kinds={'batch-mean'},
          mistake=r"÷ ?B|÷ ?N|batch mean|divided by N|averages over the N", code='''
 def grad_norms(Ws, bs, X, Y):
     table = np.zeros((2, len(Ws)))
@@ -1790,7 +1790,7 @@ def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
     C = 0.5 * np.sum(d3 ** 2) / N + 0.5 * lam / N * (np.sum(W2 ** 2) + np.sum(W3 ** 2))
     return C, (d2 @ X.T + lam * W2) / N, d2.sum(1, keepdims=True) / N, (d3 @ a2.T + lam * W3) / N, d3.sum(1, keepdims=True) / N
 '''),
-    dict(ex="08.l2_loss_and_grads", what="∂C/∂W2 as X δ2ᵀ (transposed)",
+    dict(ex="08.l2_loss_and_grads", what="∂C/∂W2 as X δ2ᵀ (transposed)", kinds={'transpose'},
          mistake=r"transpose|ᵀ|order", code='''
 def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
     N = X.shape[1]
@@ -1857,7 +1857,7 @@ def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     return W3 @ h + b3
 '''),
     # ------------------------------------------------------------------ 08.dropout_net_backward
-    dict(ex="08.dropout_net_backward", what="bias gradients not averaged (weights are)",
+    dict(ex="08.dropout_net_backward", what="bias gradients not averaged (weights are)", kinds={'batch-mean'},
          mistake=r"bias|1/N|÷ ?N|÷B|1/B|batch mean", code='''
 def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     N = X.shape[1]
@@ -1877,7 +1877,7 @@ def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     d2 = (W3.T @ d3) / (1 - p) * relu_prime(z2)
     return d2 @ X.T / N, d2.mean(axis=1, keepdims=True), d3 @ h.T / N, d3.mean(axis=1, keepdims=True)
 '''),
-    dict(ex="08.dropout_net_backward", what="the gradients returned layer 3 first",
+    dict(ex="08.dropout_net_backward", what="the gradients returned layer 3 first", kinds={'order'},
          mistake=r"swapped|order", code='''
 def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     N = X.shape[1]
@@ -2155,5 +2155,850 @@ def early_stopping(val_losses, patience):
                 return best_i + 1, i + 1
         i += 1
     return best_i + 1, len(val_losses)
+'''),
+]
+
+# ================================================================== assignments 09 – 12 (issue 22)
+# Entries may carry `kinds`: the kinds of mistake the answer makes, in the words of
+# bpkit.grading.diagnose.LINE_KINDS. A generic line of the judge's message that names a kind
+# (a factor, a transpose, a kink, ...) must name one the entry makes (tests/test_diagnosis.py);
+# an entry without `kinds` makes none of them.
+FUNCTION.update({
+    "09.rmsnorm_forward": "rmsnorm_forward", "09.rmsnorm_backward": "rmsnorm_backward",
+    "09.network": "network_gradients", "09.network_residual": "network_gradients",
+    "09.grad_check": "grad_check",
+    "10.value_basic": "gradients", "10.value_ops": "gradients",
+    "10.topological_order": "topological_order", "10.graph_size": "graph_size",
+    "11.model_gradients": "model_gradients", "11.predict": "predict", "11.train_epoch": "train_epoch",
+    "12.centered_rmsprop_step": "centered_rmsprop_step", "12.adamw_step": "adamw_step",
+    "12.debiased_average": "debiased_average", "12.adamw_epoch": "adamw_epoch",
+})
+SETUP.update({
+    "09": '''
+import numpy as np
+def relative_error(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-12))
+''',
+    "10": '''
+import math
+import numpy as np
+FUNCTIONS = {"tanh": lambda v: v.tanh(), "exp": lambda v: v.exp(),
+             "log": lambda v: v.log(), "relu": lambda v: v.relu()}
+def run_program(program, values, Value):
+    leaves = {name: Value(float(v)) for name, v in values.items()}
+    env = dict(leaves)
+    exec(program, {"__builtins__": {}, **FUNCTIONS}, env)
+    return env["out"], leaves
+''',
+    "11": '''
+import numpy as np
+EPS, BN_MOMENTUM = 1e-5, 0.1
+def trainable(params):
+    return [k for k in params if not (k.startswith("mean") or k.startswith("var"))]
+''',
+    "12": '''
+import numpy as np
+def digits_gradients(params, X, Y):
+    B = X.shape[1]
+    z2 = params["W2"] @ X + params["b2"]
+    a2 = np.tanh(z2)
+    z3 = params["W3"] @ a2 + params["b3"]
+    e = np.exp(z3 - z3.max(axis=0, keepdims=True))
+    P = e / e.sum(axis=0, keepdims=True)
+    d3 = P - Y
+    d2 = (1 - a2 ** 2) * (params["W3"].T @ d3)
+    return {"W3": d3 @ a2.T / B, "b3": d3.sum(axis=1, keepdims=True) / B,
+            "W2": d2 @ X.T / B, "b2": d2.sum(axis=1, keepdims=True) / B}
+''',
+})
+
+# ------------------------------------------------------------------ 09: a student's own layer API
+_LAYERS09 = '''
+def layer_forward(layer, x):
+    k = layer["kind"]
+    if k == "dense":
+        return np.dot(layer["W"], x) + layer["b"], x
+    if k == "relu":
+        return x * (x > 0), x
+    if k == "tanh":
+        y = np.tanh(x)
+        return y, y
+    if k == "batchnorm":
+        mu = np.mean(x, axis=1, keepdims=True)
+        var = np.mean((x - mu) ** 2, axis=1, keepdims=True)
+        sd = np.sqrt(var + layer["eps"])
+        xh = (x - mu) / sd
+        return layer["gamma"] * xh + layer["beta"], (xh, sd)
+    if k == "rmsnorm":
+        r = np.sqrt(np.mean(x ** 2, axis=0, keepdims=True) + layer["eps"])
+        return layer["gamma"] * x / r, (x / r, r)
+    if k == "dropout":
+        scale = layer["mask"] / (1 - layer["p"])
+        return x * scale, scale
+    if k == "residual":
+        y, cs = network_forward(layer["layers"], x)
+        return x + y, cs
+    raise ValueError(k)
+
+
+def layer_backward(layer, dout, cache):
+    k = layer["kind"]
+    if k == "dense":
+        return layer["W"].T.dot(dout), {"W": dout.dot(cache.T), "b": np.sum(dout, axis=1, keepdims=True)}
+    if k == "relu":
+        return dout * (cache > 0), {}
+    if k == "tanh":
+        return dout * (1 - cache * cache), {}
+    if k == "batchnorm":
+        xh, sd = cache
+        g = dout * layer["gamma"]
+        dx = (g - g.mean(axis=1, keepdims=True) - xh * (g * xh).mean(axis=1, keepdims=True)) / sd
+        return dx, {"gamma": np.sum(dout * xh, axis=1, keepdims=True), "beta": np.sum(dout, axis=1, keepdims=True)}
+    if k == "rmsnorm":
+        xh, r = cache
+        g = dout * layer["gamma"]
+        return (g - xh * np.mean(g * xh, axis=0, keepdims=True)) / r, {"gamma": np.sum(dout * xh, axis=1, keepdims=True)}
+    if k == "dropout":
+        return dout * cache, {}
+    if k == "residual":
+        dxi, gs = network_backward(layer["layers"], dout, cache)
+        return dout + dxi, {"layers": gs}
+    raise ValueError(k)
+
+
+def network_forward(layers, X):
+    caches = []
+    for layer in layers:
+        X, c = layer_forward(layer, X)
+        caches.append(c)
+    return X, caches
+
+
+def network_backward(layers, dout, caches):
+    grads = []
+    for layer, c in zip(layers[::-1], caches[::-1]):
+        dout, g = layer_backward(layer, dout, c)
+        grads.insert(0, g)
+    return dout, grads
+
+
+def network_gradients(layers, X, dout):
+    out, caches = network_forward(layers, X)
+    dX, grads = network_backward(layers, dout, caches)
+    return out, dX, grads
+'''
+
+_GRADCHECK09 = _LAYERS09 + '''
+import copy
+def grad_check(layers, X, dout, dX, grads):
+    layers = copy.deepcopy(layers)
+    X = np.array(X, dtype=float)
+    def C():
+        return float(np.sum(dout * network_forward(layers, X)[0]))
+    def numeric(a, h=1e-6):
+        out = np.zeros_like(a)
+        it = np.nditer(a, flags=["multi_index"])
+        for _ in it:
+            i = it.multi_index
+            keep = a[i]
+            a[i] = keep + h
+            up = C()
+            a[i] = keep - h
+            down = C()
+            a[i] = keep
+            out[i] = (up - down) / (2 * h)
+        return out
+    def verdicts(ls, gs):
+        res = []
+        for layer, g in zip(ls, gs):
+            if layer["kind"] == "residual":
+                res.append({"layers": verdicts(layer["layers"], g["layers"])})
+            else:
+                res.append({n: relative_error(g[n], numeric(layer[n])) < 1e-7 for n in g})
+        return res
+    return relative_error(dX, numeric(X)) < 1e-7, verdicts(layers, grads)
+'''
+
+# ------------------------------------------------------------------ 10: a student's own Value class
+_VALUE10 = '''
+class Value:
+    def __init__(self, data, children=(), op=""):
+        self.data, self.grad = float(data), 0.0
+        self._prev, self._op = tuple(children), op
+        self._backward = lambda: None
+
+    @staticmethod
+    def wrap(x):
+        return x if isinstance(x, Value) else Value(x)
+
+    def __add__(self, other):
+        other = Value.wrap(other)
+        out = Value(self.data + other.data, (self, other), "+")
+        def back():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = back
+        return out
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = Value.wrap(other)
+        out = Value(self.data * other.data, (self, other), "*")
+        def back():
+            self.grad += MUL_SELF
+            other.grad += self.data * out.grad
+        out._backward = back
+        return out
+    __rmul__ = __mul__
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = Value(t, (self,), "tanh")
+        def back():
+            self.grad += TANH_PRIME * out.grad
+        out._backward = back
+        return out
+
+    def __neg__(self):
+        return NEG
+
+    def __sub__(self, other):
+        return self + (-Value.wrap(other))
+
+    def __rsub__(self, other):
+        return RSUB
+
+    def __pow__(self, k):
+        out = Value(self.data ** k, (self,), "**")
+        def back():
+            self.grad += POW_PRIME * out.grad
+        out._backward = back
+        return out
+
+    def __truediv__(self, other):
+        return self * Value.wrap(other) ** -1
+
+    def __rtruediv__(self, other):
+        return Value.wrap(other) * self ** -1
+
+    def exp(self):
+        e = math.exp(self.data)
+        out = Value(e, (self,), "exp")
+        def back():
+            self.grad += EXP_PRIME * out.grad
+        out._backward = back
+        return out
+
+    def log(self):
+        out = Value(math.log(self.data), (self,), "log")
+        def back():
+            self.grad += LOG_PRIME * out.grad
+        out._backward = back
+        return out
+
+    def relu(self):
+        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
+        def back():
+            self.grad += RELU_PRIME * out.grad
+        out._backward = back
+        return out
+
+    def backward(self):
+        topo, seen = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                topo.append(node)
+            elif node not in seen:
+                seen.add(node)
+                stack.append((node, True))
+                stack.extend((c, False) for c in node._prev)
+        SEED
+        for node in SWEEP:
+            node._backward()
+
+
+def gradients(program, values):
+    out, leaves = run_program(program, values, Value)
+    out.backward()
+    return out.data, {name: leaf.grad for name, leaf in leaves.items()}
+'''
+_V10 = dict(MUL_SELF="other.data * out.grad", TANH_PRIME="(1 - t ** 2)", NEG="self * -1",
+            RSUB="Value.wrap(other) + (-self)", POW_PRIME="k * self.data ** (k - 1)",
+            EXP_PRIME="e", LOG_PRIME="(1 / self.data)", RELU_PRIME="(1.0 if self.data > 0 else 0.0)",
+            SEED="self.grad = 1.0", SWEEP="reversed(topo)")
+
+
+def value10(**change):
+    """The Value class above with some of its parts changed (a student's slip)."""
+    src = _VALUE10
+    for key, default in _V10.items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+# ------------------------------------------------------------------ 11: a student's capstone
+_MODEL11 = '''
+def bn_fwd(u, gamma, beta):
+    mu = u.mean(axis=STAT_AXIS, keepdims=True)
+    var = ((u - mu) ** 2).mean(axis=STAT_AXIS, keepdims=True)
+    sd = np.sqrt(var + EPS)
+    xh = (u - mu) / sd
+    return gamma * xh + beta, (xh, gamma, sd), mu, var
+
+
+def bn_bwd(dout, cache):
+    xh, gamma, sd = cache
+    g = dout * gamma
+    du = (g - g.mean(axis=1, keepdims=True) - xh * (g * xh).mean(axis=1, keepdims=True)) / sd
+    return du, (dout * xh).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+
+
+def model_gradients(params, X, Y, mask, p):
+    K = len([k for k in params if k.startswith("V")])
+    B = X.shape[1]
+    running, saved = {}, []
+    def bn(u, i):
+        out, cache, mu, var = bn_fwd(u, params["gamma%d" % i], params["beta%d" % i])
+        running["mean%d" % i] = (1 - BN_MOMENTUM) * params["mean%d" % i] + BN_MOMENTUM * mu
+        running["var%d" % i] = (1 - BN_MOMENTUM) * params["var%d" % i] + BN_MOMENTUM * var
+        return out, cache
+    z0, c0 = bn(params["W0"] @ X, 0)
+    h = np.maximum(z0, 0)
+    for k in range(1, K + 1):
+        z, ck = bn(params["W%d" % k] @ h, k)
+        a = np.maximum(z, 0)
+        saved.append((h, ck, z, a))
+        h = h + params["V%d" % k] @ a + params["c%d" % k]
+    keep = mask / (1 - p)
+    hd = h * keep
+    s = params["Wout"] @ hd + params["bout"]
+    s = s - s.max(axis=0)
+    P = np.exp(s) / np.exp(s).sum(axis=0)
+    loss = -np.sum(Y * np.log(P)) / B
+    ds = (P - Y) / B
+    grads = {"Wout": WOUT_GRAD, "bout": ds.sum(axis=1, keepdims=True)}
+    dh = params["Wout"].T @ ds * keep
+    for k in range(K, 0, -1):
+        hin, ck, z, a = saved[k - 1]
+        grads["V%d" % k] = dh @ a.T
+        grads["c%d" % k] = dh.sum(axis=1, keepdims=True)
+        du, grads["gamma%d" % k], grads["beta%d" % k] = bn_bwd(params["V%d" % k].T @ dh * (z > 0), ck)
+        grads["W%d" % k] = du @ hin.T
+        dh = dh + params["W%d" % k].T @ du
+    du0, grads["gamma0"], grads["beta0"] = bn_bwd(dh * (z0 > 0), c0)
+    grads["W0"] = du0 @ X.T
+    return float(loss), grads, running
+'''
+
+
+def model11(**change):
+    src = _MODEL11
+    for key, default in dict(STAT_AXIS="1", WOUT_GRAD="ds @ hd.T").items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+_TRAIN11 = model11() + '''
+def train_epoch(params, velocity, X, Y, epoch, seed, eta0, beta, drop, every, batch_size, p):
+    params = {k: np.array(v, dtype=float) for k, v in params.items()}
+    velocity = {k: np.array(v, dtype=float) for k, v in velocity.items()}
+    rng = np.random.default_rng(seed)
+    H = params["W0"].shape[0]
+    eta = eta0 * drop ** (EPOCH // every)
+    perm = rng.permutation(X.shape[1])
+    for i in range(0, len(perm), batch_size):
+        cols = perm[i:i + batch_size]
+        mask = (rng.random((H, len(cols))) >= p) * 1.0
+        _, g, run = model_gradients(params, X[:, cols], Y[:, cols], mask, p)
+        for k in trainable(params):
+            VELOCITY
+        STORE
+    return params, velocity
+'''
+
+
+def train11(**change):
+    src = _TRAIN11
+    for key, default in dict(EPOCH="epoch", VELOCITY="velocity[k] = beta * velocity[k] - eta * g[k]\n            params[k] = params[k] + velocity[k]",
+                             STORE="params.update(run)").items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+# ------------------------------------------------------------------ 12: a student's optimisers
+_ADAMW12 = '''
+def adamw_step(params, grads, m, v, t, eta, beta1, beta2, eps, weight_decay):
+    P, M, V = {}, {}, {}
+    for name in params:
+        g = grads[name]
+        M[name] = beta1 * m[name] + (1 - beta1) * g
+        V[name] = beta2 * v[name] + (1 - beta2) * g * g
+        mh = M[name] / (1 - beta1 ** t)
+        vh = V[name] / (1 - beta2 ** t)
+        step = eta * mh / (DENOM)
+        if name[0] == "W":
+            DECAY
+        else:
+            P[name] = params[name] - step
+    return P, M, V
+'''
+
+
+def adamw12(**change):
+    src = _ADAMW12
+    for key, default in dict(DENOM="np.sqrt(vh) + eps",
+                             DECAY="P[name] = params[name] * (1 - eta * weight_decay) - step").items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+_EPOCH12 = adamw12() + '''
+def adamw_epoch(params, X, Y, batches, eta, weight_decay):
+    m = {k: np.zeros(a.shape) for k, a in params.items()}
+    v = {k: np.zeros(a.shape) for k, a in params.items()}
+    t = T0
+    for idx in batches:
+        RESET
+        t += 1
+        g = digits_gradients(params, X[:, idx], Y[:, idx])
+        params, m, v = adamw_step(params, g, m, v, t, eta, 0.9, 0.999, 1e-8, weight_decay)
+    return params
+'''
+
+
+def epoch12(**change):
+    src = _EPOCH12
+    for key, default in dict(T0="0", RESET="pass").items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+WRONG += [
+    # ------------------------------------------------------------------ 09.rmsnorm_forward
+    dict(ex="09.rmsnorm_forward", what="root mean square over the batch (axis 1)", kinds={"axis", "batch-mixing"},
+         mistake=r"axis|batch|units", code='''
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    r = np.sqrt((x ** 2).mean(axis=1, keepdims=True) + eps)
+    return gamma * (x / r), (x / r, gamma, r)
+'''),
+    dict(ex="09.rmsnorm_forward", what="a sum of squares where the mean belongs",
+         mistake=r"sum|mean|count|factor", kinds={"factor", "scale"}, code='''
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    r = np.sqrt(np.sum(x * x, axis=0, keepdims=True) + eps)
+    xh = x / r
+    return gamma * xh, (xh, gamma, r)
+'''),
+    dict(ex="09.rmsnorm_forward", what="rms kept 1-D in the cache (no keepdims)",
+         mistake=r"shape|keepdims|2-D|layout", kinds={"shape"}, code='''
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    r = np.sqrt(np.mean(x ** 2, axis=0) + eps)
+    xh = x / r
+    return gamma * xh, (xh, gamma, r)
+'''),
+    dict(ex="09.rmsnorm_forward", what="ε added to the root, not under it", kinds={"approximation"},
+         mistake=r"ε|root|eps", code='''
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    r = np.sqrt(np.mean(x ** 2, axis=0, keepdims=True)) + eps
+    return gamma * x / r, (x / r, gamma, r)
+'''),
+    # ------------------------------------------------------------------ 09.rmsnorm_backward
+    dict(ex="09.rmsnorm_backward", what="∂C/∂γ averaged over the batch (÷B once more)",
+         mistake=r"1/B|divided by B|batch mean", kinds={"batch-mean"}, code='''
+def rmsnorm_backward(dout, cache):
+    xh, gamma, rms = cache
+    B = dout.shape[1]
+    g = dout * gamma
+    dx = (g - xh * (g * xh).mean(axis=0, keepdims=True)) / rms
+    dgamma = np.zeros_like(gamma)
+    for j in range(B):
+        dgamma[:, 0] += dout[:, j] * xh[:, j] / B
+    return dx, {"gamma": dgamma}
+'''),
+    dict(ex="09.rmsnorm_backward", what="∂C/∂γ summed over everything (a scalar)",
+         mistake=r"shape|keepdims|axis|sum", kinds={"shape", "axis"}, code='''
+def rmsnorm_backward(dout, cache):
+    xh, gamma, rms = cache
+    g = dout * gamma
+    dx = (g - xh * np.mean(g * xh, axis=0, keepdims=True)) / rms
+    return dx, {"gamma": np.sum(dout * xh)}
+'''),
+    dict(ex="09.rmsnorm_backward", what="the division by rms forgotten", kinds={"scale"},
+         mistake=r"rms|root mean square|division|divid|factor", code='''
+def rmsnorm_backward(dout, cache):
+    xh, gamma, rms = cache
+    g = dout * gamma
+    dx = g - xh * np.mean(g * xh, axis=0, keepdims=True)
+    return dx, {"gamma": np.sum(dout * xh, axis=1, keepdims=True)}
+'''),
+    dict(ex="09.rmsnorm_backward", what="the rms path left out (rms a constant)",
+         mistake=r"rms|constant|path", code='''
+def rmsnorm_backward(dout, cache):
+    xh, gamma, rms = cache
+    return dout * gamma / rms, {"gamma": (dout * xh).sum(axis=1, keepdims=True)}
+'''),
+    # ------------------------------------------------------------------ 09.network
+    dict(ex="09.network", what="dense ∂C/∂b averaged over the batch (the layer API's dout has the 1/B)",
+         mistake=r"1/B|divided by B|batch mean|dout already", kinds={"batch-mean"},
+         code=_LAYERS09.replace('"b": np.sum(dout, axis=1, keepdims=True)}',
+                                '"b": np.mean(dout, axis=1, keepdims=True)}')),
+    dict(ex="09.network", what="grads appended while walking backwards, never reversed",
+         mistake=r"order|backward order|layers\[i\]|index",
+         code=_LAYERS09.replace("grads.insert(0, g)", "grads.append(g)")),
+    dict(ex="09.network", what="tanh′ from the input instead of the cached output",
+         mistake=r"tanh|weighted input|activation",
+         code=_LAYERS09.replace('''        y = np.tanh(x)
+        return y, y''', '''        return np.tanh(x), x''').replace("dout * (1 - cache * cache)", "dout * (1 - np.tanh(cache))")),
+    dict(ex="09.network", what="batch norm statistics over the units (axis 0)", kinds={"layer-localised"},
+         mistake=r"axis|batch norm|batchnorm|units|examples",
+         code=_LAYERS09.replace('''        mu = np.mean(x, axis=1, keepdims=True)
+        var = np.mean((x - mu) ** 2, axis=1, keepdims=True)''', '''        mu = np.mean(x, axis=0, keepdims=True)
+        var = np.mean((x - mu) ** 2, axis=0, keepdims=True)''')),
+    dict(ex="09.network", what="dropout backward with the mask only (no 1/(1 − p))", kinds={"factor"},
+         mistake=r"1/\(1 − p\)|1 − p|rescal|dropout",
+         code=_LAYERS09.replace('''        return dout * cache, {}
+    if k == "residual":''', '''        return dout * layer["mask"], {}
+    if k == "residual":''')),
+    dict(ex="09.network", what="dense backward with W where Wᵀ belongs (square layers only run)",
+         kinds={"layer-localised"}, mistake=r"transpose|ᵀ|W instead|shape|layer \d+ \(a dense layer\)",
+         code=_LAYERS09.replace('layer["W"].T.dot(dout)', 'layer["W"].dot(dout) if layer["W"].shape[0] == layer["W"].shape[1] else layer["W"].T.dot(dout)')),
+    # ------------------------------------------------------------------ 09.network_residual
+    dict(ex="09.network_residual", what="the skip's dout not added in the backward pass",
+         mistake=r"skip|dout|added|residual",
+         code=_LAYERS09.replace("return dout + dxi, {\"layers\": gs}", "return dxi, {\"layers\": gs}")),
+    dict(ex="09.network_residual", what="the residual block's grads not wrapped in {'layers': ...}",
+         kinds={"layer-localised"},
+         mistake=r"layers|names|keys|structure|returned",
+         code=_LAYERS09.replace("return dout + dxi, {\"layers\": gs}", "return dout + dxi, gs")),
+    dict(ex="09.network_residual", what="residual backward counts the skip twice", kinds={"layer-localised"},
+         mistake=r"skip|dout|twice|residual",
+         code=_LAYERS09.replace("return dout + dxi, {\"layers\": gs}", "return 2 * dout + dxi, {\"layers\": gs}")),
+    # ------------------------------------------------------------------ 09.grad_check
+    dict(ex="09.grad_check", what="one-sided differences",
+         mistake=r"one-sided|central|forward difference",
+         code=_GRADCHECK09.replace("out[i] = (up - down) / (2 * h)", "out[i] = (up - C()) / h")),
+    dict(ex="09.grad_check", what="perturbs a copy the cost never sees: every difference is 0", kinds={"boolean"},
+         mistake=r"False where True|always fails|copy|perturb",
+         code=_GRADCHECK09.replace("out[i] = (up - down) / (2 * h)", "out[i] = (up - down) / (2 * h)")
+                          .replace("numeric(layer[n])", "numeric(layer[n].copy())").replace("numeric(X)", "numeric(X.copy())")),
+    dict(ex="09.grad_check", what="the perturbed entry not put back",
+         mistake=r"restor|put .* back|not restored",
+         code=_GRADCHECK09.replace("            a[i] = keep\n", "")),
+    dict(ex="09.grad_check", what="parameters never checked: every parameter said to pass", kinds={"boolean"},
+         mistake=r"parameter|True where False|always passes",
+         code=_GRADCHECK09.replace("res.append({n: relative_error(g[n], numeric(layer[n])) < 1e-7 for n in g})",
+                                   "res.append({n: True for n in g})")),
+    # ------------------------------------------------------------------ 10.value_basic
+    dict(ex="10.value_basic", what="the topological order walked forwards (leaves first)", kinds={"order-graph", "zero"},
+         mistake=r"wrong order|topological|reverse", code=value10(SWEEP="topo")),
+    dict(ex="10.value_basic", what="gradients overwritten in * (= instead of +=)", kinds={"accumulate"},
+         mistake=r"overwrit|\+=|accumulat|sum over paths",
+         code=value10().replace("self.grad += other.data * out.grad", "self.grad = other.data * out.grad")
+                       .replace("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")),
+    dict(ex="10.value_basic", what="out.grad never seeded", kinds={"seed", "zero"},
+         mistake=r"seed|∂out/∂out = 1|out.grad = 1", code=value10(SEED="pass")),
+    dict(ex="10.value_basic", what="recursive backward, no topological order", kinds={"order-graph"},
+         mistake=r"wrong order|topological|once|recursive",
+         code=value10(SEED="self.grad = 1.0\n        def push(n):\n            n._backward()\n            for c in n._prev:\n                push(c)\n        push(self)",
+                      SWEEP="[]")),
+    dict(ex="10.value_basic", what="tanh′ as 1 − t (the square missing)", kinds={"op-derivative"},
+         mistake=r"tanh", code=value10(TANH_PRIME="(1 - t)")),
+    dict(ex="10.value_basic", what="∂(a·b)/∂a taken as a instead of b", kinds={"op-derivative"},
+         mistake=r"local derivative of ·|product|·", code=value10(MUL_SELF="self.data * out.grad")),
+    dict(ex="10.value_basic", what="a topological order without a visited set (shared nodes swept twice)",
+         kinds={"order-graph"}, mistake=r"wrong order|once|topological|visited",
+         code=value10().replace("elif node not in seen:", "else:")),
+    # ------------------------------------------------------------------ 10.value_ops
+    dict(ex="10.value_ops", what="power rule without the − 1", kinds={"op-derivative"},
+         mistake=r"power|xᵏ", code=value10(POW_PRIME="k * self.data ** k")),
+    dict(ex="10.value_ops", what="power rule with k − 1 as the factor too", kinds={"op-derivative"},
+         mistake=r"power|xᵏ", code=value10(POW_PRIME="(k - 1) * self.data ** (k - 1)")),
+    dict(ex="10.value_ops", what="exp′ taken as the input", kinds={"op-derivative"},
+         mistake=r"exp", code=value10(EXP_PRIME="self.data")),
+    dict(ex="10.value_ops", what="log′ as −1/x²", kinds={"op-derivative"},
+         mistake=r"log", code=value10(LOG_PRIME="(-1 / self.data ** 2)")),
+    dict(ex="10.value_ops", what="number − Value computed as Value − number", kinds={"op-value"},
+         mistake=r"reflected subtraction|number − Value|operand", code=value10(RSUB="self - other")),
+    dict(ex="10.value_ops", what="relu′ always 1", kinds={"op-derivative"},
+         mistake=r"relu", code=value10(RELU_PRIME="1.0")),
+    dict(ex="10.value_ops", what="unary minus builds a new leaf (the graph is cut)", kinds={"op-derivative"},
+         mistake=r"unary minus|minus|negation", code=value10(NEG="Value(-self.data)")),
+    # ------------------------------------------------------------------ 10.topological_order
+    dict(ex="10.topological_order", what="root first (pre-order)",
+         mistake=r"root first|reversed|after|children", code='''
+def topological_order(children, root):
+    order, seen = [], set()
+    def go(v):
+        if v in seen:
+            return
+        seen.add(v)
+        order.append(v)
+        for c in children[v]:
+            go(c)
+    go(root)
+    return order
+'''),
+    dict(ex="10.topological_order", what="no visited set: shared nodes listed twice",
+         mistake=r"visited|twice|once|repeated", code='''
+def topological_order(children, root):
+    out = []
+    def go(v):
+        for c in children[v]:
+            go(c)
+        out.append(v)
+    go(root)
+    return out
+'''),
+    dict(ex="10.topological_order", what="every node of the list, reachable or not",
+         mistake=r"reachable|not reachable|extra|root|nodes", code='''
+def topological_order(children, root):
+    order, seen = [], set()
+    def go(v):
+        if v not in seen:
+            seen.add(v)
+            for c in children[v]:
+                go(c)
+            order.append(v)
+    for v in range(len(children)):
+        go(v)
+    return order
+'''),
+    # ------------------------------------------------------------------ 10.graph_size
+    dict(ex="10.graph_size", what="the input leaves not counted",
+         mistake=r"leaves|input|count|nodes", code='''
+def graph_size(sizes):
+    n = 0
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        n += b * (2 * a + 1 + a + 1)
+    return n
+'''),
+    dict(ex="10.graph_size", what="no bias leaf per neuron",
+         mistake=r"bias", code='''
+def graph_size(sizes):
+    n = sizes[0]
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        n += b * (2 * a + a)
+    return n
+'''),
+    # ------------------------------------------------------------------ 11.model_gradients
+    dict(ex="11.model_gradients", what="∂C/∂Wout transposed (hd dsᵀ)", kinds={"transpose"},
+         mistake=r"transpose|ᵀ", code=model11(WOUT_GRAD="hd @ ds.T")),
+    dict(ex="11.model_gradients", what="batch norm statistics over the units (axis 0)",
+         mistake=r"axis|units|examples|batch statistics", code=model11(STAT_AXIS="0")),
+    dict(ex="11.model_gradients", what="cross-entropy gradient without the 1/B", kinds={"batch-mean"},
+         mistake=r"1/B|batch mean|B too many",
+         code=model11().replace("ds = (P - Y) / B", "ds = P - Y")),
+    dict(ex="11.model_gradients", what="the skip's gradient dropped in the backward pass",
+         mistake=r"skip", code=model11().replace("dh = dh + params[\"W%d\" % k].T @ du", "dh = params[\"W%d\" % k].T @ du")),
+    dict(ex="11.model_gradients", what="running variance with ddof=1",
+         mistake=r"Bessel|B − 1|unbiased|running variance",
+         code=model11().replace("BN_MOMENTUM * var\n", "BN_MOMENTUM * var * B / (B - 1)\n")),
+    # ------------------------------------------------------------------ 11.predict
+    dict(ex="11.predict", what="eval mode normalises with the batch's own statistics",
+         mistake=r"batch statistics|running|eval", code='''
+def predict(params, X):
+    K = sum(k.startswith("V") for k in params)
+    def bn(u, i):
+        mu, var = u.mean(axis=1, keepdims=True), u.var(axis=1, keepdims=True)
+        return params["gamma%d" % i] * (u - mu) / np.sqrt(var + EPS) + params["beta%d" % i]
+    h = np.maximum(bn(params["W0"] @ X, 0), 0)
+    for k in range(1, K + 1):
+        h = h + params["V%d" % k] @ np.maximum(bn(params["W%d" % k] @ h, k), 0) + params["c%d" % k]
+    return params["Wout"] @ h + params["bout"]
+'''),
+    dict(ex="11.predict", what="ε added outside the root", kinds={"approximation"},
+         mistake=r"ε|root|eps", code='''
+def predict(params, X):
+    K = sum(k.startswith("V") for k in params)
+    def bn(u, i):
+        return params["gamma%d" % i] * (u - params["mean%d" % i]) / (np.sqrt(params["var%d" % i]) + EPS) + params["beta%d" % i]
+    h = np.maximum(bn(params["W0"] @ X, 0), 0)
+    for k in range(1, K + 1):
+        h = h + params["V%d" % k] @ np.maximum(bn(params["W%d" % k] @ h, k), 0) + params["c%d" % k]
+    return params["Wout"] @ h + params["bout"]
+'''),
+    dict(ex="11.predict", what="the residual blocks replace h instead of adding to it",
+         mistake=r"skip|residual", code='''
+def predict(params, X):
+    K = sum(k.startswith("V") for k in params)
+    def bn(u, i):
+        return params["gamma%d" % i] * (u - params["mean%d" % i]) / np.sqrt(params["var%d" % i] + EPS) + params["beta%d" % i]
+    h = np.maximum(bn(params["W0"] @ X, 0), 0)
+    for k in range(1, K + 1):
+        h = params["V%d" % k] @ np.maximum(bn(params["W%d" % k] @ h, k), 0) + params["c%d" % k]
+    return params["Wout"] @ h + params["bout"]
+'''),
+    # ------------------------------------------------------------------ 11.train_epoch
+    dict(ex="11.train_epoch", what="step decay counted from epoch 1",
+         mistake=r"decay|epoch|early", code=train11(EPOCH="(epoch + 1)")),
+    dict(ex="11.train_epoch", what="velocity kept with the opposite sign (v ← βv + ηg, p ← p − v)",
+         kinds={"sign"}, mistake=r"sign|velocity|negative|convention",
+         code=train11(VELOCITY="velocity[k] = beta * velocity[k] + eta * g[k]\n            params[k] = params[k] - velocity[k]")),
+    dict(ex="11.train_epoch", what="running statistics never stored",
+         mistake=r"running|mean0|var0", code=train11(STORE="pass")),
+    dict(ex="11.train_epoch", what="updates the caller's arrays in place",
+         mistake=r"changed its inputs|copy|in place",
+         code=train11().replace("    params = {k: np.array(v, dtype=float) for k, v in params.items()}\n", "")
+                       .replace("params[k] = params[k] + velocity[k]", "params[k] += velocity[k]")),
+    # ------------------------------------------------------------------ 12.centered_rmsprop_step
+    dict(ex="12.centered_rmsprop_step", what="plain RMSProp (the mean's square not subtracted)",
+         mistake=r"centred|centered|plain RMSProp|standard deviation", code='''
+def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
+    P, S, G = {}, {}, {}
+    for k in params:
+        S[k] = rho * s[k] + (1 - rho) * grads[k] ** 2
+        G[k] = rho * gbar[k] + (1 - rho) * grads[k]
+        P[k] = params[k] - eta * grads[k] / (np.sqrt(S[k]) + eps)
+    return P, S, G
+'''),
+    dict(ex="12.centered_rmsprop_step", what="the running mean of g updated with g², s with g (names mixed up)",
+         mistake=r"square|g²|running|average", code='''
+def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
+    P, S, G = {}, {}, {}
+    for k in params:
+        g = grads[k]
+        S[k] = rho * s[k] + (1 - rho) * g
+        G[k] = rho * gbar[k] + (1 - rho) * g * g
+        P[k] = params[k] - eta * g / (np.sqrt(np.abs(S[k] - G[k] ** 2)) + eps)
+    return P, S, G
+'''),
+    dict(ex="12.centered_rmsprop_step", what="updates the state dicts in place",
+         mistake=r"changed its inputs|copy|in place|read-only", code='''
+def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
+    new = {}
+    for k in params:
+        s[k] *= rho
+        s[k] += (1 - rho) * grads[k] ** 2
+        gbar[k] *= rho
+        gbar[k] += (1 - rho) * grads[k]
+        new[k] = params[k] - eta * grads[k] / (np.sqrt(s[k] - gbar[k] ** 2) + eps)
+    return new, s, gbar
+'''),
+    dict(ex="12.centered_rmsprop_step", what="the variance from the averages before this step",
+         mistake=r"before this step|old|previous|averages", code='''
+def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
+    P, S, G = {}, {}, {}
+    for k in params:
+        g = grads[k]
+        std = np.sqrt(s[k] - gbar[k] ** 2)
+        S[k] = rho * s[k] + (1 - rho) * g * g
+        G[k] = rho * gbar[k] + (1 - rho) * g
+        P[k] = params[k] - eta * g / (std + eps)
+    return P, S, G
+'''),
+    # ------------------------------------------------------------------ 12.adamw_step
+    dict(ex="12.adamw_step", what="decay through the gradient (Adam + L2, coupled)",
+         mistake=r"coupled|L2|decoupled|through the moments",
+         code=adamw12().replace("g = grads[name]", "g = grads[name] + (weight_decay * params[name] if name[0] == 'W' else 0)")
+                        .replace("DECAY", "P[name] = params[name] - step")),
+    dict(ex="12.adamw_step", what="decay applied after the step (to the stepped weights)",
+         mistake=r"decay|decoupled|order|after", code=adamw12(DECAY="P[name] = (params[name] - step) * (1 - eta * weight_decay)")),
+    dict(ex="12.adamw_step", what="ε under the root",
+         mistake=r"ε|root|eps", code=adamw12(DENOM="np.sqrt(vh + eps)")),
+    dict(ex="12.adamw_step", what="weight decay on the biases too",
+         mistake=r"bias", code=adamw12().replace('if name[0] == "W":', "if True:")),
+    dict(ex="12.adamw_step", what="bias correction with t − 1",
+         mistake=r"step count|off by one|t − 1|correction",
+         code=adamw12().replace("beta1 ** t", "beta1 ** max(t - 1, 1)").replace("beta2 ** t", "beta2 ** max(t - 1, 1)")),
+    # ------------------------------------------------------------------ 12.debiased_average
+    dict(ex="12.debiased_average", what="correction exponent counted from 0 (÷ 0 at the first step)",
+         kinds={"nonfinite"}, mistake=r"step count|off by one|exponent|NaN|inf|division by zero|division of 0", code='''
+def debiased_average(x, beta):
+    avg, out = 0.0, []
+    for t in range(len(x)):
+        avg = beta * avg + (1 - beta) * x[t]
+        out.append(avg / (1 - beta ** t))
+    return np.array(out)
+'''),
+    dict(ex="12.debiased_average", what="no correction (the zero start kept)",
+         mistake=r"no bias correction|correction|zero start|biased", code='''
+def debiased_average(x, beta):
+    avg, out = 0.0, np.zeros(len(x))
+    for t, xt in enumerate(x):
+        avg = beta * avg + (1 - beta) * xt
+        out[t] = avg
+    return out
+'''),
+    dict(ex="12.debiased_average", what="β on the new value",
+         mistake=r"swapped|β on the new|decay weights", code='''
+def debiased_average(x, beta):
+    avg, out = 0.0, np.zeros(len(x))
+    for t, xt in enumerate(x, 1):
+        avg = (1 - beta) * avg + beta * xt
+        out[t - 1] = avg / (1 - beta ** t)
+    return out
+'''),
+    dict(ex="12.debiased_average", what="vectorised with cumsum: weights in the wrong direction",
+         mistake=r"weights|decay|recent|order", code='''
+def debiased_average(x, beta):
+    x = np.asarray(x, dtype=float)
+    t = np.arange(1, len(x) + 1)
+    w = (1 - beta) * beta ** (t - 1)
+    return np.cumsum(w * x) / (1 - beta ** t)
+'''),
+    # ------------------------------------------------------------------ 12.adamw_epoch
+    dict(ex="12.adamw_epoch", what="m and v reset at every minibatch",
+         mistake=r"state|reset|every minibatch|moments", code=epoch12(RESET="m = {k: np.zeros(a.shape) for k, a in params.items()}; v = {k: np.zeros(a.shape) for k, a in params.items()}")),
+    dict(ex="12.adamw_epoch", what="the step count never advanced past 1",
+         mistake=r"step count|advanced|t\b|correction", code=epoch12().replace("t += 1", "t = 1")),
+    dict(ex="12.adamw_epoch", what="every minibatch uses the whole data set",
+         mistake=r"batch|minibatch|indices", code=epoch12().replace("X[:, idx], Y[:, idx]", "X, Y")),
+]
+
+CORRECT += [
+    dict(ex="09.rmsnorm_forward", what="einsum for the mean of squares", code='''
+def rmsnorm_forward(x, gamma, eps=1e-5):
+    ms = np.einsum("ij,ij->j", x, x)[None, :] / x.shape[0]
+    rms = np.sqrt(ms + eps)
+    return gamma * x / rms, (x / rms, gamma, rms)
+'''),
+    dict(ex="09.rmsnorm_backward", what="the rms path through x itself", code='''
+def rmsnorm_backward(dout, cache):
+    xh, gamma, rms = cache
+    n = xh.shape[0]
+    x = xh * rms
+    g = dout * gamma
+    dx = g / rms - x * np.sum(g * x, axis=0, keepdims=True) / (n * rms ** 3)
+    return dx, {"gamma": np.einsum("ij,ij->i", dout, xh)[:, None]}
+'''),
+    dict(ex="09.network", what="a student's own layer API (np.dot, insert(0))", code=_LAYERS09),
+    dict(ex="09.network_residual", what="a student's own layer API", code=_LAYERS09),
+    dict(ex="09.grad_check", what="np.nditer and its own relative error", code=_GRADCHECK09),
+    dict(ex="10.value_basic", what="an iterative topological sort", code=value10()),
+    dict(ex="10.value_ops", what="an iterative topological sort, − and / through + and **", code=value10()),
+    dict(ex="10.topological_order", what="an explicit stack", code='''
+def topological_order(children, root):
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+        elif v not in seen:
+            seen.add(v)
+            stack.append((v, True))
+            stack.extend((c, False) for c in children[v])
+    return order
+'''),
+    dict(ex="10.graph_size", what="counted by formula", code='''
+def graph_size(sizes):
+    total = sizes[0]
+    for n, m in zip(sizes[:-1], sizes[1:]):
+        total += m * (3 * n + 2)
+    return total
+'''),
+    dict(ex="11.model_gradients", what="a student's own capstone", code=model11()),
+    dict(ex="11.train_epoch", what="a student's own epoch", code=_TRAIN11.replace("EPOCH", "epoch").replace(
+        "VELOCITY", "velocity[k] = beta * velocity[k] - eta * g[k]\n            params[k] = params[k] + velocity[k]").replace("STORE", "params.update(run)")),
+    dict(ex="12.adamw_step", what="the decay folded into the step", code=adamw12()),
+    dict(ex="12.adamw_epoch", what="its own adamw_step", code=epoch12()),
+    dict(ex="12.debiased_average", what="a loop with enumerate from 1", code='''
+def debiased_average(x, beta):
+    s, out = 0.0, np.zeros(len(x))
+    for t, xt in enumerate(x, 1):
+        s = beta * s + (1 - beta) * xt
+        out[t - 1] = s / (1 - beta ** t)
+    return out
 '''),
 ]

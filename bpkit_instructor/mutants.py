@@ -18,6 +18,9 @@ import inspect
 import signal
 import textwrap
 import types
+import warnings
+
+import numpy as np
 
 SYMBOLS = {  # helper and variable names -> the lecture's words
     "sigmoid": "σ", "sigmoid_prime": "σ′", "tanh": "tanh", "tanh_prime": "tanh′",
@@ -444,8 +447,10 @@ def run(fn, case, seconds: float = 2.0):
     old = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        import numpy as np
-        with np.errstate(all="ignore"):
+        # a mutant breaks the reference on purpose: its numerical noise (overflow, a mean of an
+        # empty slice) is nobody's news, and must not reach the instructor's release output
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             out = fn(**copy.deepcopy(case))
         if not _finite(out):     # NaN or inf: it would "match" any answer that overflows
             return None
@@ -458,7 +463,6 @@ def run(fn, case, seconds: float = 2.0):
 
 
 def _finite(out) -> bool:
-    import numpy as np
     if isinstance(out, dict):
         return all(_finite(v) for v in out.values())
     if isinstance(out, (list, tuple)):

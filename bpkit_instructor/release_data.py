@@ -79,6 +79,8 @@ def build(ex) -> dict:
               "timeout": ex.timeout, "protect": list(ex.protect), "score": _score_path(ex.score),
               "hidden": ex.hidden is not None, "cases": [contract.encode(c) for c in cases],
               "variants": [], "mutants": [], "probes": [], "mutates": []}
+    if ex.outputs:
+        record["outputs"] = list(ex.outputs)
     if ex.value:  # a value answer (multiple choice, a number): its form only, never the answer
         record["value"] = True
         record["choices"] = None if ex.choices is None else list(ex.choices)

@@ -86,13 +86,22 @@ def judge(ex: GradedExercise, answer_path, hidden=False, seed=None, lock=None) -
     i, case, msg, variant = first_failure
     if variant is not None and len(failed) > 1 and not variant.name.startswith("looks like: "):
         variant = _consistent_variant(ex, cases, results, failed, variant)
-    if variant is None and isinstance(results[i], dict) and not flags:
-        msg += _probe(ex, i, case, answer_path, lock)
+    finding = None
+    if isinstance(results[i], dict) and not flags and (variant is None or _structural(case)):
+        finding = _probe(ex, i, case, answer_path, lock)
+        if finding:
+            msg += f"\n  Probing: {finding[1]}."
+            if _structural(case):   # designed probes outrank a variant matched on one case
+                variant = None
+            else:
+                finding = None
     lines = [f"{name}: {kind} case {i + 1} of {len(cases)} failed "
              f"({verdict.n_passed} passed).",
              f"  inputs: {diagnose.describe_inputs(case, hidden)}" if isinstance(case, dict) and case else "",
              f"  {msg}"]
-    if variant is not None and variant.name.startswith("looks like: "):
+    if finding is not None:
+        verdict.misconception, verdict.hint = finding
+    elif variant is not None and variant.name.startswith("looks like: "):
         verdict.misconception, verdict.hint = variant.name, variant.hint
         lines.append(f"  It behaves exactly as if {variant.hint}.")
     elif variant is not None:
@@ -101,6 +110,14 @@ def judge(ex: GradedExercise, answer_path, hidden=False, seed=None, lock=None) -
     lines.extend(f"  note: {f}" for f in flags)
     verdict.message = "\n".join(line for line in lines if line)
     return _finish(verdict, start)
+
+
+def _structural(case) -> bool:
+    """Cases whose probes are designed to separate mistakes a catalogued variant can only guess
+    from one case (assignment 10's programs: seeding, accumulation, visit order, each op): there
+    the probes' finding names the misconception (the same on the student's side, which has the
+    probes as released data, and on the instructor's)."""
+    return isinstance(case, dict) and "program" in case and "values" in case
 
 
 def _grade_case(ex, i, case, got, hidden, form_only=False):
@@ -131,7 +148,9 @@ def _grade_case(ex, i, case, got, hidden, form_only=False):
         expected = ex.expected(i, case)
         if compare.same(got, expected, rtol, atol):
             return True, "", None
-        msg = diagnose.explain(got, expected, case, rtol, atol, hidden)
+        msg = diagnose.explain(got, expected, case, rtol, atol, hidden,
+                               names=getattr(ex, "outputs", None),
+                               conv=diagnose.convention(ex.name, case))
     for v, wrong in ex.variant_outputs(i, case):
         if wrong is not None and compare.same(got, wrong, rtol, atol):
             return False, msg, v
@@ -161,18 +180,22 @@ def _consistent_variant(ex, cases, results, failed, first):
     return next(v for v, _ in ex.variant_outputs(failed[0], cases[failed[0]]) if v.name in names)
 
 
-def _probe(ex, i, case, answer_path, lock=None) -> str:
-    """Run the answer on designed variations of the failing case; the property that breaks it."""
+def _probe(ex, i, case, answer_path, lock=None):
+    """Run the answer on designed variations of the failing case: (title, sentence) of the
+    property that breaks it (bpkit.grading.diagnose.probe_finding), or None."""
     probes = ex.probes(i, case)
     if not probes:
-        return ""
+        return None
     got, flags, load_error = run_answer(answer_path, [p for _, p, _ in probes], ex.protect,
                                         ex.timeout, ex.within, lock)
     if flags or load_error:
-        return ""
+        return None
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
-    found = diagnose.probe_verdict([(k, g, e) for (k, _, e), g in zip(probes, got)], rtol, atol)
-    return f"\n  Probing: your answer is {found}." if found else ""
+    kinds = [l.get("kind") for l in case["layers"]] if isinstance(case.get("layers"), list) \
+        and all(isinstance(l, dict) for l in case["layers"]) else None
+    return diagnose.probe_finding([(k, g, e) for (k, _, e), g in zip(probes, got)], rtol, atol,
+                                  diagnose.convention(ex.name, case), kinds,
+                                  expected=None if ex.score is not None else ex.expected(i, case))
 
 
 def _check_form(ex, i, case, got):

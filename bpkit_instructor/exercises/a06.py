@@ -44,6 +44,7 @@ _VIS_ROWS = [
 
 exercise(
     "06.torch_bn_forward",
+    outputs=('out', 'running_mean', 'running_var'),
     reference=lambda x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5:
         _fwd_rows(x, gamma, beta, running_mean, running_var, momentum, eps),
     visible=_VIS_ROWS,
@@ -194,6 +195,7 @@ def _cases_ln(rng):
 
 exercise(
     "06.layernorm_backward",
+    outputs=('du', 'dgamma', 'dbeta'),
     reference=lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps),
     visible=[{"dout": np.array([[1.0, -1.0], [0.5, 2.0], [0.0, 1.0], [-2.0, 1.0]]),
               "u": np.array([[1.0, 0.0], [2.0, -1.0], [3.0, 1.0], [6.0, 0.0]]),

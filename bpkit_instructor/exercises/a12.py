@@ -87,6 +87,7 @@ def _centered_case(rng, read_only=True, first=False):
 
 exercise(
     "12.centered_rmsprop_step",
+    outputs=('new_params', 'new_s', 'new_gbar'),
     reference=lambda params, grads, s, gbar, eta, rho, eps: _centered(params, grads, s, gbar, eta, rho, eps),
     visible=[dict(_centered_case(np.random.default_rng(1201), read_only=False), eps=1e-4),
              _centered_case(np.random.default_rng(1202), read_only=False, first=True)],
@@ -169,6 +170,7 @@ def _adamw_case(rng, read_only=True, t=None):
 
 exercise(
     "12.adamw_step",
+    outputs=('new_params', 'new_m', 'new_v'),
     reference=lambda **kw: _adamw(**kw),
     visible=[dict(_adamw_case(np.random.default_rng(1211), read_only=False, t=3), eps=1e-4),
              _adamw_case(np.random.default_rng(1212), read_only=False, t=17)],
