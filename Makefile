@@ -9,7 +9,7 @@ PY     := $(BIN)/python
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
-.PHONY: hub hub-stop test-hub diagnose test-torch lint test-fast
+.PHONY: hub hub-stop test-hub bench-hub diagnose test-torch lint test-fast
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ hub-stop:
 # the whole class in a real browser, on its own hub (own port, exchange and course folder)
 test-hub: $(VENV)/.installed-hub .hub/node_modules/.bin/configurable-http-proxy sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m hub tests/hub
+
+# a 30-student class fetching and submitting at the same moment: response times per page
+# (benchmarks/HUB_LOAD.md), on its own hub
+bench-hub: $(VENV)/.installed-hub .hub/node_modules/.bin/configurable-http-proxy
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m benchmarks.hub_load --students 30
 
 # lecture 14 (From bpkit to PyTorch) with the optional PyTorch extra: installs it into the venv
 # (pip takes the local CPU wheel where the machine has one), then runs the lecture with and without it

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import ssl
 import statistics
 import sys
@@ -198,6 +199,8 @@ def main(argv=None):
     p.add_argument("--students", type=int, default=30, help="class size (default: %(default)s)")
     p.add_argument("--assignment", default="02-naive-derivatives",
                    help="the assignment fetched and submitted (default: %(default)s)")
+    p.add_argument("--out", default=str(Path(__file__).with_name("HUB_LOAD.md")),
+                   help="markdown file for the table (default: %(default)s; '' for none)")
     args = p.parse_args(argv)
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root / "tests" / "hub"))
@@ -213,16 +216,27 @@ def main(argv=None):
         collected = hub.collected_marks(args.assignment)
     finally:
         hub.stop()
-    print(f"\n## The class at once: {args.students} students on one hub "
-          f"({hub.cores} cores, JupyterHub {hub.versions})\n")
-    print(timings.table())
-    print("\n| phase (all students at once) | wall time (s) |\n|---|---|")
-    for k, v in walls.items():
-        print(f"| {k} | {v:.1f} |")
     bad = {k: v for k, v in errors.items() if v}
-    own = sum(1 for s, ok in collected.items() if ok)
-    print(f"\ncollected: {out.splitlines()[0]}\nsubmissions holding their own student's words: "
-          f"{own}/{args.students}; errors: {bad or 'none'}")
+    own = sum(1 for ok in collected.values() if ok)
+    lines = [f"# The class at once: {args.students} students on one hub",
+             "",
+             f"`sudo .venv/bin/python -m benchmarks.hub_load --students {args.students}` "
+             f"({time.strftime('%Y-%m-%d')}; {hubfixture.machine()}, load average "
+             f"{os.getloadavg()[0]:.1f} at the end; JupyterHub {hub.versions}). Every student "
+             "logs in with their own password over HTTPS and starts JupyterLab, then all fetch "
+             f"{args.assignment} at once, write into it, and submit at once (real HTTP, one "
+             "thread per student released by a barrier). Response times per page; the spawn "
+             "POST waits for JupyterHub's slow-spawn timeout (10 s) when the machine is busy.",
+             "", timings.table(), "",
+             "| phase (all students at once) | wall time (s) |", "|---|---|",
+             *[f"| {k} | {v:.1f} |" for k, v in walls.items()], "",
+             f"Collected: {out.splitlines()[0]}; submissions holding their own student's words: "
+             f"{own}/{args.students}; errors: {bad or 'none'}."]
+    report = "\n".join(lines) + "\n"
+    print("\n" + report)
+    if args.out:
+        Path(args.out).write_text(report)
+        print(f"written to {args.out}")
     return 0 if own == args.students and not bad else 1
 
 
