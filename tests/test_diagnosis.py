@@ -355,3 +355,13 @@ def test_no_line_names_a_mistake_the_corpus_entry_does_not_make(prefix):
         [e["what"] for e in items if e["kind"] == "correct" and not e["ok"]]
     assert all(e["rejected"] for e in items if e["kind"] == "wrong"), \
         [e["what"] for e in items if e["kind"] == "wrong" and not e["rejected"]]
+
+
+def test_the_first_check_in_a_folder_says_what_bpkit_answers_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(checker.ANSWERS_ENV, str(tmp_path / ".bpkit-answers"))
+    checker.check("00.square", lambda x: x ** 2)
+    first = capsys.readouterr().out
+    checker.check("00.square", lambda x: x * x)
+    again = capsys.readouterr().out
+    assert ".bpkit-answers/" in first and "deleting it does no harm" in first
+    assert ".bpkit-answers/" not in again and again.startswith("✓")

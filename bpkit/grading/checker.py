@@ -24,6 +24,10 @@ JUDGE_ENV = "BPKIT_JUDGE"
 STUDENT_JUDGE = "bpkit.grading.judge"
 # next to the notebook: the kernel runs in the notebook's folder, so every student has their own
 ANSWERS_DIR = ".bpkit-answers"
+ANSWERS_NOTE = (f"\n(check() keeps a copy of each answer it checks in {ANSWERS_DIR}/ next to this "
+                "notebook, one .pkl file per exercise: the judge reads it from there, in a process "
+                "of its own. It holds only your own answers and is rewritten at every check; "
+                "grading records them afresh from your notebook, so deleting it does no harm.)")
 
 
 class CheckFailed(AssertionError):
@@ -168,8 +172,9 @@ def _close_judges():
 def check(name: str, answer, hidden: bool = False):
     """Check `answer` (usually your function) for exercise `name`; raise CheckFailed if wrong."""
     __tracebackhide__ = True  # noqa: F841 - IPython hides this frame in tracebacks
+    first = not Path(os.environ.get(ANSWERS_ENV) or ANSWERS_DIR).exists()
     path = record(name, answer)
     verdict = run_judge(name, path, hidden=hidden)
     if not verdict.passed:
-        raise CheckFailed("\n" + (verdict.message or "wrong answer"))
-    print("✓ " + verdict.message)
+        raise CheckFailed("\n" + (verdict.message or "wrong answer") + (ANSWERS_NOTE if first else ""))
+    print("✓ " + verdict.message + (ANSWERS_NOTE if first else ""))
