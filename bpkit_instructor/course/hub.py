@@ -405,6 +405,7 @@ def sync(state_dir, say=print) -> dict:
     submitted/, autograded/, feedback/, the gradebook and the hub's nbgrader settings are not
     touched; a published assignment whose source changed is named (`bpkit publish` it again)."""
     state = State(state_dir).require()
+    require_root("sync")
     settings = state.settings()
     course = _course(settings)
     su = setup()
@@ -608,7 +609,6 @@ def _run_cmd(args) -> int:
         print(f"jupyterhub: {hub if hub and su._alive(hub, 'jupyterhub') else 'not running'}; "
               f"proxy: {proxy if proxy and su._alive(proxy, 'configurable-http-proxy') else 'not running'}")
     elif cmd == "sync":
-        require_root("sync")
         sync(state)
     elif cmd == "passwords":
         st = State(state).require()
