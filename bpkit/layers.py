@@ -31,8 +31,8 @@ Positions make names unique; two layers given the same name explicitly are an er
 Buffers. `layer.buffers()` gives the non-trainable state (batch norm's running statistics),
 dotted like params for composites; Network.state() and gradcheck use it.
 
-Gradients are sums over the batch columns; the loss already divides by N (seed 002: a minibatch
-gradient is the average over the batch), so nothing here divides by B.
+Gradients are sums over the batch columns; the loss already divides by N (Cornell CS3780
+lecture 22: a minibatch gradient is the average over the batch), so nothing here divides by B.
 """
 import numpy as np
 
@@ -371,8 +371,111 @@ class Activation(Layer):
 
 
 # --------------------------------------------------------------------------- BatchNorm
+# --------------------------------------------------------------------------- a tape of array primitives
+# BatchNorm's train-mode forward pass is composed of the primitives below, and its backward pass
+# is whatever the chain rule makes of that composition: the tape replays each primitive's own
+# local rule in reverse and adds up what a value receives from its several uses (reverse mode,
+# lecture 10, section 3, on arrays instead of scalars). No batch-norm derivative is written down
+# anywhere; lecture 06, section 3 follows the same graph by hand.
+#
+# A primitive takes arrays and returns (value, local), where local(g) maps the gradient g of the
+# value to the gradients of the inputs, in order. A "column" is an (n, 1) array that stands for
+# itself repeated along the B columns; a gradient with respect to an (n, B) input may come back as
+# such a column (numpy broadcasts it where it meets a full one).
+
+def _row_sums(a):
+    return _dot(a, _ones(a.shape[1], a.dtype))
+
+
+def _row_dots(a, b):
+    return np.einsum("ij,ij->i", a, b)[:, None]
+
+
+def _mean_over_columns(a):
+    """(n, B) -> (n, 1): the mean of each row. Each entry of a carries 1/B of the gradient."""
+    B = a.shape[1]
+    mean = _row_sums(a)
+    mean /= B
+    return mean, lambda g: (g / B,)
+
+
+def _minus_column(a, c):
+    """a − c, the column c taken from every column of a."""
+    return a - c, lambda g: (g, -_row_sums(g))
+
+
+def _times(a, b):
+    """a ∘ b, two arrays of one shape."""
+    return a * b, lambda g: (g * b, g * a)
+
+
+def _mean_square_over_columns(a):
+    """(n, B) -> (n, 1): the mean of the squares of each row's entries."""
+    B = a.shape[1]
+    ms = _row_dots(a, a)
+    ms /= B
+    return ms, lambda g: (a * (g * (2 / B)),)
+
+
+def _inverse_sqrt(v, eps):
+    """1/√(v + ε), elementwise (ε inside the root)."""
+    r = 1.0 / np.sqrt(v + eps)
+    return r, lambda g: (g * (-0.5 * r ** 3),)
+
+
+def _scale_shift(a, k, b):
+    """a ∘ k + b, every column of a scaled by the column k and shifted by the column b."""
+    out = a * k
+    out += b
+    return out, lambda g: (g * k, _row_dots(g, a), _row_sums(g))
+
+
+class _Tape:
+    """Values (by index) and the primitives that made them; `grads` replays them in reverse."""
+
+    def __init__(self):
+        self.values, self.records = [], []   # records: (local, input indices, output index)
+
+    def leaf(self, value):
+        self.values.append(value)
+        return len(self.values) - 1
+
+    def apply(self, primitive, *inputs, **constants):
+        values = self.values
+        value, local = primitive(*[values[i] for i in inputs], **constants)
+        values.append(value)
+        self.records.append((local, inputs, len(values) - 1))
+        return len(values) - 1
+
+    def close(self):
+        """The forward pass is over: drop the values (each local keeps what it needs)."""
+        self.size, self.values = len(self.values), None
+
+    def grads(self, out, g, wrt):
+        """[∂C/∂value for the value indices in `wrt`], given g = ∂C/∂(value `out`). Replays the
+        records back to the first one that reads a value of `wrt`; a value read twice gets the
+        sum of what both readers send back (the multivariable chain rule)."""
+        first = next(r for r, (_, inputs, _) in enumerate(self.records)
+                     if any(k in wrt for k in inputs))
+        pending, own = [None] * self.size, [False] * self.size   # own: made here, may add into
+        pending[out] = g
+        for local, inputs, node in reversed(self.records[first:]):
+            g_node, pending[node] = pending[node], None
+            if g_node is None:
+                continue
+            for k, g_k in zip(inputs, local(g_node)):
+                p = pending[k]
+                if p is None:
+                    pending[k], own[k] = g_k, g_k is not g_node or own[node]
+                elif own[k] and (p.shape == g_k.shape or g_k.shape == (p.shape[0], 1)):
+                    p += g_k
+                else:
+                    pending[k], own[k] = p + g_k, True
+        return [pending[v] for v in wrt]
+
+
 class BatchNorm(Layer):
-    """Batch normalisation of each row (feature) over the batch columns (seed 002).
+    """Batch normalisation of each row (feature) over the batch columns (Cornell CS3780 lecture 22).
 
     train:  μ = mean_B(x), σ² = mean_B((x − μ)²) (biased), x̂ = (x − μ)/√(σ² + ε),
             out = γ ∘ x̂ + β; running averages updated with the PyTorch convention
@@ -382,6 +485,8 @@ class BatchNorm(Layer):
             normalisation uses) unless unbiased_running_var=True, which stores σ²·B/(B − 1)
             like PyTorch's BatchNorm1d (so eval outputs match PyTorch after identical training).
     eval:   x̂ = (x − running_mean)/√(running_var + ε): a fixed affine map.
+    backward (train): the forward pass is a composition of array primitives on a tape (above);
+            the gradient is the tape replayed in reverse, not a closed form.
     params gamma (n, 1), beta (n, 1); x, out (n, B); buffers running_mean, running_var (n, 1).
     """
 
@@ -438,52 +543,53 @@ class BatchNorm(Layer):
             xc = x - self.running_mean
             out = xc * (gamma * inv_std)
             out += beta
-            return out, (False, xc, inv_std)
+            return out, (False, x.shape, xc, inv_std)
         B = x.shape[1]
         if B < 2:
             raise ValueError(f"{self._who()}: train mode needs a batch of at least 2 columns to "
                              f"estimate a variance, got shape {x.shape}; use forward(x, train=False)")
-        ones = _ones(B, x.dtype)
-        mu = x @ ones
-        if not _isfinite(_add_reduce(mu, None)):               # NaN/inf in x reach the row sums
+        t = _Tape()
+        x_, gamma_, beta_ = t.leaf(x), t.leaf(gamma), t.leaf(beta)
+        mu = t.apply(_mean_over_columns, x_)                   # μ, the batch mean of each row
+        if not _isfinite(_add_reduce(t.values[mu], None)):     # NaN/inf in x reach the row sums
             self._check_values(x, "input")                     # (or finite ones overflowed)
-        mu /= B                                                # batch mean of each row
-        xc = x - mu                                            # x − μ
-        var = np.einsum("ij,ij->i", xc, xc)[:, None]
-        var /= B                                               # biased variance
-        inv_std = 1.0 / np.sqrt(var + self.eps)                # ε inside the root
-        out = xc * (gamma * inv_std)                           # γ ∘ x̂ with x̂ = (x − μ)/√(σ² + ε)
-        out += beta                                            # + β
+        centred = t.apply(_minus_column, x_, mu)               # x − μ
+        var = t.apply(_mean_square_over_columns, centred)      # σ², biased (÷ B)
+        inv_std = t.apply(_inverse_sqrt, var, eps=self.eps)    # 1/√(σ² + ε), ε inside the root
+        k = t.apply(_times, inv_std, gamma_)                   # γ/√(σ² + ε), one per row
+        out = t.apply(_scale_shift, centred, k, beta_)         # (x − μ) ∘ k + β = γ ∘ x̂ + β
         m = self.momentum
         self.running_mean *= 1 - m
-        self.running_mean += m * mu
+        self.running_mean += m * t.values[mu]
         self.running_var *= 1 - m
-        self.running_var += (m * B / (B - 1) if self.unbiased_running_var else m) * var
-        return out, (True, xc, inv_std)                        # x̂ = xc ∘ inv_std, never formed
+        self.running_var += (m * B / (B - 1) if self.unbiased_running_var else m) * t.values[var]
+        y = t.values[out]
+        t.close()
+        return y, (True, x.shape, t, (out, x_, gamma_, beta_))
 
     def _dout_shape(self, cache):
-        return cache[1].shape
+        return cache[1]
 
     def _backward(self, dout, cache, need_dx):
         g = self.grads
-        train, xc, inv_std = cache                # xc = x − μ (batch or running mean)
-        B = xc.shape[1]
-        np.dot(dout, _ones(B, dout.dtype), out=g["beta"])              # ∂C/∂β = Σ dout
-        if not _isfinite(_add_reduce(g["beta"], None)) and not _all_finite(dout):
+        if not cache[0]:                                        # eval: a fixed affine map
+            _, _, xc, inv_std = cache
+            np.dot(dout, _ones(dout.shape[1], dout.dtype), out=g["beta"])
+            self._check_finite_dout(dout)
+            g["gamma"][...] = _row_dots(dout, xc) * inv_std
+            return dout * (self.params["gamma"] * inv_std) if need_dx else None
+        _, _, tape, (out, x_, gamma_, beta_) = cache
+        wrt = [beta_, gamma_, x_] if need_dx else [beta_, gamma_]
+        found = tape.grads(out, dout, wrt)
+        g["beta"][...] = found[0]
+        self._check_finite_dout(dout)
+        g["gamma"][...] = found[1]
+        return found[2] if need_dx else None
+
+    def _check_finite_dout(self, dout):
+        """NaN/inf in dout reach ∂C/∂β = Σ dout (row sums) for free; look closer only then."""
+        if not _isfinite(_add_reduce(self.grads["beta"], None)) and not _all_finite(dout):
             raise ValueError(f"{self._who()}: upstream gradient of shape {dout.shape} contains NaN or inf")
-        dgamma = np.einsum("ij,ij->i", dout, xc)[:, None]
-        dgamma *= inv_std
-        g["gamma"][...] = dgamma                                       # ∂C/∂γ = Σ dout ∘ x̂
-        if not need_dx:
-            return None
-        k = self.params["gamma"] * inv_std                             # γ/√(σ²+ε), per row
-        if not train:                                                  # eval: a fixed affine map
-            return dout * k
-        # ∂C/∂x = γ/√(σ²+ε) ∘ (dout − mean(dout) − x̂ ∘ mean(dout ∘ x̂)), x̂ = xc ∘ inv_std
-        dx = dout * k
-        dx -= xc * (dgamma * (k * inv_std / B))
-        dx -= g["beta"] * (k / B)
-        return dx
 
 
 # --------------------------------------------------------------------------- composite helpers
@@ -563,7 +669,8 @@ class Residual(_Composite):
     """out = F(x) + x (identity skip), or F(x) + P x when F changes the width (P: Dense, no bias).
 
     F is the chain of `inner_layers`. backward: ∂C/∂x = ∂F/∂x^T dout + dout (or + P^T dout):
-    the skip lets the gradient flow straight through (seed 002: helps vanishing gradients).
+    the skip lets the gradient flow straight through (Cornell CS3780 lecture 22: "helps with the
+    problem of vanishing gradients").
     """
 
     def __init__(self, inner_layers, n_in=None, n_out=None, rng=None, name=None, dtype=None):
@@ -621,7 +728,7 @@ class Residual(_Composite):
 
 # --------------------------------------------------------------------------- DenseConnection
 class DenseConnection(_Composite):
-    """out = concat([x, F(x)], axis=0) (seed 002: "concatenate input to output activations").
+    """out = concat([x, F(x)], axis=0) (Cornell CS3780 lecture 22: "concatenate input to output activations").
 
     x (n_in, B) -> out (n_in + n_F, B). backward: ∂C/∂x = dout[:n_in] + ∂F/∂x^T dout[n_in:].
     """

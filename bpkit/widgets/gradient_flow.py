@@ -5,14 +5,17 @@
 
 Controls: depth, activation, init, init scale, batch norm on/off, residual on/off.
 The network is a plain numpy MLP of equal widths (layer 1 is the input, examples are columns);
-the backward pass is Lemma 1 of seed 001, δ^[l] = D^[l] (W^[l+1])ᵀ δ^[l+1], with batch norm
-(γ = 1, β = 0, train mode) and residual connections a^[l] = a^[l-1] + σ(z^[l]) when switched on.
+the backward pass is Lemma 1 of Applied Mathematics lecture 5, δ^[l] = D^[l] (W^[l+1])ᵀ δ^[l+1]
+(eq. (23)), with batch norm (bpkit.layers.BatchNorm: γ = 1, β = 0, train mode) and residual
+connections a^[l] = a^[l-1] + σ(z^[l]) when switched on.
 """
 from __future__ import annotations
 
 import io
 
 import numpy as np
+
+from bpkit.layers import BatchNorm
 
 ACTS = {
     "sigmoid": (lambda z: 1 / (1 + np.exp(-z)),
@@ -50,16 +53,14 @@ def measure(depth=10, activation="sigmoid", init="xavier", scale=1.0, batchnorm=
     a, caches, acts = x, [], []
     for W in Ws[:-1]:
         u = W @ a                                          # (19), bias 0
-        if batchnorm:
-            mu = u.mean(axis=1, keepdims=True)
-            var = u.var(axis=1, keepdims=True)             # biased
-            xhat = (u - mu) / np.sqrt(var + eps)
-            z = xhat                                       # γ = 1, β = 0
+        if batchnorm:                                      # γ = 1, β = 0: the engine's layer
+            bn = BatchNorm(width, eps=eps)
+            z, bn_cache = bn.forward(u, train=True)
         else:
-            var, xhat, z = None, None, u
+            bn, bn_cache, z = None, None, u
         h = f(z)                                           # (20)
         a_new = a + h if residual else h
-        caches.append((a, u, var, xhat, z))
+        caches.append((a, bn, bn_cache, z))
         acts.append(a_new)
         a = a_new
     out = Ws[-1] @ a
@@ -69,13 +70,9 @@ def measure(depth=10, activation="sigmoid", init="xavier", scale=1.0, batchnorm=
     deltas[-1] = dout
     da = Ws[-1].T @ dout
     for i in range(depth - 2, -1, -1):
-        a_prev, u, var, xhat, z = caches[i]
+        a_prev, bn, bn_cache, z = caches[i]
         dz = fp(z) * da                                    # D^[l] (W^[l+1])ᵀ δ^[l+1]   (23)
-        if batchnorm:                                      # closed-form BN backward
-            du = (dz - dz.mean(axis=1, keepdims=True)
-                  - xhat * (dz * xhat).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
-        else:
-            du = dz
+        du = bn.backward(dz, bn_cache) if bn is not None else dz
         deltas[i] = du
         grads[i] = du @ a_prev.T                           # (25)
         da = Ws[i].T @ du + (da if residual else 0)
