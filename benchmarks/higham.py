@@ -1,5 +1,5 @@
 """Higham & Higham's example, full size: 2-2-3-2 sigmoid network, weights and biases
-0.5·N(0,1), η = 0.05, 10^6 single-sample SGD steps with replacement (seed 001).
+0.5·N(0,1), η = 0.05, 10^6 single-sample SGD steps with replacement (Applied Mathematics lecture 5).
 
     python -m benchmarks.higham [--seed S] [--steps N]
 

@@ -1,4 +1,4 @@
-"""Activation functions σ and their derivatives σ′ (seed 001, eq. (20): a^[l] = σ(z^[l])).
+"""Activation functions σ and their derivatives σ′ (Applied Mathematics lecture 5, eq. (20): a^[l] = σ(z^[l])).
 
 Every function is elementwise on an array z of any shape (a batch is (n_l, B), examples are
 columns) and keeps z's float dtype (integers become float64). `softmax` and `log_softmax` work

@@ -99,7 +99,7 @@ def one_hot(y, k=None):
 
 
 def scale_to_unit(X, lo=None, hi=None, return_range=False):
-    """Feature scaling to [0, 1] per row (seed 002: "scale features to within [0,1]").
+    """Feature scaling to [0, 1] per row (Cornell CS3780 lecture 22: "scale features to within [0,1]").
 
     Returns X_scaled, or (X_scaled, (lo, hi)) with return_range=True; pass lo, hi from the
     training set to scale test data alike. Constant features map to 0."""

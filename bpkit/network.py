@@ -1,7 +1,7 @@
 """Networks: a `Network` that chains layers, `mlp` to build the lecture's MLP, and
-`mlp_forward` / `mlp_backward`, the plain MLP of seed 001 with Lemma 1 written line by line.
+`mlp_forward` / `mlp_backward`, the plain MLP of Applied Mathematics lecture 5 with Lemma 1 written line by line.
 
-Indexing used by mlp_forward / mlp_backward (the lecture's, seed 001): layer 1 is the input,
+Indexing used by mlp_forward / mlp_backward (the lecture's, Applied Mathematics lecture 5): layer 1 is the input,
 layer L the output, so lists are indexed 0..L and entries 0 (and 1 for z, W, b) are None:
 
     activations[1] = x,  zs[l] = W^[l] a^[l-1] + b^[l]  (19),  activations[l] = σ(zs[l])  (20)
@@ -233,7 +233,8 @@ def _lecture_indexed(Ws):
 
 
 def mlp_forward(Ws, bs, x, sigma):
-    """Forward pass of seed 001: returns (zs, activations), both indexed 0..L like the lecture.
+    """Forward pass of Applied Mathematics lecture 5 ((19), (20)): returns (zs, activations),
+    both indexed 0..L like the lecture.
 
     x: (n_1,) or (n_1, B); a 1-D x is treated as one column. zs[0] = zs[1] = activations[0] = None.
     """

@@ -263,7 +263,7 @@ def exponential_decay(eta0, k):
 
 
 def minibatches(n, batch_size, rng=None):
-    """One epoch (seed 002): shuffle 0..n−1, then yield consecutive index arrays of batch_size
+    """One epoch (Cornell CS3780 lecture 22): shuffle 0..n−1, then yield consecutive index arrays of batch_size
     (the last one may be shorter). Every index appears exactly once per call."""
     if batch_size < 1:
         raise ValueError(f"minibatches: batch_size must be >= 1, got {batch_size}")
@@ -306,7 +306,7 @@ def _n_examples(X):
 
 def train_minibatch(net, X, Y, epochs, batch_size, optimizer, rng=None, X_val=None, Y_val=None,
                     early_stopping=None, schedule=None):
-    """Shuffled minibatch epochs (seed 002). Returns a history dict of per-epoch lists:
+    """Shuffled minibatch epochs (Cornell CS3780 lecture 22). Returns a history dict of per-epoch lists:
     "loss" (mean training loss over the epoch's batches), "val_loss" (if validation data),
     "eta". With early_stopping (an EarlyStopping or an int patience) and validation data,
     training stops early and the network is left holding the best weights."""
@@ -340,7 +340,7 @@ def train_minibatch(net, X, Y, epochs, batch_size, optimizer, rng=None, X_val=No
     return hist
 
 
-# --------------------------------------------------------------------------- seed 001: SGD, one point
+# ------------------------------------------ Applied Mathematics lecture 5's pseudocode: SGD, one point
 def _is_sigmoid_mlp(net):
     if not isinstance(net.loss_fn, QuadraticCost):
         return False
@@ -388,7 +388,7 @@ def train_sgd_single(net, X, Y, eta, n_iter, rng=None, record_every=None, fast=N
 
 
 def _sgd_sigmoid_mlp_floats(net, X, Y, eta, ks):
-    """The seed 001 loop on Python floats, for sigmoid MLPs with the quadratic cost.
+    """Applied Mathematics lecture 5's SGD loop on Python floats, for sigmoid MLPs with the quadratic cost.
     Wl[l] is W^[l+2] as a list of rows; acts[l] is a^[l+1]."""
     exp = math.exp
     Ws = [L.params["W"] for L in net.layers[::2]]

@@ -256,7 +256,7 @@ HIGHAM_COST_BOUND = 0.01     # paper's cost (1/N) Σ ½‖y − a‖² (9); the 
 
 def test_higham_example_statistically():
     """2-2-3-2 sigmoid net, weights and biases 0.5·N(0,1), η = 0.05, single-sample SGD with
-    replacement (seed 001). With 2·10^5 steps (the paper uses 10^6) at least 4 of 5 seeds must
+    replacement (Applied Mathematics lecture 5). With 2·10^5 steps (the paper uses 10^6) at least 4 of 5 seeds must
     classify all 10 points and reach cost (9) below 0.01."""
     X, Y = higham()
     good = 0

@@ -67,12 +67,14 @@ def minibatches(case, output):
             return False, (f"epoch {e + 1} does not use each index 0..{n - 1} exactly once: "
                            "shuffle a permutation (sampling WITH replacement repeats some points and skips others).")
         if np.array_equal(order, np.arange(n)):
-            return False, f"epoch {e + 1} is in the original order 0, 1, 2, …: shuffle the data each epoch (seed 002)."
+            return False, (f"epoch {e + 1} is in the original order 0, 1, 2, …: shuffle the data each epoch "
+                           "(Cornell CS3780 lecture 22).")
         orders.append(order)
     for e in range(1, epochs):
         if np.array_equal(orders[e], orders[0]):
             return False, (f"epoch {e + 1} has the same order as epoch 1: draw a NEW permutation at the start "
-                           "of every epoch (seed 002: \"Randomly shuffle the dataset\" inside the epoch loop).")
+                           "of every epoch (Cornell CS3780 lecture 22: \"Randomly shuffle the dataset\" inside the "
+                           "epoch loop).")
     key, answer = (n, bs, epochs), np.concatenate(orders)
     previous = _PREVIOUS.pop(key, None)
     if len(_PREVIOUS) > 256:                         # a long-lived process: keep the memory small

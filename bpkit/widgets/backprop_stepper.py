@@ -1,6 +1,6 @@
 """Backprop stepper: a small network drawn with its weights; step forward, then backward.
 
-Each press of "step" applies one equation of seed 001 to one layer and shows it beside the picture:
+Each press of "step" applies one equation of Applied Mathematics lecture 5 to one layer and shows it beside the picture:
 forward, z^[l] = W^[l] a^[l−1] + b^[l] (19) and a^[l] = σ(z^[l]) (20) per node; backward,
 δ^[L] = σ′(z^[L]) ∘ (a^[L] − y) (22), δ^[l] = σ′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1] (23), then
 ∂C/∂b^[l] = δ^[l] (24) per node and ∂C/∂W^[l] = δ^[l] (a^[l−1])ᵀ (25) per edge.
