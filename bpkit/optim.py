@@ -352,8 +352,9 @@ def _is_sigmoid_mlp(net):
 
 
 def train_sgd_single(net, X, Y, eta, n_iter, rng=None, record_every=None, fast=None):
-    """Seed 001's pseudocode: n_iter times, pick k uniformly from {1..N} (with replacement), do a
-    forward pass on x^{k} and update every W^[l], b^[l] from δ^[l] (22)–(25) with step η  (15).
+    """Applied Mathematics lecture 5's pseudocode: n_iter times, pick k uniformly from {1..N}
+    (with replacement), do a forward pass on x^{k} and update every W^[l], b^[l] from δ^[l]
+    (22)–(25) with step η  (15).
 
     The indices are drawn up front: ks = rng.integers(0, N, n_iter). record_every=m records the
     full-data cost C (9) every m steps. Returns the history as a list of (iteration, cost).
