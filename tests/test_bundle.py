@@ -129,6 +129,14 @@ def _code_lines(src: str) -> set[str]:
     return lines
 
 
+# a loop header over indices or items is the notation's boilerplate, not an answer (the same rule
+# as tests/test_no_transcription.py): `for l in range(2, L + 1):` is in the lecture, the engine
+# and most backward passes
+LOOP_HEADER = re.compile(r"^for [^=]+ in [^=]+:$")
+# at most this share of the solution lines may stand in the bundle (issue 25: ≤ 3 %)
+SHARE = 0.03
+
+
 def test_nothing_of_the_key_or_the_solutions_is_in_the_bundle(student_env):
     out = student_env[0]
     files = _bundle_text(out)
@@ -154,7 +162,8 @@ def test_nothing_of_the_key_or_the_solutions_is_in_the_bundle(student_env):
         nb = nbformat.read(paths.notebook("solutions", a, ROOT), as_version=4)
         for cell in nb.cells:
             for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", cell.source, re.S):
-                solution_lines |= _code_lines(block)
+                solution_lines |= {line for line in _code_lines(block) if not LOOP_HEADER.match(line)}
     shared = sorted(line for line in solution_lines if line in text)
-    # the engine is textbook code students may read: it shares a few lines with solutions
-    assert len(shared) <= 0.1 * len(solution_lines), (len(shared), len(solution_lines), shared[:20])
+    print(f"{len(shared)} of {len(solution_lines)} solution lines stand in the bundle:", *shared, sep="\n    ")
+    # the engine is textbook code students may read: it may share a line or two with solutions
+    assert len(shared) <= SHARE * len(solution_lines), (len(shared), len(solution_lines), shared[:20])

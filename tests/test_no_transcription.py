@@ -5,9 +5,10 @@ Per assignment, two checks:
 * no lecture defines (``def`` or ``name = lambda``) a function whose name is graded in the
   assignment — the top-level ``def`` names of its solution cells and the names of its ``check()``
   exercises;
-* at most SHARE of its non-trivial solution lines (inside ``### BEGIN SOLUTION`` /
+* at most SHARE (3 %) of its non-trivial solution lines (inside ``### BEGIN SOLUTION`` /
   ``### END SOLUTION``; comments, blank lines, lines under MIN_CHARS characters and boilerplate
-  left out: loop headers, ``return out`` / ``return np.array(out)``, ``rng = np.random.default_rng(seed)``) stand verbatim in a lecture or in the assignment's own
+  left out: loop headers, ``return out`` / ``return np.array(out)``,
+  ``rng = np.random.default_rng(seed)``) stand verbatim in a lecture or in the assignment's own
   exercise text (markdown and the code students see: setup cells, docstrings, given helpers).
 
 Whitespace runs are collapsed and trailing comments dropped before comparing; a solution line
@@ -27,7 +28,8 @@ from bpkit_instructor.course import paths
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))
-SHARE = 0.10          # at most this share of the solution lines may stand in the text students read
+SHARE = 0.03          # at most this share of the solution lines may stand in the text students read
+                      # (issue 25: ≤ 3 %, per assignment)
 MIN_CHARS = 15        # shorter lines ("return x", "a = W @ x") are trivia, not transcription
 
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION",
