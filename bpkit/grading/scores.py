@@ -295,3 +295,35 @@ def capstone_accuracy(case, output):
     rng = np.random.default_rng([_CAPSTONE_VALIDATION_SALT, int(case["data_seed"])])
     X, y = capstone_data(CAPSTONE_N_TEST, rng, float(case.get("angle", 0.0)))
     return capstone_accuracy_on(output, X, y, "validation")
+
+
+# --- 11.overfit_small: the "overfit a tiny subset first" habit (issue 23) ------------------------
+# Before a long run, a network with far more parameters than examples must be able to memorise a
+# handful of them; if it cannot, the data, the gradients or the update are wrong. The scorer needs
+# no secret: the 20 examples are the first 20 of the case's own training set.
+CAPSTONE_OVERFIT_N = 20
+CAPSTONE_OVERFIT_COST = 0.01
+
+
+def capstone_overfit(case, output):
+    """Eval-mode accuracy 100 % and mean cross-entropy below CAPSTONE_OVERFIT_COST on the first
+    CAPSTONE_OVERFIT_N examples of capstone_data(n_train, default_rng(data_seed), angle)."""
+    X, y = capstone_data(CAPSTONE_BUDGET["n_train"], np.random.default_rng(int(case["data_seed"])),
+                         float(case.get("angle", 0.0)))
+    X, y = X[:, :CAPSTONE_OVERFIT_N], y[:CAPSTONE_OVERFIT_N]
+    ok, msg = capstone_accuracy_on(output, X, y, "training")
+    if not ok and "accuracy" not in msg:
+        return ok, msg                               # the parameters do not form the network
+    with np.errstate(all="ignore"):
+        S = capstone_scores(output, X)
+        S = S - S.max(axis=0, keepdims=True)
+        log_p = S - np.log(np.exp(S).sum(axis=0, keepdims=True))
+        cost = float(-np.mean(log_p[y, np.arange(len(y))]))
+        acc = float(np.mean(S.argmax(axis=0) == y))
+    if acc == 1.0 and cost < CAPSTONE_OVERFIT_COST:
+        return True, (f"all {len(y)} training examples right, eval-mode cost {cost:.2g} "
+                      f"(< {CAPSTONE_OVERFIT_COST:g}): the network can learn")
+    return False, (f"eval-mode accuracy {acc:.0%} and cost {cost:.3g} on the {len(y)} examples it was "
+                   f"trained on; memorising them should reach 100 % and a cost below "
+                   f"{CAPSTONE_OVERFIT_COST:g}. Train on these examples only, as one batch, with dropout "
+                   "off, long enough; and store the running statistics (eval mode uses them).")

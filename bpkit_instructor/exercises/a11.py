@@ -413,3 +413,49 @@ exercise(
     what=f"a trained capstone network reaching {scores.CAPSTONE_BAR:.0%} accuracy on "
          f"{scores.CAPSTONE_N_TEST} held-out points",
 )
+
+
+# ============================================================ overfit 20 examples first (issue 23)
+def _overfit(data_seed, seed, angle=0.0, *, steps=200, eta=0.1, beta=0.9, store=True):
+    """The reference habit: the first 20 training examples as ONE batch, dropout off (p = 0, a mask
+    of ones), momentum, the running statistics stored; initialised as the whole run."""
+    b = scores.CAPSTONE_BUDGET
+    X, y = scores.capstone_data(b["n_train"], np.random.default_rng(data_seed), angle)
+    n = scores.CAPSTONE_OVERFIT_N
+    X, Y = X[:, :n], np.eye(2)[:, y[:n]]
+    params = _init(np.random.default_rng(seed), b["blocks"], b["hidden"])
+    velocity = {k: np.zeros_like(params[k]) for k in _trainable(params)}
+    mask = np.ones((params["W0"].shape[0], n))
+    for _ in range(steps):
+        _, grads, running = _gradients(params, X, Y, mask, 0.0)
+        for k in velocity:
+            velocity[k] = beta * velocity[k] - eta * grads[k]
+            params[k] = params[k] + velocity[k]
+        if store:
+            params.update(running)
+    return params
+
+
+exercise(
+    "11.overfit_small",
+    # no reference: scored on the 20 examples themselves (bpkit.grading.scores.capstone_overfit)
+    reference=None,
+    score=scores.capstone_overfit,
+    visible=[{"data_seed": 2026, "seed": 0, "angle": 0.0}],
+    hidden=_acc_case,
+    n_hidden=2,
+    variants=[
+        variant("running statistics never stored",
+                lambda data_seed, seed, angle: _overfit(data_seed, seed, angle, store=False),
+                "the training cost is tiny, but eval mode normalises with the running mean and variance: "
+                "store them after every step, or the memorised examples are misclassified in eval mode."),
+        variant("learning rate far too small",
+                lambda data_seed, seed, angle: _overfit(data_seed, seed, angle, eta=0.001),
+                "with so small a step the cost is still far from zero after the steps you gave it: a "
+                "network this large memorises twenty examples in a few dozen steps at the budget's rate."),
+    ],
+    protect=["bpkit.optim.train_minibatch", "bpkit.network.Network", "bpkit.optim.Momentum"],
+    timeout=60.0,
+    what=f"a network that memorises the first {scores.CAPSTONE_OVERFIT_N} training examples (eval-mode "
+         f"accuracy 100 %, cost below {scores.CAPSTONE_OVERFIT_COST:g})",
+)
