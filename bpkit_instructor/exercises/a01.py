@@ -229,7 +229,7 @@ exercise(
                 "of D(h)'s."),
     ],
     rtol=1e-7, atol=1e-10,
-    what="(4·D(h/2) − D(h))/3 compared with the same h, on 2 visible and 5 random cases",
+    what="Richardson's extrapolation of the central difference D(h), on 2 visible and 5 random cases",
 )
 
 

@@ -322,7 +322,7 @@ exercise(
         variant("missing tanh′ in the recursion", lambda W_next, delta_next, z: W_next.T @ delta_next,
                 "the local slope tanh′(z^[l]) is missing from the recursion for δ^[l] (eq. 23)."),
     ],
-    what="δ^[l] = tanh′(z^[l]) ∘ (W^[l+1])ᵀ δ^[l+1] on 2 visible and 5 random cases",
+    what="δ^[l] of a tanh layer from δ^[l+1] (eq. 23), on 2 visible and 5 random cases",
 )
 
 
