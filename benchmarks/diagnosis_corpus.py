@@ -560,7 +560,7 @@ def forward(params, X):
     return cache
 '''),
     # ------------------------------------------------------------------ 03.softmax_jacobian
-    dict(ex="03.softmax_jacobian", what="no maximum subtracted: overflow for large logits",
+    dict(ex="03.softmax_jacobian", what="no maximum subtracted: overflow for large logits", kinds={'overflow', 'nonfinite'},
          mistake=r"overflow|maximum|NaN|inf|large", code='''
 def softmax_jacobian(z):
     e = np.exp(z)
@@ -698,7 +698,7 @@ def backward(params, X, Y):
             delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta) / B
     return grads
 '''),
-    dict(ex="03.backward", what="a(1 − a) (σ′'s form) for tanh′",
+    dict(ex="03.backward", what="a(1 − a) (σ′'s form) for tanh′", kinds={'delta-recursion'},
          mistake=r"tanh′|recursion|derivative|σ′", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -731,7 +731,7 @@ def backward(params, X, Y):
             delta = (1 - a[l - 2] ** 2) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="the biases left out of the forward pass",
+    dict(ex="03.backward", what="the biases left out of the forward pass", kinds={'bias', 'forward'},
          mistake=r"bias|b\^", code='''
 def backward(params, X, Y):
     L, B = n_layers(params), X.shape[1]
@@ -794,7 +794,7 @@ def backward(params, X, Y):
             delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="tanh′ applied to the output error too",
+    dict(ex="03.backward", what="tanh′ applied to the output error too", kinds={'delta-L'},
          mistake=r"δ\^\[L\]|output|a − y|a\^\[L\] − y", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -808,7 +808,7 @@ def backward(params, X, Y):
             delta = (1 - acts[l - 1] ** 2) * (params[f"W{l}"].T @ delta)
     return grads
 '''),
-    dict(ex="03.backward", what="the next layer's weights without the transpose",
+    dict(ex="03.backward", what="the next layer's weights without the transpose", kinds={'delta-recursion'},
          mistake=r"transpose|ᵀ", code=_FWD03 + '''
 def backward(params, X, Y):
     acts, zs = my_forward(params, X)
@@ -848,12 +848,12 @@ def sgd_update(params, grads, eta):
 def sgd_update(params, grads, eta):
     return {k: v - eta * grads[k] for k, v in params.items() if k.startswith("W")}
 '''),
-    dict(ex="04.sgd_update", what="divided by η instead of multiplied",
+    dict(ex="04.sgd_update", what="divided by η instead of multiplied", kinds={'factor'},
          mistake=r"η|learning rate|eta", code='''
 def sgd_update(params, grads, eta):
     return {k: params[k] - grads[k] / eta for k in params}
 '''),
-    dict(ex="04.sgd_update", what="gradient ascent",
+    dict(ex="04.sgd_update", what="gradient ascent", kinds={'sign'},
          mistake=r"sign|ascent|against the gradient", code='''
 def sgd_update(params, grads, eta):
     out = {}
@@ -1313,15 +1313,15 @@ def gd_speed(A, lam):
     return 2 / ev[-1], k, np.log(10) / -np.log(1 - 1 / k)
 '''),
     # ------------------------------------------------------------------ 05.max_stable_eta
-    dict(ex="05.max_stable_eta", what="momentum ignored: 2/λ",
+    dict(ex="05.max_stable_eta", what="momentum ignored: 2/c",
          mistake=r"momentum|β|2/λ", code='''
-def max_stable_eta(lam, beta):
-    return 2 / lam
+def max_stable_eta(c, beta):
+    return 2 / c
 '''),
-    dict(ex="05.max_stable_eta", what="2/(λ(1 − β))",
+    dict(ex="05.max_stable_eta", what="2/(c(1 − β))",
          mistake=r"β|momentum|1 \+ β|root", code='''
-def max_stable_eta(lam, beta):
-    return 2 / (lam * (1 - beta))
+def max_stable_eta(c, beta):
+    return 2 / (c * (1 - beta))
 '''),
     # ------------------------------------------------------------------ 06.torch_bn_forward
     dict(ex="06.torch_bn_forward", what="statistics over axis=1 (examples as columns habit)", kinds={'axis'},
@@ -1548,7 +1548,7 @@ def dense_stack_forward(a, W1, b1, W2, b2):
     return np.vstack((a, h2))
 '''),
     # ------------------------------------------------------------------ 07.dense_stack_backward
-    dict(ex="07.dense_stack_backward", what="block 2's W2ᵀδ2 not sent back",
+    dict(ex="07.dense_stack_backward", what="block 2's W2ᵀδ2 not sent back", kinds={'layer-localised'},
          mistake=r"block 2|W2ᵀ|back|path|input", code='''
 def dense_stack_backward(dout, a, W1, b1, W2, b2):
     n, k = a.shape[0], W1.shape[0]
@@ -1560,7 +1560,7 @@ def dense_stack_backward(dout, a, W1, b1, W2, b2):
     da = dout[:n] + W1.T @ d1
     return da, d1 @ a.T, d1.sum(1, keepdims=True), d2 @ c1.T, d2.sum(1, keepdims=True)
 '''),
-    dict(ex="07.dense_stack_backward", what="h1's path through block 2 missing (a's is there)",
+    dict(ex="07.dense_stack_backward", what="h1's path through block 2 missing (a's is there)", kinds={'layer-localised'},
          mistake=r"block 2|W2ᵀ|h1|path", code='''
 def dense_stack_backward(dout, a, W1, b1, W2, b2):
     n, k = a.shape[0], W1.shape[0]
@@ -1664,7 +1664,7 @@ def grad_norms(Ws, bs, X, Y):
         res.append(norms)
     return np.array(res)
 '''),
-    dict(ex="07.grad_norms", what="squared norms",
+    dict(ex="07.grad_norms", what="squared norms", kinds={'square'},
          mistake=r"norm|square", code='''
 def grad_norms(Ws, bs, X, Y):
     N = X.shape[1]
@@ -1768,7 +1768,7 @@ def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
     C = 0.5 * np.mean((a3 - Y) ** 2) + 0.5 * lam * (np.sum(W2 * W2) + np.sum(W3 * W3))
     return C, d2 @ X.T / N + lam * W2, d2.sum(1, keepdims=True) / N, d3 @ a2.T / N + lam * W3, d3.sum(1, keepdims=True) / N
 '''),
-    dict(ex="08.l2_loss_and_grads", what="tanh′ as 1 − tanh(a²)... the tanh applied twice",
+    dict(ex="08.l2_loss_and_grads", what="tanh′ as 1 − tanh(a²)... the tanh applied twice", kinds={'layer-localised'},
          mistake=r"tanh′|derivative|recursion|1 − a²", code='''
 def l2_loss_and_grads(W2, b2, W3, b3, X, Y, lam):
     N = X.shape[1]
@@ -1810,7 +1810,7 @@ def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
         h = h * (1 - mask) / (1 - p)
     return W3 @ h + b3
 '''),
-    dict(ex="08.dropout_net_train", what="multiplied by 1 − p instead of dividing",
+    dict(ex="08.dropout_net_train", what="multiplied by 1 − p instead of dividing", kinds={'factor'},
          mistake=r"1 − p|keep probability|divid|rescal|scal", code='''
 def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     h = relu(W2 @ X + b2)
@@ -1818,7 +1818,7 @@ def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
         h = h * mask * (1 - p)
     return W3 @ h + b3
 '''),
-    dict(ex="08.dropout_net_train", what="divided by p (the drop probability)",
+    dict(ex="08.dropout_net_train", what="divided by p (the drop probability)", kinds={'factor'},
          mistake=r"1/p|1 − p|keep probability|drop probability", code='''
 def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     h = np.maximum(0, W2 @ X + b2)
@@ -1842,14 +1842,14 @@ def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     h = relu(W2 @ X + b2) * mask / (1 - p)
     return W3 @ h + b3
 '''),
-    dict(ex="08.dropout_net_eval", what="scaled by 1 − p in eval mode",
+    dict(ex="08.dropout_net_eval", what="scaled by 1 − p in eval mode", kinds={'factor'},
          mistake=r"eval|1 − p|non-inverted|scal", code='''
 def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     h = relu(W2 @ X + b2)
     h = h * mask / (1 - p) if train else h * (1 - p)
     return W3 @ h + b3
 '''),
-    dict(ex="08.dropout_net_eval", what="divided by 1 − p in eval mode",
+    dict(ex="08.dropout_net_eval", what="divided by 1 − p in eval mode", kinds={'factor'},
          mistake=r"eval|1 − p|scal|unchanged", code='''
 def dropout_net_forward(X, W2, b2, W3, b3, p, mask, train=True):
     h = relu(W2 @ X + b2)
@@ -1867,7 +1867,7 @@ def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     d2 = (W3.T @ d3) * mask / (1 - p) * relu_prime(z2)
     return d2 @ X.T / N, d2.sum(axis=1, keepdims=True), d3 @ h.T / N, d3.sum(axis=1, keepdims=True)
 '''),
-    dict(ex="08.dropout_net_backward", what="mask forgotten on the way back",
+    dict(ex="08.dropout_net_backward", what="mask forgotten on the way back", kinds={'layer-localised'},
          mistake=r"mask", code='''
 def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     N = X.shape[1]
@@ -1887,7 +1887,7 @@ def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     d2 = (W3.T @ d3) * mask / (1 - p) * relu_prime(z2)
     return d3 @ h.T / N, d3.sum(axis=1, keepdims=True) / N, d2 @ X.T / N, d2.sum(axis=1, keepdims=True) / N
 '''),
-    dict(ex="08.dropout_net_backward", what="relu′ missing",
+    dict(ex="08.dropout_net_backward", what="relu′ missing", kinds={'layer-localised'},
          mistake=r"relu′|ReLU′|derivative|activation", code='''
 def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     N = X.shape[1]
@@ -1899,7 +1899,7 @@ def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     # ------------------------------------------------------------------ 08.early_stopping
     dict(ex="08.early_stopping", what="stops one epoch late (bad > patience)",
          mistake=r"late|> patience|≥|boundary|off by", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     best, best_ep, bad = float("inf"), 0, 0
     for i, v in enumerate(val_losses):
         if v < best:
@@ -1909,15 +1909,23 @@ def early_stopping(val_losses, patience):
             if bad > patience:
                 return best_ep, i + 1
     return best_ep, len(val_losses)
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b - 1].copy()
 '''),
     dict(ex="08.early_stopping", what="never stops: the best epoch over the whole curve",
          mistake=r"never stops|must stop|stop", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     return int(np.argmin(val_losses)) + 1, len(val_losses)
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b - 1].copy()
 '''),
-    dict(ex="08.early_stopping", what="(stop, best) returned in swapped order",
+    dict(ex="08.early_stopping", what="(stop, best) returned in swapped order", kinds={'order'},
          mistake=r"swapped|order", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch in range(1, len(val_losses) + 1):
         if val_losses[epoch - 1] < best:
@@ -1927,10 +1935,14 @@ def early_stopping(val_losses, patience):
             if wait == patience:
                 return epoch, best_epoch
     return len(val_losses), best_epoch
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    s, b = _rule(costs, patience)
+    return s, b, snapshots[b - 1].copy()
 '''),
     dict(ex="08.early_stopping", what="a tie counts as an improvement",
          mistake=r"tie|strictly|<=", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, v in enumerate(val_losses, 1):
         if v <= best:
@@ -1940,10 +1952,14 @@ def early_stopping(val_losses, patience):
             if wait >= patience:
                 return best_epoch, epoch
     return best_epoch, len(val_losses)
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b - 1].copy()
 '''),
     dict(ex="08.early_stopping", what="counter not reset at an improvement",
          mistake=r"reset|in a row|counter", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, v in enumerate(val_losses, 1):
         if v < best:
@@ -1953,10 +1969,14 @@ def early_stopping(val_losses, patience):
             if wait == patience:
                 return best_epoch, epoch
     return best_epoch, len(val_losses)
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b - 1].copy()
 '''),
-    dict(ex="08.early_stopping", what="epochs counted from 0",
+    dict(ex="08.early_stopping", what="epochs counted from 0", kinds={'off-by-one'},
          mistake=r"from 0|from 1|counted|off by", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     best, best_epoch, wait = np.inf, 0, 0
     for epoch, v in enumerate(val_losses):
         if v < best:
@@ -1966,6 +1986,10 @@ def early_stopping(val_losses, patience):
             if wait == patience:
                 return best_epoch, epoch
     return best_epoch, len(val_losses) - 1
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b].copy()
 '''),
 ]
 
@@ -2015,8 +2039,8 @@ def gd_speed(A, lam):
     return 2 / lams.max(), kappa, -1 / np.log10(1 - 1 / kappa)
 '''),
     dict(ex="05.max_stable_eta", what="rearranged", code='''
-def max_stable_eta(lam, beta):
-    return (2 + 2 * beta) / lam
+def max_stable_eta(c, beta):
+    return (2 + 2 * beta) / c
 '''),
     dict(ex="06.torch_bn_forward", what="ddof=1 for the running variance, written out", code='''
 def bn_forward_torch(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
@@ -2143,7 +2167,7 @@ def dropout_net_backward(X, Y, W2, b2, W3, b3, p, mask):
     return d2 @ X.T / N, d2.mean(axis=1, keepdims=True), d3 @ a2t.T / N, d3.mean(axis=1, keepdims=True)
 '''),
     dict(ex="08.early_stopping", what="a while loop with an index", code='''
-def early_stopping(val_losses, patience):
+def _rule(val_losses, patience):
     i, best_i, since = 0, -1, 0
     best = float("inf")
     while i < len(val_losses):
@@ -2155,6 +2179,10 @@ def early_stopping(val_losses, patience):
                 return best_i + 1, i + 1
         i += 1
     return best_i + 1, len(val_losses)
+def early_stopping(snapshots, Xv, yv, patience):
+    costs = [-np.mean(np.argmax(W @ Xv, axis=0) == yv) for W in snapshots]   # accuracy, as a cost
+    b, s = _rule(costs, patience)
+    return b, s, snapshots[b - 1].copy()
 '''),
 ]
 
@@ -2766,7 +2794,7 @@ def topological_order(children, root):
     return order
 '''),
     # ------------------------------------------------------------------ 10.graph_size
-    dict(ex="10.graph_size", what="the input leaves not counted",
+    dict(ex="10.graph_size", what="the input leaves not counted", kinds={'count'},
          mistake=r"leaves|input|count|nodes", code='''
 def graph_size(sizes):
     n = 0
@@ -2843,7 +2871,7 @@ def predict(params, X):
          code=train11().replace("    params = {k: np.array(v, dtype=float) for k, v in params.items()}\n", "")
                        .replace("params[k] = params[k] + velocity[k]", "params[k] += velocity[k]")),
     # ------------------------------------------------------------------ 12.centered_rmsprop_step
-    dict(ex="12.centered_rmsprop_step", what="plain RMSProp (the mean's square not subtracted)",
+    dict(ex="12.centered_rmsprop_step", what="plain RMSProp (the mean's square not subtracted)", kinds={'step'},
          mistake=r"centred|centered|plain RMSProp|standard deviation", code='''
 def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
     P, S, G = {}, {}, {}
@@ -2876,7 +2904,7 @@ def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
         new[k] = params[k] - eta * grads[k] / (np.sqrt(s[k] - gbar[k] ** 2) + eps)
     return new, s, gbar
 '''),
-    dict(ex="12.centered_rmsprop_step", what="the variance from the averages before this step",
+    dict(ex="12.centered_rmsprop_step", what="the variance from the averages before this step", kinds={'step'},
          mistake=r"before this step|old|previous|averages", code='''
 def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
     P, S, G = {}, {}, {}
@@ -2889,17 +2917,17 @@ def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
     return P, S, G
 '''),
     # ------------------------------------------------------------------ 12.adamw_step
-    dict(ex="12.adamw_step", what="decay through the gradient (Adam + L2, coupled)",
+    dict(ex="12.adamw_step", what="decay through the gradient (Adam + L2, coupled)", kinds={'decay'},
          mistake=r"coupled|L2|decoupled|through the moments",
          code=adamw12().replace("g = grads[name]", "g = grads[name] + (weight_decay * params[name] if name[0] == 'W' else 0)")
                         .replace("DECAY", "P[name] = params[name] - step")),
-    dict(ex="12.adamw_step", what="decay applied after the step (to the stepped weights)",
+    dict(ex="12.adamw_step", what="decay applied after the step (to the stepped weights)", kinds={'decay'},
          mistake=r"decay|decoupled|order|after", code=adamw12(DECAY="P[name] = (params[name] - step) * (1 - eta * weight_decay)")),
-    dict(ex="12.adamw_step", what="ε under the root",
+    dict(ex="12.adamw_step", what="ε under the root", kinds={'step'},
          mistake=r"ε|root|eps", code=adamw12(DENOM="np.sqrt(vh + eps)")),
-    dict(ex="12.adamw_step", what="weight decay on the biases too",
+    dict(ex="12.adamw_step", what="weight decay on the biases too", kinds={'decay'},
          mistake=r"bias", code=adamw12().replace('if name[0] == "W":', "if True:")),
-    dict(ex="12.adamw_step", what="bias correction with t − 1",
+    dict(ex="12.adamw_step", what="bias correction with t − 1", kinds={'step'},
          mistake=r"step count|off by one|t − 1|correction",
          code=adamw12().replace("beta1 ** t", "beta1 ** max(t - 1, 1)").replace("beta2 ** t", "beta2 ** max(t - 1, 1)")),
     # ------------------------------------------------------------------ 12.debiased_average
@@ -2939,11 +2967,11 @@ def debiased_average(x, beta):
     return np.cumsum(w * x) / (1 - beta ** t)
 '''),
     # ------------------------------------------------------------------ 12.adamw_epoch
-    dict(ex="12.adamw_epoch", what="m and v reset at every minibatch",
+    dict(ex="12.adamw_epoch", what="m and v reset at every minibatch", kinds={'carry-over'},
          mistake=r"state|reset|every minibatch|moments", code=epoch12(RESET="m = {k: np.zeros(a.shape) for k, a in params.items()}; v = {k: np.zeros(a.shape) for k, a in params.items()}")),
-    dict(ex="12.adamw_epoch", what="the step count never advanced past 1",
+    dict(ex="12.adamw_epoch", what="the step count never advanced past 1", kinds={'carry-over'},
          mistake=r"step count|advanced|t\b|correction", code=epoch12().replace("t += 1", "t = 1")),
-    dict(ex="12.adamw_epoch", what="every minibatch uses the whole data set",
+    dict(ex="12.adamw_epoch", what="every minibatch uses the whole data set", kinds={'minibatch'},
          mistake=r"batch|minibatch|indices", code=epoch12().replace("X[:, idx], Y[:, idx]", "X, Y")),
 ]
 

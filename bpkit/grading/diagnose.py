@@ -194,13 +194,23 @@ LINE_KINDS = [
     ("a 1/B where it does not belong", "batch-mean"), ("or a 1/B (dout", "batch-mean"),
     ("right when the biases are zero", "bias"),
     ("look at the δ recursion", "delta-recursion"),
-    ("start with the output error δ^[L]", "delta-L"),
+    ("or in the output error δ^[L]", "delta-L"), ("the mistake is in the forward pass", "forward"),
     ("close to the expected value but not within the tolerance", "approximation"),
     ("is the first layer whose", "layer-localised"), ("the first wrong layer", "layer-localised"),
     ("not seeded", "seed"), ("overwrites", "accumulate"),
     ("visits the nodes in the wrong order", "order-graph"),
     ("local derivative of", "op-derivative"),
     ("check which operand comes first", "op-value"),
+    ("the square of the expected value", "square"),
+    ("a group of that size missing or counted twice", "count"),
+    ("the arrays the weight decay acts on", "decay"),
+    ("the mistake is in the step made from them", "step"),
+    ("what carries over from one minibatch to the next", "carry-over"),
+    ("divided by η where it multiplies", "factor"), ("the step is", "factor"),
+    ("with the sign flipped", "sign"),
+    ("apart from the bias", "factor"),
+    ("each step must use only its minibatch", "minibatch"),
+    ("look at what reaches", "layer-localised"),
 ]
 
 
@@ -285,10 +295,15 @@ def explain(got: dict, expected: dict, case: dict, rtol, atol, hidden: bool, nam
     right = [k for k in expected if k not in wrong]
     msg = _one(got[wrong[0]], expected[wrong[0]], wrong[0], case, rtol, atol, hidden, grad,
                names, conv)
+    update = _update_story(got, expected, case, wrong, rtol, atol) if not grad else None
+    if update:
+        return update
     story = conv if grad else "parameters"
     if not right and len(expected) > 2 and UNEXPLAINED in msg and grad \
             and any(k in case for k in ("Y", "y")):                  # a backward pass with targets
         msg = _layer_story(right, wrong, story) + msg
+    if right and len(expected) > 1 and grad and names:
+        msg = _named_story(right, wrong, names) + msg
     if right and len(expected) > 1:
         if len(right) > 4 and len(wrong) <= 4:
             said = (f"{', '.join(map(lab, wrong))} {'is' if len(wrong) == 1 else 'are'} wrong; "
@@ -300,10 +315,91 @@ def explain(got: dict, expected: dict, case: dict, rtol, atol, hidden: bool, nam
     return msg
 
 
+ETA_WORDS = {"1/η²": "the step is divided by η² relative to the right one: divided by η where it multiplies",
+             "η": "the step is η times the right one: η applied twice",
+             "1/η": "the step is 1/η of the right one: η is missing from it",
+             "−1": "the step is the right one with the sign flipped: the update goes uphill"}
+
+
+def _update_story(got, expected, case, wrong, rtol, atol) -> str | None:
+    """Updates of a parameter dict (gradient steps, optimisers): which arrays and which outputs
+    are wrong tells where the mistake is — the weight decay (only the W arrays), the step made
+    from right running averages, or a step scaled by η."""
+    params = case.get("params")
+    if not isinstance(params, dict) or not wrong:
+        return None
+    def base(k):
+        return k.split("/")[-1]
+    first = [k for k in expected if k.count("/") == 2 and k.split("/")[1] == "0"] or \
+        [k for k in expected if k.count("/") == 1]
+    if not first or not all(base(k) in params for k in first):
+        return None
+    state = [k for k in expected if k not in first]
+    wrong_first = [k for k in wrong if k in first]
+    wrong_state = [k for k in wrong if k in state]
+    if "weight_decay" in case and wrong and all(base(k).startswith("W") for k in wrong) \
+            and any(not base(k).startswith("W") for k in first):
+        if wrong_state:
+            return ("only the weights W are wrong, the biases are right — the arrays the weight "
+                    "decay acts on — and so are the running averages of W: the decay went into the "
+                    "gradient (coupled, L2 through the moments) instead of acting on the weights "
+                    "directly (decoupled).")
+        return ("only the new weights W are wrong, the biases and every running average are right: "
+                "look at the arrays the weight decay acts on — its form and where it is applied "
+                "(decoupled: the weights shrink by η·λ, beside the adaptive step).")
+    if "weight_decay" in case and all(not base(k).startswith("W") for k in wrong) \
+            and not wrong_state and any(base(k).startswith("W") for k in first):
+        return ("only the new biases are wrong, the weights and every running average are right: "
+                "look at the arrays the weight decay acts on — the weights W, not the biases.")
+    if state and wrong_first and not wrong_state and "eps" in case:
+        extra = " — the bias correction with the step count t, the root, ε, η" if "t" in case \
+            else " — the root, ε, η"
+        return ("the running averages you return are right, the new parameters are not: the "
+                f"mistake is in the step made from them{extra}.")
+    grads = case.get("grads")
+    eta = case.get("eta")
+    if isinstance(grads, dict) and isinstance(eta, (int, float)) and eta not in (0, 1) \
+            and not state and all(base(k) in params for k in wrong):
+        ratios = []
+        for k in wrong:
+            g, e, p = got[k], expected[k], np.asarray(params[base(k)], float)
+            if g.shape != p.shape:
+                return None
+            r = _constant_ratio(g - p, e - p)
+            if r is None:
+                return None
+            ratios.append(r)
+        if np.allclose(ratios, ratios[0], rtol=1e-6):
+            for name, value in {"1/η²": 1 / eta ** 2, "η": eta, "1/η": 1 / eta, "−1": -1.0}.items():
+                if np.isclose(ratios[0], value, rtol=1e-6):
+                    return f"{ETA_WORDS[name]}."
+    return None
+
+
 def _parameters(case, expected) -> bool:
     """Are the outputs parameters (an update step or a training loop), not gradients? The
     gradients come in as an input, or a learning rate does."""
     return "grads" in case or any(k in case for k in ("eta", "eta0", "lr"))
+
+
+def _named_story(right, wrong, names) -> str:
+    """Gradients named by layer (dW1, db1, dW2, ... of an exercise's outputs): when the later
+    layer's are right and an earlier layer's wrong, what flows between them is the suspect."""
+    def layer(k):
+        m = re.fullmatch(r"out/(\d+)", k)
+        if not m or int(m.group(1)) >= len(names):
+            return None
+        n = re.fullmatch(r"d[A-Za-z]+(\d+)", names[int(m.group(1))] or "")
+        return int(n.group(1)) if n else None
+    r = [layer(k) for k in right if layer(k) is not None]
+    w = [layer(k) for k in wrong if layer(k) is not None]
+    if not r or not w or max(w) >= min(r):
+        return ""
+    k, up = max(w), min(r)
+    return (f"Layer {up}'s gradients are right, layer {k}'s are wrong: look at what reaches "
+            f"layer {k} from layer {up} — the gradient sent back through W{up}ᵀ and anything "
+            "applied on the way (an activation's derivative, a mask, a split or a sum of paths) — "
+            f"or layer {k}'s own backward pass. ")
 
 
 def _layer_story(right, wrong, conv="delta") -> str:
@@ -314,8 +410,9 @@ def _layer_story(right, wrong, conv="delta") -> str:
     if conv != "delta":           # the δ recursion's story is lecture 03's, not the layer API's
         return ""
     if not r and w and None not in w and len(set(w)) > 1:
-        return ("Every layer's gradients are wrong, the output layer's too: start with the output "
-                "error δ^[L] (eq. 22 for this cost; every other δ^[l] inherits its error). ")
+        return ("Every layer's gradients are wrong, the output layer's too: the mistake is in the "
+                "forward pass or in the output error δ^[L] (eq. 22 for this cost); every other "
+                "δ^[l] inherits it. ")
     if None in r or None in w or not r or not w:
         return ""
     if max(w) < min(r):
@@ -393,9 +490,17 @@ def _one(g, e, key, case, rtol, atol, hidden, grad=True, names=None, conv="delta
     words = None if ratio is None else factor_words(ratio, case, hidden, g.size, integer, conv)
     if words:
         return f"{name} is {words}."
+    if not integer and e.size > 1 and np.all(np.abs(e) > 1e-12) and not _binary(e) \
+            and _close(g, e ** 2, 1e-6, atol) and not _close(e, e ** 2, 1e-6, atol):
+        return (f"{name} is the square of the expected value everywhere: a squared norm or "
+                "length where the norm belongs (a square root missing)?")
+    if integer:
+        group = _input_count(g, e, case)
+        if group:
+            return f"{name} {group}"
     if not integer:
         for test in (_input_term, _scaled_lines, _only_where_sign, _reciprocal, _inverted_mask,
-                     _kink):
+                     _kink, _ratio_without_bias):
             found = test(g, e, case, rtol, atol)
             if found:
                 return f"{name} {found}"
@@ -450,6 +555,49 @@ def _where(idx, size):
         return ""
     return " (entr" + ("y " if len(idx) == 1 else "ies ") + ", ".join(str(int(i) + 1) for i in idx[:6]) \
         + (" …" if len(idx) > 6 else "") + ")"
+
+
+def _ratio_without_bias(g, e, case, rtol, atol):
+    """Apart from an added bias b (an (n, 1) input), a constant ratio that is one of the case's
+    symbols: a scale applied before the bias is added (dropout's 1/(1 − p), a batch mean)."""
+    if g.ndim != 2:
+        return None
+    p = case.get("p")
+    named = {}
+    if isinstance(p, float) and 0 < p < 1:
+        named = {"1/(1 − p)": 1 / (1 - p), "1 − p": 1 - p}
+    for k, v in case.items():
+        if _BIAS.match(str(k)) and isinstance(v, np.ndarray) and v.shape == (g.shape[0], 1) and np.any(v):
+            r = _constant_ratio(g - v, e - v)
+            if r is None:
+                continue
+            for name, value in named.items():
+                if np.isclose(r, value, rtol=1e-6):
+                    mode = case.get("train")
+                    where = (" — in evaluation mode the activations pass unscaled" if mode is False
+                             else "")
+                    return (f"apart from the bias {k}, is {name} times the expected value: a scaling "
+                            f"by {name} where it does not belong{where}.")
+            words = factor_words(r, case, True, g.size)     # True: no number of the case
+            if words and r not in (0.0,):
+                return f"apart from the bias {k}, is {words}."
+    return None
+
+
+def _input_count(g, e, case):
+    """A count off by exactly one entry of an integer list among the inputs (e.g. the sizes of
+    the layers): a group of that size left out or counted twice."""
+    if g.size != 1:
+        return None
+    d = float((g - e).ravel()[0])
+    for k, v in case.items():
+        if isinstance(v, (list, tuple)) and v and all(isinstance(x, (int, np.integer)) for x in v):
+            hits = [i for i, x in enumerate(v) if x != 0 and abs(d) == abs(x)]
+            if len({v[i] for i in hits}) == 1 and len(hits) >= 1 and len(set(v)) > 1:
+                where = " or ".join(f"entry {i + 1}" for i in hits)
+                return (f"is off by exactly {where} of {k} ({'too many' if d > 0 else 'too few'}): "
+                        "a group of that size missing or counted twice.")
+    return None
 
 
 def _reciprocal(g, e, case, rtol, atol):
@@ -632,6 +780,12 @@ PROBES = {
              "exchanged: the statistics (mean, variance, root mean square) — and the means of a backward pass — "
              "run over the other axis. Batch norm averages over the examples of a unit, layer norm "
              "and RMS norm over the units of an example: check which axis holds which here"),
+    "batches": ("your answer is right after one minibatch and wrong after several: what carries "
+                "over from one minibatch to the next — the running averages m and v, the step "
+                "count t, the updated parameters — is lost, reset or not advanced"),
+    "batches-whole": ("your answer is right when every minibatch is the whole data set and wrong "
+                      "on the given minibatches: each step must use only its minibatch's columns "
+                      "(the index array of `batches`), not the whole data set"),
     "graph:seed": ("on out = x + y your gradients stay 0 while the value is right: the reverse "
                    "sweep is not seeded — ∂out/∂out = 1 (out.grad = 1) before the first _backward"),
     "graph:accumulate": ("on out = x · x your gradient is half the right one: a node used twice "
@@ -800,6 +954,13 @@ def probe_cases(case) -> list[tuple[str, dict]]:
     if isinstance(case.get("program"), str) and isinstance(case.get("values"), dict):
         return _graph_probes(case)
     out = _prefix_probes(case)
+    batches = case.get("batches")
+    if isinstance(batches, list) and len(batches) >= 3:
+        out.append(("batches:1", dict(case, batches=batches[:1])))
+        X = case.get("X")
+        if isinstance(X, np.ndarray) and X.ndim == 2:
+            whole = np.arange(X.shape[1])
+            out.append(("batches:whole", dict(case, batches=[whole, whole.copy()])))  # two steps
     axis = _axis_probe(case)
     if axis is not None:
         out.append(("axis", axis))
@@ -846,7 +1007,8 @@ PROBE_TITLES = {
     "op": "a wrong local derivative or value of an operation",
     "axis": "statistics over the other axis", "prefix": "the first wrong layer located",
     "one-example": "the examples mixed", "zero-bias": "the biases used wrongly",
-    "large-logits": "exp overflows for large logits",
+    "large-logits": "exp overflows for large logits", "batches": "state lost between minibatches",
+    "batches-whole": "every step on the whole data set, not its minibatch",
 }
 
 
@@ -883,6 +1045,11 @@ def probe_verdict(results, rtol, atol, conv: str = "delta", layer_kinds=None,
         found = _prefix_verdict(by_kind, layer_kinds or [], rtol, atol)
         if found:
             return found
+    one, whole = by_kind.get("batches:1"), by_kind.get("batches:whole")
+    if one and _right(*one[0], rtol, atol):          # (the case itself, several, is wrong)
+        return PROBES["batches"]
+    if whole and _right(*whole[0], rtol, atol):
+        return PROBES["batches-whole"]
     for got, exp in by_kind.get("axis", []):
         if _transposed(got, exp, rtol, atol):
             return PROBES["axis"]

@@ -86,6 +86,7 @@ def _proj_case(rng, n=None, m=None, B=None):
 _r = np.random.default_rng(701)
 exercise(
     "07.residual_proj_backward",
+    outputs=('da', 'dW', 'db', 'dP'),
     reference=key_residual_proj_backward,
     visible=[_proj_case(_r, n=3, m=2, B=4), _proj_case(_r, n=2, m=4, B=3)],
     hidden=_proj_case,
@@ -200,6 +201,7 @@ exercise(
 
 exercise(
     "07.dense_stack_backward",
+    outputs=('da', 'dW1', 'db1', 'dW2', 'db2'),
     reference=key_dense_stack_backward,
     visible=[_stackb_case(_r, n=2, k=3, B=3), _stackb_case(_r, n=3, k=2, B=2)],
     hidden=_stackb_case,

@@ -59,6 +59,7 @@ def _l2_case(rng, n=None, h=None, m=None, N=None):
 _r = np.random.default_rng(801)
 exercise(
     "08.l2_loss_and_grads",
+    outputs=('C_reg', 'dW2', 'db2', 'dW3', 'db3'),
     reference=key_l2_loss_and_grads,
     visible=[_l2_case(_r, n=2, h=3, m=1, N=4), _l2_case(_r, n=1, h=4, m=2, N=5)],
     hidden=_l2_case,
@@ -203,6 +204,7 @@ exercise(
 
 exercise(
     "08.dropout_net_backward",
+    outputs=('dW2', 'db2', 'dW3', 'db3'),
     reference=key_dropout_net_backward,
     visible=[_dropb_case(_r, n=2, h=3, m=1, N=4, p=0.25), _dropb_case(_r, n=1, h=4, m=2, N=3)],
     hidden=_dropb_case,
