@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from bpkit.grading import checker, diagnose, judge
-from bpkit_instructor import judge as kjudge, spec
+from bpkit_instructor import judge as kjudge
+from bpkit_instructor import spec
 
 
 def run(name, path, hidden=False, seed=None):
@@ -233,7 +234,7 @@ def test_the_student_side_names_the_visit_order_too():
 def test_a_slip_in_one_operations_derivative_is_named(change, op):
     from benchmarks.diagnosis_corpus import SETUP, value10
     v = verdict("10.value_ops", SETUP["10"] + value10(**change))
-    assert f"local derivative of" in v.message and op in v.message.split("Probing:")[1], v.message
+    assert "local derivative of" in v.message and op in v.message.split("Probing:")[1], v.message
 
 
 def test_statistics_over_the_other_axis_are_named():

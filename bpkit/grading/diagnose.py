@@ -3,11 +3,28 @@
 Runs in the judge's parent (it never runs student code). Given the student's flattened outputs,
 the expected ones and the case, it looks for: outputs missing, extra or swapped; only some
 outputs wrong (and, for layer-indexed gradients, which layers); a constant factor and which
-symbol it is (B, 1/B, n_L, 2, ½, −1); a transpose; a difference only where an input is 0 (the
-kink of an activation); a mask inverted; an integer answer off by k; a wrong layout.
+symbol it is (B, 1/B, n_L, 2, ½, −1, η); a transpose; a difference only where an input is 0 (the
+kink of an activation); a mask inverted; a count off by one or by one group; a wrong layout; for
+updates of a parameter dict, which arrays and which outputs are wrong (the weight decay, the step
+made from right running averages).
 
+A line says only what the evidence supports (issue 22). Each generic line has a precondition on
+the output's type (a yes/no answer is told which verdicts are wrong and nothing else; a count gets
+no factor, kink or reciprocal) and on the pattern of the difference; LINE_KINDS names the kind of
+mistake each line claims, so the corpus test can check that no line claims one the answer does
+not make. When nothing specific is known, the message says so and shows where the first
+difference is. Messages speak the exercise's convention (``convention``: lecture 03's δ, the
+layer API's dout, the capstone's cost).
+
+Probes (``probe_cases``, run by the judge on designed variations of the failing case) localise a
+mistake: one example at a time, zero biases, large logits; a square symmetric case for a
+normalisation (the axis); a network of the layer API cut after each layer (the first wrong
+layer); one minibatch, or whole-data minibatches, for an epoch loop; and for assignment 10's
+programs, seeding, accumulation, visit order, shared nodes and each operation's local derivative.
+
+Outputs are numbered from 1 everywhere ("output 2 (dW) › entry 1 › W"), with the exercise's names.
 On hidden cases nothing is shown that depends on a hidden value: no entries, no scalar inputs,
-no numeric factor — only symbols and shapes.
+no numeric factor — only symbols, shapes and indices.
 """
 from __future__ import annotations
 
