@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import autograde, batch, cli, fingerprint, paths, release, simulate
-from bpkit_instructor.course import authoring
+from bpkit_instructor.course import (authoring, autograde, batch, cells, cli, fingerprint, paths,
+                                     release, simulate)
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
@@ -131,8 +131,7 @@ def test_nothing_changed_nothing_regraded_and_timestamps_do_not_count(graded, mo
 def test_changed_points_refused_until_released_then_every_grade_redone(copy, monkeypatch, capsys):
     src = paths.notebook("solutions", A, copy)
     nb = nbformat.read(src, as_version=4)
-    next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_square") \
-        .metadata.nbgrader.points = 3
+    next(c for c in nb.cells if cells.grade_id(c) == "test_square").metadata.nbgrader.points = 3
     nbformat.write(nb, str(src))
     # the gradebook still holds 2 points: reported, never used
     code, _, err = bpkit(copy, monkeypatch, capsys, "autograde", A)
@@ -223,8 +222,9 @@ def test_release_refuses_a_check_of_an_unknown_exercise(copy, monkeypatch, capsy
                                            'check(\\"00.sqaure\\", square)'))
     before = paths.notebook("exercises", A, copy).read_text()
     code, _, err = bpkit(copy, monkeypatch, capsys, "release", A)
-    one_line_error(code, err, "test_square: check('00.sqaure') names no exercise",
-                   "00.square", "bpkit_instructor/exercises/aNN.py")
+    one_line_error(code, err, "(test_square, line 1): check('00.sqaure') names no exercise",
+                   "near: 00.square", "bpkit_instructor/exercises/a00.py",
+                   f"exercises/{A} is unchanged")
     assert paths.notebook("exercises", A, copy).read_text() == before
 
 
@@ -237,10 +237,10 @@ def test_grades_csv_says_what_each_row_is(graded, monkeypatch, capsys):
     status = {k: r["status"] for k, r in rows.items()}
     assert status == {
         (A, "s-correct"): "graded", (A, "s-blank"): "blank", (A, "s-corrupt"): "corrupt",
-        (A, "s-wrongname"): "missing-notebook", (A, "s-tamper"): "flagged",
-        (B, "s-correct"): "graded", (B, "s-blank"): "not-submitted",
-        (B, "s-corrupt"): "not-submitted", (B, "s-wrongname"): "not-submitted",
-        (B, "s-tamper"): "not-submitted"}
+        (A, "s-wrongname"): "missing", (A, "s-tamper"): "flagged (judge-disagrees)",
+        (B, "s-correct"): "graded", (B, "s-blank"): "missing",
+        (B, "s-corrupt"): "missing", (B, "s-wrongname"): "missing",
+        (B, "s-tamper"): "missing"}
     assert rows[(A, "s-correct")]["score"] == "6.0"
     assert "judge-disagrees" in rows[(A, "s-tamper")]["note"]
     assert "my-homework.ipynb" in rows[(A, "s-wrongname")]["note"]
@@ -253,8 +253,8 @@ def test_feedback_names_the_questions_and_who_got_none(graded, monkeypatch, caps
     root, _ = graded
     code, out, _ = bpkit(root, monkeypatch, capsys, "feedback", A)
     assert code == 0 and "feedback written for 3 student(s)" in out, out
-    assert re.search(r"s-corrupt: corrupt-notebook: NotJSONError", out), out
-    assert re.search(r"s-wrongname: missing-notebook: .*my-homework\.ipynb", out), out
+    assert re.search(r"s-corrupt: corrupt: corrupt-notebook: NotJSONError", out), out
+    assert re.search(r"s-wrongname: missing: missing-notebook: .*my-homework\.ipynb", out), out
     assert not (root / "feedback" / "s-corrupt").exists()
     page = (root / "feedback" / "s-correct" / A / f"{A}.html").read_text(encoding="utf-8")
     toc = page.split('id="toc"')[1].split("</ol>")[0]
@@ -272,8 +272,9 @@ def test_report_has_a_score_table_that_marks_blank_and_corrupt(graded, monkeypat
     assert set(rows) == set(CLASS)
     assert rows["s-correct"] == "graded"
     for student, status in [("s-blank", "blank"), ("s-corrupt", "corrupt"),
-                            ("s-wrongname", "missing-notebook"), ("s-tamper", "flagged")]:
-        assert re.fullmatch(rf'<span class=flag title="[^"]*">{status}</span>', rows[student])
+                            ("s-wrongname", "missing"), ("s-tamper", "flagged (judge-disagrees)")]:
+        assert re.fullmatch(rf'<span class=flag title="[^"]*">{re.escape(status)}</span>',
+                            rows[student])
     assert re.search(r"<td>s-correct</td><td>graded</td><td class=\"num\">6 / 6</td>", table)
 
 
@@ -301,7 +302,8 @@ def test_unknown_assignment_lists_the_valid_ones(graded, monkeypatch, capsys, ar
 
 
 @pytest.mark.parametrize("command", ["release", "simulate", "autograde", "feedback", "export",
-                                     "report", "grade-demo"])
+                                     "report", "grade-demo", "hand-grade", "bundle",
+                                     "new-exercise"])
 def test_help_gives_every_option_its_meaning_and_default(monkeypatch, capsys, command):
     code, out, _ = bpkit(Path.cwd(), monkeypatch, capsys, command, "--help")
     assert code == 0

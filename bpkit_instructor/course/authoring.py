@@ -1,6 +1,7 @@
 """Build nbgrader notebooks from Python: the cell kinds an instructor needs, with nbgrader metadata.
 
-    cells = [md("# Title"), solution("delta_L", src), tests("test_delta_L", 3, src)]
+    cells = [md("# Title"), solution("delta_L", src), tests("test_delta_L", 3, src),
+             manual("explain_delta_L", 2, "the model answer")]
     write("solutions/03-backprop/03-backprop.ipynb", cells)
 """
 from __future__ import annotations
@@ -40,6 +41,14 @@ def readonly(grade_id: str, src: str, markdown: bool = False):
 def solution(grade_id: str, src: str):
     """An autograded-answer cell; wrap the answer in ### BEGIN SOLUTION / ### END SOLUTION."""
     return new_code_cell(src.strip("\n"), metadata=_nbgrader(grade_id, solution=True))
+
+
+def manual(grade_id: str, points: float, text: str):
+    """A manually graded answer (markdown) worth `points`: `text` is the model answer; students
+    get nbgrader's "YOUR ANSWER HERE", and a grader gives the points (formgrader, or
+    `bpkit hand-grade`)."""
+    return new_markdown_cell(text.strip("\n"), metadata=_nbgrader(grade_id, grade=True,
+                                                                   solution=True, points=points))
 
 
 def tests(grade_id: str, points: float, src: str):

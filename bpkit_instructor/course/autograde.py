@@ -22,39 +22,48 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit_instructor.course import fingerprint, paths
 from bpkit.grading.checker import ANSWERS_DIR, ANSWERS_ENV, run_judge_many
 from bpkit.grading.verdict import Verdict
 from bpkit_instructor import judge
+from bpkit_instructor.course import cells as nbcells
+from bpkit_instructor.course import checkcalls, fingerprint, paths, sandbox
+from bpkit_instructor.course.errors import CourseError
 
-CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 RESULTS = ".bpkit-results.json"  # dot-file: nbgrader does not copy it into feedback/
+JUDGE_MODULE = judge.MODULE  # the re-judge's module (a test may name a failing one)
+# verdict flags that say the grader failed, not the student: the grade is an error, never a 0
+GRADER_FAILED = ("judge-crashed", "unknown-exercise", "no-released-data")
+# a check that never ran (its cell raised first) is an unanswered question, not a flag
+UNANSWERED = "no-answer-recorded"
 
 
 def grade_cells(assignment: str, root=None) -> dict:
     """{grade_id: {"points", "checks"}} for the test cells of the source notebook."""
-    nb = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
-    cells = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and not meta.get("solution"):
-            names = list(dict.fromkeys(CHECK_CALL.findall(cell.source)))
-            cells[meta["grade_id"]] = {"points": float(meta.get("points", 0)), "checks": names}
-    return cells
+    nb = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
+    return {nbcells.grade_id(c): {"points": nbcells.points(c), "checks": checkcalls.names(c.source)}
+            for c in nb.cells if nbcells.is_test(c)}
 
 
-SANDBOX_ENV = "BPKIT_SANDBOX_MODE"  # "off": grade without the sandbox (the CLI's --no-sandbox)
+def manual_cells(assignment: str, root=None) -> dict:
+    """{grade_id: points} of the answers graded by hand (nbgrader's manually graded cells)."""
+    nb = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
+    return {nbcells.grade_id(c): nbcells.points(c) for c in nb.cells if nbcells.is_manual(c)}
+
+
+SANDBOX_ENV = "BPKIT_SANDBOX_MODE"  # "off": without the sandbox (--no-sandbox); "checked": probed
 
 
 def sandboxed() -> bool:
-    """Grade in the sandbox (the default), or refuse: never a silent downgrade."""
-    if os.environ.get(SANDBOX_ENV, "on") == "off":
+    """Grade in the sandbox (the default), or refuse: never a silent downgrade. bubblewrap is
+    probed once per run: the result is kept in the environment the workers inherit."""
+    mode = os.environ.get(SANDBOX_ENV, "on")
+    if mode == "off":
         return False
-    from bpkit_instructor.course import sandbox
-    reason = sandbox.problem()
-    if reason:
-        from bpkit_instructor.course.errors import CourseError
-        raise CourseError(reason)
+    if mode != "checked":
+        reason = sandbox.problem()
+        if reason:
+            raise CourseError(reason)
+        os.environ[SANDBOX_ENV] = "checked"
     return True
 
 
@@ -78,7 +87,6 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
     in_sandbox = sandboxed()
     env = dict(paths.nbgrader_env())
     if in_sandbox:
-        from bpkit_instructor.course import sandbox
         extra = sandbox.grading_env(paths.course_root(root))
         env.update(extra)
         os.environ.update(extra)  # the in-process nbgrader finds the kernelspec there
@@ -90,7 +98,6 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
             cmd = paths.nbgrader_cmd("autograde", assignment, f"--student={student}", "--force",
                                      f"--Execute.timeout={int(timeout)}", "--log-level=WARN")
             if in_sandbox:
-                from bpkit_instructor.course import sandbox
                 cmd += [f"--Execute.kernel_name={sandbox.KERNEL_NAME}",
                         "--Execute.kernel_manager_class=bpkit_instructor.course.sandbox.SandboxKernelManager"]
             proc = subprocess.run(cmd, cwd=paths.course_root(root), env=env,
@@ -104,6 +111,7 @@ def run_nbgrader(assignment: str, student: str, root=None, timeout: float = 60,
 
 def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: float,
                         in_sandbox: bool = False):
+    # nbgrader's application classes: only the in-process run needs them
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
@@ -114,7 +122,6 @@ def _nbgrader_inprocess(assignment: str, student: str, root: Path, timeout: floa
     cfg.Execute.timeout = int(timeout)
     cfg.NbGraderAPI.log_level = "WARN"
     if in_sandbox:
-        from bpkit_instructor.course import sandbox
         sandbox.configure(cfg)
     api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
     captured = []
@@ -148,17 +155,23 @@ def _captured_stderr(into: list):
             into.append(tmp.read())
 
 
-def name_error(stderr: str, submitted: Path, assignment: str) -> str:
-    """A short, named reason why nbgrader could not grade a submission."""
+def read_submission(submitted: Path, assignment: str):
+    """(parsed notebook, None) or (None, a named reason it cannot be graded): the student's
+    latest submission, parsed once."""
     expected = submitted / f"{assignment}.ipynb"
     if not expected.exists():
         found = sorted(p.name for p in submitted.glob("*.ipynb"))
-        return (f"missing-notebook: {expected.name} not found"
-                + (f" (found {', '.join(found)})" if found else ""))
+        return None, (f"missing-notebook: {expected.name} not found"
+                      + (f" (found {', '.join(found)})" if found else ""))
     try:
-        nbformat.read(expected, as_version=4)
+        return nbformat.read(expected, as_version=4), None
     except Exception as err:  # noqa: BLE001 - any parse failure is reported by name
-        return f"corrupt-notebook: {type(err).__name__}: {str(err).splitlines()[0][:200]}"
+        first = (str(err).splitlines() or [""])[0][:200]
+        return None, f"corrupt-notebook: {type(err).__name__}: {first}"
+
+
+def name_error(stderr: str) -> str:
+    """A short, named reason why nbgrader could not grade a readable submission."""
     if "DeadKernelError" in stderr or "Kernel died" in stderr:
         return "kernel-died: the notebook's kernel exited during grading (exit() or os._exit()?)"
     if "CellTimeoutError" in stderr or "timed out" in stderr.lower():
@@ -182,12 +195,37 @@ def rejudge(autograded: Path, checks: list[str]) -> list[dict]:
         if answer.exists():
             pairs.append((name, answer))
         else:
-            verdicts[name] = Verdict.failed(name, "no-answer-recorded",
+            verdicts[name] = Verdict.failed(name, UNANSWERED,
                                             "no answer was recorded (the check did not run)").to_dict()
     if pairs:
-        found = run_judge_many(pairs, module=judge.MODULE)
+        found = run_judge_many(pairs, module=JUDGE_MODULE)
         verdicts.update(zip([n for n, _ in pairs], [v.to_dict() for v in found]))
     return [verdicts[name] for name in checks]
+
+
+def grader_failure(verdicts) -> str | None:
+    """'judge-crashed: ...' if the grader itself failed on any check (never the student's 0)."""
+    for v in verdicts:
+        for f in v.get("flags", []):
+            if f.split(":")[0] in GRADER_FAILED:
+                return (f"{f.split(':')[0]}: the grader failed on {v['exercise']}; fix the cause "
+                        "(`bpkit autograde` checks the key first) and grade again")
+    return None
+
+
+def forget_old_grade(assignment: str, student: str, root: Path) -> None:
+    """An unreadable latest submission leaves no older score behind: nbgrader's grades of the
+    earlier submission and its autograded notebook go (the record says why)."""
+    from nbgrader.api import MissingEntry  # nbgrader's API: imported where the gradebook is used
+
+    def remove(gb):
+        try:
+            gb.remove_submission(assignment, student)
+        except MissingEntry:
+            pass
+    _with_gradebook(paths.db_url(root), remove)
+    for nb in (root / "autograded" / student / assignment).glob("*.ipynb"):
+        nb.unlink()
 
 
 def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict:
@@ -197,28 +235,36 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
     submitted = root / "submitted" / student / assignment
     autograded = root / "autograded" / student / assignment
     shutil.rmtree(submitted / ANSWERS_DIR, ignore_errors=True)  # answers are made at grading time
-    result = {"student": student, "assignment": assignment, "score": 0.0, "max_score": 0.0,
-              "cells": {}, "flags": [], "misconceptions": [], "error": None}
+    cells = grade_cells(assignment, root)
+    manual = manual_cells(assignment, root)
+    result = {"student": student, "assignment": assignment, "score": 0.0,
+              "max_score": sum(c["points"] for c in cells.values()) + sum(manual.values()),
+              "cells": {}, "manual": manual, "flags": [], "misconceptions": [], "error": None,
+              "unanswered": []}
     # what this grade is computed from: a later run reuses it only while both are unchanged
     result["graded_from"] = fingerprint.graded_from(assignment, student, root)
-    result["blank"] = fingerprint.is_blank(assignment, student, root)
-    cells = grade_cells(assignment, root)
-    result["max_score"] = sum(c["points"] for c in cells.values())
-    from bpkit_instructor.course import sandbox
     sandbox.note_path(autograded).unlink(missing_ok=True)  # a note of an earlier run
+    submission, error = read_submission(submitted, assignment)
+    if submission is None:  # never graded, and no older score is left standing
+        result["error"] = error
+        result["flags"].append(error.split(":")[0])
+        forget_old_grade(assignment, student, root)
+        return _store(result, autograded, start)
+    written, total = fingerprint.answers_written(assignment, submission, root)
+    result["answered"] = [written, total]
+    result["blank"] = total > 0 and written == 0
     code, stderr = run_nbgrader(assignment, student, root, timeout)
     graded_nb = autograded / f"{assignment}.ipynb"
-    if (code != 0 or not graded_nb.exists()) and not sandbox.limits_hit(autograded) and \
-            not name_error(stderr, submitted, assignment).startswith(DETERMINISTIC):
+    if (code != 0 or not graded_nb.exists()) and not sandbox.limits_hit(autograded):
         # once more: a kernel that did not start on a loaded machine is not the student's fault
         code, stderr = run_nbgrader(assignment, student, root, timeout)
     if code != 0 or not graded_nb.exists():
         limits = sandbox.limits_hit(autograded)
-        result["error"] = limits[0] if limits else name_error(stderr, submitted, assignment)
+        result["error"] = limits[0] if limits else name_error(stderr)
         result["flags"].append(result["error"].split(":")[0])
         return _store(result, autograded, start)
     graded = nbformat.read(graded_nb, as_version=4)
-    present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in graded.cells}
+    present = {nbcells.grade_id(c) for c in graded.cells}
     result["flags"] += sandbox.limits_hit(autograded, graded)
     db_url = paths.db_url(root)
     # the gradebook is opened only for two short transactions, never across the re-judge
@@ -227,6 +273,11 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
         gid: _auto_score(gb, gid, assignment, student) for gid in cells})
     to_judge = [n for gid, info in cells.items() if gid in present for n in info["checks"]]
     judged_by_name = dict(zip(to_judge, rejudge(autograded, to_judge)))
+    failure = grader_failure(judged_by_name.values())
+    if failure:  # the grader's fault: an error to fix and regrade, never a 0 for the student
+        result["error"] = failure
+        result["flags"].append(failure.split(":")[0])
+        return _store(result, autograded, start)
     for grade_id, info in cells.items():
         nb_score = nb_scores[grade_id]
         entry = {"points": info["points"], "nbgrader": nb_score, "checks": []}
@@ -252,11 +303,14 @@ def grade(assignment: str, student: str, root=None, timeout: float = 60) -> dict
                 if v.get("misconception"):
                     result["misconceptions"].append(f"{v['exercise']}: {v['misconception']}")
                 for f in v.get("flags", []):
-                    result["flags"].append(f"{v['exercise']}: {f.split(':')[0]}")
+                    if f.split(":")[0] == UNANSWERED:
+                        result["unanswered"].append(v["exercise"])
+                    else:
+                        result["flags"].append(f"{v['exercise']}: {f.split(':')[0]}")
         result["cells"][grade_id] = entry
 
     def write_overrides(gb):
-        from nbgrader.api import MissingEntry
+        from nbgrader.api import MissingEntry  # nbgrader's API: imported where it is used
         for grade_id, entry in result["cells"].items():
             try:
                 g = gb.find_grade(grade_id, assignment, assignment, student)
@@ -282,7 +336,7 @@ def _show_judge_verdicts(path: Path, graded, result) -> None:
     an output, so that the feedback says why the cell earned nothing."""
     changed = False
     for cell in graded.cells:
-        entry = result["cells"].get(cell.metadata.get("nbgrader", {}).get("grade_id"))
+        entry = result["cells"].get(nbcells.grade_id(cell))
         if not entry or not entry.get("nbgrader") or entry["final"] >= entry["points"]:
             continue
         failed = [v["message"] for v in entry["checks"] if not v.get("passed") and v.get("message")]
@@ -295,7 +349,7 @@ def _show_judge_verdicts(path: Path, graded, result) -> None:
 
 
 def _auto_score(gb, grade_id, assignment, student):
-    from nbgrader.api import MissingEntry
+    from nbgrader.api import MissingEntry  # nbgrader's API: imported where it is used
     try:
         return gb.find_grade(grade_id, assignment, assignment, student).auto_score
     except MissingEntry:
@@ -304,6 +358,7 @@ def _auto_score(gb, grade_id, assignment, student):
 
 def _with_gradebook(db_url: str, fn, attempts: int = 8):
     """fn(gradebook) in one short session; retried with backoff if SQLite stays locked."""
+    # nbgrader's API: imported where the gradebook is used
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import OperationalError
 

@@ -15,14 +15,19 @@ submitted file, and the next run regrades what that touches, and says so.
 """
 from __future__ import annotations
 
+import ctypes
 import difflib
 import json
+import os
+import signal
 import sys
 import time
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 
-from bpkit_instructor.course import autograde, fingerprint, paths
+from bpkit_instructor.course import autograde, fingerprint, paths, preflight
+from bpkit_instructor.course import cells as nbcells
 from bpkit_instructor.course.errors import CourseError, known_assignment
 
 
@@ -34,7 +39,7 @@ def students(assignment: str, root=None) -> list[str]:
 def require_released(assignment: str, root=None) -> None:
     """nbgrader grades against the gradebook's copy of the source: it must be released, and
     released as it is now (a gradebook whose points disagree with solutions/ is never used)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook, MissingEntry  # nbgrader's API: imported where it is used
     known_assignment(assignment, root)
     db = paths.db_url(root)
     try:
@@ -53,15 +58,10 @@ def require_released(assignment: str, root=None) -> None:
 
 def gradebook_mismatch(assignment: str, root=None) -> list[str]:
     """How the gradebook's graded cells (points, test source) differ from the source notebook."""
-    import nbformat
-    from nbgrader.api import Gradebook, MissingEntry
-    source = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
-    want = {}
-    for cell in source.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            want[meta["grade_id"]] = (float(meta.get("points", 0) or 0),
-                                      None if meta.get("solution") else cell.source.strip())
+    from nbgrader.api import Gradebook, MissingEntry  # nbgrader's API: imported where it is used
+    source = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
+    want = {nbcells.grade_id(c): (nbcells.points(c), c.source.strip() if nbcells.is_test(c) else None)
+            for c in source.cells if nbcells.meta(c).get("grade")}
     with Gradebook(paths.db_url(root)) as gb:
         try:
             nb = gb.find_notebook(assignment, assignment)
@@ -171,14 +171,64 @@ class Progress:
         self.stream.flush()
 
 
+@dataclass
+class Interrupted(Exception):
+    """Grading stopped by Ctrl-C (or SIGTERM): what was graded is kept."""
+    assignment: str
+    graded: int
+    total: int
+
+    def __str__(self):
+        return (f"interrupted: {self.graded} of {self.total} submission(s) of {self.assignment} "
+                f"graded and kept; run `bpkit autograde {self.assignment}` again to grade the "
+                "rest")
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this process when the process that started it dies."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the CLI's own stop() still ends the workers
+
+
+def _worker_init() -> None:
+    """A grading worker is stopped by the CLI, not by the terminal: it leads its own process
+    group (the judge and nbgrader processes it starts belong to it), ignores Ctrl-C, and takes
+    that group down on SIGTERM or when the CLI dies. Its kernels watch it and die with it."""
+    os.setpgrp()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: os.killpg(0, signal.SIGKILL))
+    _die_with_parent()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end every worker's process group now."""
+    pids = list(getattr(pool, "_processes", None) or {})  # the pool's own workers (CPython)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def grade_all(assignment: str, root=None, workers: int = 1, executor: Executor | None = None,
               resume: bool = True, timeout: float = 60, progress: bool = True, only=None,
               announce=None) -> list[dict]:
     """Grade the submissions of `assignment` whose stored result is missing or stale (all of
     them with resume=False, just `only` if given); returns every student's result record.
-    `announce(text)` receives one line saying what is regraded and why."""
+    `announce(text)` receives one line saying what is regraded and why.
+
+    Before any student: the preflight (bpkit_instructor.course.preflight) and the sandbox probe.
+    Ctrl-C raises Interrupted after ending the workers; the records written so far stay."""
     root = paths.course_root(root)
+    if workers < 1 or timeout <= 0:
+        raise CourseError(f"workers must be at least 1 and the timeout positive (got "
+                          f"{workers} worker(s), {timeout:g} s)")
     require_released(assignment, root)
+    preflight.check(assignment, root)
+    autograde.sandboxed()  # probed once here; the workers inherit the result
     everyone = students(assignment, root)
     reasons = plan(assignment, root, resume, only)
     todo = [s for s in everyone if s in reasons]
@@ -186,22 +236,24 @@ def grade_all(assignment: str, root=None, workers: int = 1, executor: Executor |
         announce(f"{assignment}: {summary(reasons, len(everyone))}")
     bar = Progress(len(todo), f"grading {assignment}", enabled=progress)
     results = {}
-    if executor is None and workers <= 1:
-        for s in todo:
-            results[s] = autograde.grade(assignment, s, str(root), timeout)
+    own = executor is None
+    pool = executor or ProcessPoolExecutor(max_workers=min(workers, max(len(todo), 1)),
+                                           initializer=_worker_init)
+    try:
+        futures = {pool.submit(autograde.grade, assignment, s, str(root), timeout): s
+                   for s in todo}
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
             bar.step()
-    else:
-        own = executor is None
-        pool = executor or ProcessPoolExecutor(max_workers=workers)
-        try:
-            futures = {pool.submit(autograde.grade, assignment, s, str(root), timeout): s
-                       for s in todo}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                bar.step()
-        finally:
-            if own:
-                pool.shutdown()
+    except KeyboardInterrupt:
+        if own:
+            _stop(pool)
+        if progress:
+            sys.stderr.write("\n")
+        raise Interrupted(assignment, len(results), len(todo)) from None
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
     stored = {r["student"]: r for r in autograde.load_results(assignment, root)}
     stored.update(results)
     return [stored[s] for s in everyone if s in stored]

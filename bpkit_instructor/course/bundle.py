@@ -4,7 +4,8 @@
 
     README.md                 how to install it and open the course
     lectures/                 the read-along lectures
-    exercises/NN-topic/       the released assignments (no solutions, no hidden tests)
+    exercises/NN-topic/       the assignments released in course.toml (no solutions, no hidden
+                              tests); a half-finished one in exercises/ stays home
     wheels/bpkit-*.whl        bpkit's student part: engine, data, plots, widgets, check() with the
                               visible cases' released data (bpkit/grading/released/)
 
@@ -22,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bpkit_instructor.course import paths
+from bpkit_instructor.course import config, paths
+from bpkit_instructor.course.errors import CourseError
 
 JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".bpkit-*")
 
@@ -95,26 +97,36 @@ def build_wheel(root: Path, out: Path) -> Path:
                                "--no-build-isolation", "--quiet", "-w", str(out), str(tree)],
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"pip wheel failed: {proc.stderr.strip()[-1500:]}")
+            last = [x for x in proc.stderr.splitlines() if x.strip()][-1:] or ["no message"]
+            raise CourseError(f"pip wheel of the student part failed: {last[0][:300]} "
+                              "(run `pip wheel --no-deps bpkit/` to see why)")
     return max(out.glob("bpkit-*.whl"), key=lambda p: p.stat().st_mtime)
 
 
 def bundle(root=None, out=None) -> Path:
     """Write the student distribution; returns its folder."""
     root = paths.course_root(root)
+    chosen = config.released(root)  # course.toml first: a mistake there is one line, no half dist
+    for folder in [root / "lectures", root / "bpkit"] + [root / "exercises" / a for a in chosen]:
+        if not folder.is_dir():
+            raise CourseError(f"{folder} does not exist: "
+                              + (f"run `bpkit release {folder.name}` first"
+                                 if folder.parent.name == "exercises" else
+                                 "bundle runs in bpkit's own course folder"))
     out = Path(out) if out else root / "dist" / "student"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     shutil.copytree(root / "lectures", out / "lectures", ignore=JUNK)
-    shutil.copytree(root / "exercises", out / "exercises", ignore=JUNK)
+    for a in chosen:
+        shutil.copytree(root / "exercises" / a, out / "exercises" / a, ignore=JUNK)
     build_wheel(root, out / "wheels")
     (out / "README.md").write_text(README.format(title="bpkit"))
     return out
 
 
 def main(argv=None):
-    import argparse
+    import argparse  # here: only this command line needs it
     p = argparse.ArgumentParser(prog="bpkit bundle", description=__doc__.splitlines()[0])
     p.add_argument("--out", default=None,
                    help="folder to write (default: dist/student under the course root)")

@@ -1,66 +1,43 @@
-"""grades.csv that says what each number means: nbgrader's export plus a status per row.
+"""grades.csv that says what each number means: nbgrader's export plus a state per row.
 
     bpkit export [--assignment A ...] [--to grades.csv]
 
-The scores are nbgrader's (``nbgrader export``: the gradebook, bpkit's re-judge corrections
-included); bpkit adds two columns, ``status`` and ``note``, from its result records and the
-submitted/ folder, so that a corrupt notebook, a blank one and an assignment never handed in no
-longer look alike (all three score 0).
+The columns are nbgrader's (``nbgrader export``) plus ``status`` and ``note``: the state of the
+row (bpkit_instructor.course.states: graded, needs-hand-grading (N pts), blank, incomplete, late,
+corrupt, missing, flagged (reason), error (reason)) and what happened. ``raw_score`` and
+``score`` are the score that counts now (0 where none does: an older grade never shows as
+current), ``max_score`` every point of the notebook, hand-graded ones included.
 """
 from __future__ import annotations
 
 import csv
+import subprocess
 import tempfile
 from pathlib import Path
 
-from bpkit_instructor.course import batch, fingerprint, paths
+from bpkit_instructor.course import batch, paths, states
 from bpkit_instructor.course.errors import CourseError, known_assignment
 
-# status -> meaning (the README's instructor section repeats this table)
+# state -> meaning (the README's instructor section repeats this table)
 STATUSES = {
     "graded": "graded; the score stands",
+    "needs-hand-grading (N pts)": "N points of manually graded answers wait for a grader "
+                                  "(formgrader, or `bpkit hand-grade`)",
     "blank": "submitted, but every answer cell is as released (nothing written)",
-    "corrupt": "the notebook could not be read (not valid notebook JSON); scored 0",
-    "missing-notebook": "the submission folder has no notebook with the expected name; scored 0",
-    "not-submitted": "no submission of this assignment from this student; scored 0",
-    "flagged": "graded, with a flag to look at (tampering, deleted test cell, timeout, a kernel "
-               "that died, ...): see the note and the class report",
-    "ungraded": "submitted but not graded yet: run `bpkit autograde`",
-    "stale": "graded from an older release or an older submission: run `bpkit autograde`",
+    "incomplete": "some answer cells are as released; the score stands",
+    "late": "submitted after the due date (course.toml); nbgrader's late penalty applies",
+    "corrupt": "the latest submission is not a readable notebook; scored 0",
+    "missing": "nothing submitted, or no notebook with the expected name; scored 0",
+    "flagged (reason)": "graded, with something to look at (tampering, a deleted test cell, "
+                        "a timeout, a kernel that died, a limit): see the note and the report",
+    "error (reason)": "no valid grade yet (not graded, stale, or the grader failed): run "
+                      "`bpkit autograde`; scored 0 meanwhile",
 }
-
-
-def status(assignment: str, student: str, root=None, release: dict | None = None) -> tuple:
-    """(status, note) of one student's submission of `assignment` (see STATUSES)."""
-    root = paths.course_root(root)
-    if not (root / "submitted" / student / assignment).is_dir():
-        return "not-submitted", ""
-    record = batch.stored_result(assignment, student, root)
-    if record is None:
-        return "ungraded", f"run `bpkit autograde {assignment}`"
-    why = batch.why_regrade(assignment, student, root, release)
-    if why is not None:
-        return "stale", f"{why}: run `bpkit autograde {assignment}`"
-    return record_status(record)
-
-
-def record_status(record: dict) -> tuple:
-    """(status, note) from a result record alone."""
-    error = record.get("error") or ""
-    if error.startswith("missing-notebook"):
-        return "missing-notebook", error
-    if error.startswith("corrupt-notebook"):
-        return "corrupt", error
-    if error or record.get("flags"):
-        return "flagged", "; ".join(dict.fromkeys([error] if error else record["flags"]))
-    if record.get("blank"):
-        return "blank", ""
-    return "graded", ""
 
 
 def released(root=None) -> list[str]:
     """Assignments in the gradebook."""
-    from nbgrader.api import Gradebook
+    from nbgrader.api import Gradebook  # nbgrader's API: imported where it is used
     db = paths.db_url(root)
     if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
         return []
@@ -68,9 +45,21 @@ def released(root=None) -> list[str]:
         return sorted(a.name for a in gb.assignments)
 
 
+def _nbgrader_rows(root: Path) -> tuple[list[str], list[dict]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "nbgrader.csv"
+        proc = subprocess.run(paths.nbgrader_cmd("export", f"--to={raw}", "--log-level=WARN"),
+                              cwd=root, env=paths.nbgrader_env(), capture_output=True, text=True)
+        if proc.returncode != 0 or not raw.exists():
+            last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["?"]
+            raise CourseError(f"nbgrader export failed: {last[0][:300]}")
+        with open(raw, newline="") as f:
+            reader = csv.DictReader(f)
+            return list(reader.fieldnames or []), list(reader)
+
+
 def export(root=None, to="grades.csv", assignments=None) -> tuple[Path, dict]:
     """Write grades.csv (nbgrader's columns + status + note); returns (path, {status: count})."""
-    import subprocess
     root = paths.course_root(root)
     in_gradebook = released(root)
     if assignments:
@@ -90,39 +79,28 @@ def export(root=None, to="grades.csv", assignments=None) -> tuple[Path, dict]:
             raise CourseError(f"the gradebook's release of {a} differs from solutions/ "
                               f"({'; '.join(differences)}): run `bpkit release {a}` and "
                               f"`bpkit autograde {a}` before exporting")
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "nbgrader.csv"
-        proc = subprocess.run(paths.nbgrader_cmd("export", f"--to={raw}", "--log-level=WARN"),
-                              cwd=root, env=paths.nbgrader_env(), capture_output=True, text=True)
-        if proc.returncode != 0 or not raw.exists():
-            last = [line for line in proc.stderr.splitlines() if line.strip()][-1:] or ["?"]
-            raise CourseError(f"nbgrader export failed: {last[0][:300]}")
-        with open(raw, newline="") as f:
-            reader = csv.DictReader(f)
-            columns, rows = list(reader.fieldnames or []), list(reader)
-    rows = [r for r in rows if r["assignment"] in chosen]
-    index = {(r["assignment"], r["student_id"]): r for r in rows}
-    for a in chosen:  # students with a submission or a record that nbgrader never registered
-        max_score = next((r["max_score"] for r in rows if r["assignment"] == a), "")
-        for s in batch.students(a, root):
-            if (a, s) not in index:
-                record = batch.stored_result(a, s, root) or {}
-                index[(a, s)] = dict.fromkeys(columns, "") | {
-                    "assignment": a, "student_id": s, "raw_score": "0.0", "score": "0.0",
-                    "late_submission_penalty": "0.0",
-                    "max_score": max_score or str(record.get("max_score", ""))}
+    columns, rows = _nbgrader_rows(root)
+    index = {(r["assignment"], r["student_id"]): r for r in rows if r["assignment"] in chosen}
     counts: dict = {}
-    fingerprints = {a: fingerprint.release(a, root) for a in chosen
-                    if paths.notebook("solutions", a, root).exists()}
     out_rows = []
-    for (a, s), row in sorted(index.items()):
-        row["status"], row["note"] = status(a, s, root, fingerprints.get(a))
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-        out_rows.append(row)
+    # every student of the course: in the gradebook, or with a submission of any assignment
+    roster = {s for (_, s) in index} | {s for a in chosen for s in batch.students(a, root)}
+    for a in chosen:
+        for s, state in states.assess(a, root, roster).items():
+            row = index.get((a, s)) or dict.fromkeys(columns, "") | {
+                "assignment": a, "student_id": s, "late_submission_penalty": "0.0"}
+            penalty = float(row.get("late_submission_penalty") or 0) if state.counts else 0.0
+            row["raw_score"] = f"{state.score:.1f}"
+            row["score"] = f"{max(state.score - penalty, 0.0):.1f}"
+            row["late_submission_penalty"] = f"{penalty:.1f}"
+            row["max_score"] = f"{state.max_score:.1f}"
+            row["status"], row["note"] = state.label, state.note
+            counts[state.name] = counts.get(state.name, 0) + 1
+            out_rows.append(row)
+    out_rows.sort(key=lambda r: (r["assignment"], r["student_id"]))
     out = root / to if not Path(to).is_absolute() else Path(to)
     with open(out, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns + ["status", "note"])
         writer.writeheader()
         writer.writerows(out_rows)
     return out, counts
-

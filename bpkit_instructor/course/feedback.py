@@ -13,19 +13,29 @@ from pathlib import Path
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
+from bpkit_instructor.course import cells as nbcells
+
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
                     re.DOTALL | re.MULTILINE)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 HIDDEN_NOTE = "# (hidden tests ran here; they are not shown)\n"
 
 
+# what a student must never read: a traceback's frames, a file path of the instructor's side
+# (the key, solutions/), the grader's own machinery
+LEAKS = re.compile(r'Traceback \(most recent call last\)|^\s*File "|bpkit_instructor|solutions/'
+                   r'|/site-packages/|\.py", line \d+', re.MULTILINE)
+WITHHELD = "(the grader's own message is not shown: your instructor has it)"
+
+
 def strip_hidden(source: str) -> str:
     return HIDDEN.sub(HIDDEN_NOTE, source)
 
 
-def _is_grade_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("grade")) and not meta.get("solution")
+def scrub(text: str) -> str:
+    """Keep the lines of a message that tell the student something; a message that carries a
+    traceback, a key path or the grader's machinery is withheld as a whole."""
+    return WITHHELD if LEAKS.search(text) else text
 
 
 class HideHiddenTests(Preprocessor):
@@ -36,30 +46,29 @@ class HideHiddenTests(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
-        if _is_grade_cell(cell):
+        if nbcells.is_test(cell):
             cell.source = strip_hidden(cell.source)
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
                 message = ANSI.sub("", f"{out.get('ename', 'Error')}: {out.get('evalue', '')}")
                 if out.get("ename") == "CheckFailed":
                     message = "Not yet right:" + ANSI.sub("", out.get("evalue", ""))
-                out["traceback"] = [message]
+                out["traceback"] = [scrub(message)]
+                out["evalue"] = scrub(ANSI.sub("", out.get("evalue", "")))
+            elif out.get("output_type") == "stream":
+                out["text"] = scrub(ANSI.sub("", out.get("text", "")))
         return cell, resources
 
 
 def question_names(assignment: str, root=None) -> dict:
     """{grade_id: "grade_id — what the question asks"} for the feedback's table of contents
     (the exercise's `what` for a check() cell; the grade id alone for a plain test cell)."""
-    from bpkit_instructor.course import autograde
-    from bpkit_instructor import spec
+    # here, not at the top: nbgrader_config.py imports this module into every nbgrader process
+    from bpkit_instructor.course import autograde, preflight
+    exercises = preflight.load_key(assignment)
     names = {}
     for gid, info in autograde.grade_cells(assignment, root).items():
-        whats = []
-        for name in info["checks"]:
-            try:
-                whats.append(spec.get(name).what or name)
-            except KeyError:
-                whats.append(name)
+        whats = [getattr(exercises.get(name), "what", "") or name for name in info["checks"]]
         names[gid] = f"{gid}: {'; '.join(whats)}" if whats else gid
     return names
 
@@ -70,7 +79,7 @@ TOC_ENTRY = re.compile(r'<li><a href="#(?P<gid>[^"]+)">(?P<kind>Test cell|Coding
 
 def name_questions(page: Path, names: dict) -> None:
     """Replace nbgrader's "Test cell" entries of the table of contents by the question names."""
-    import html
+    import html  # here, not at the top: see generate()
     text = page.read_text(encoding="utf-8")
 
     def entry(m):
@@ -82,33 +91,29 @@ def name_questions(page: Path, names: dict) -> None:
 
 def generate(assignment: str, root=None, students=None) -> dict:
     """Run `nbgrader generate_feedback --force` (our preprocessor comes from nbgrader_config.py)
-    for the graded submissions; returns {"written": [student, ...], "not_written": {student:
-    why}} so that no student silently goes without feedback."""
+    for the students whose grade counts; returns {"written": [student, ...], "not_written":
+    {student: why}} so that no student silently goes without feedback."""
+    # here, not at the top: nbgrader_config.py imports this module into every nbgrader process
     import shutil
     import subprocess
-
-    from bpkit_instructor.course import autograde, batch, fingerprint, paths
+    from bpkit_instructor.course import autograde, paths, states
     from bpkit_instructor.course.errors import CourseError, known_assignment
     root = paths.course_root(root)
     known_assignment(assignment, root)
-    records = {r["student"]: r for r in autograde.load_results(assignment, root)}
-    if not records:
+    names = question_names(assignment, root)  # imports the key: a broken one stops us here
+    if not [p for p in (root / "autograded").glob(f"*/{assignment}/{autograde.RESULTS}")]:
         raise CourseError(f"no graded submission of {assignment} yet: run "
                           f"`bpkit autograde {assignment}` first")
-    everyone = batch.students(assignment, root)
-    wanted = list(students or everyone)
-    release = fingerprint.release(assignment, root)
-    stale = [s for s in wanted if s in records and batch.why_regrade(assignment, s, root, release)]
+    found = states.assess(assignment, root)
+    wanted = [s for s in (students or found) if s in found]
+    stale = [s for s in wanted if found[s].label == "error (stale)"]
     if stale:
         raise CourseError(f"{len(stale)} grade(s) of {assignment} are stale ({', '.join(stale[:5])}"
                           f"{', ...' if len(stale) > 5 else ''}): run `bpkit autograde "
                           f"{assignment}` first, feedback must show the current grade")
-    not_written = {}
-    for s in wanted:
-        if s not in records:
-            not_written[s] = f"not graded yet: run `bpkit autograde {assignment}`"
-        elif records[s].get("error"):
-            not_written[s] = records[s]["error"]
+    records = {r["student"]: r for r in autograde.load_results(assignment, root)}
+    not_written = {s: f"{found[s].label}: {found[s].note}" for s in wanted
+                   if not found[s].counts or (records.get(s) or {}).get("error")}
     todo = [s for s in wanted if s not in not_written]
     # nbgrader takes one --student (a pattern): one run for the class, or one per asked student
     for who in ([f"--student={s}" for s in todo] if students else ([None] if todo else [])):
@@ -122,7 +127,6 @@ def generate(assignment: str, root=None, students=None) -> dict:
                               f"{(causes or lines or ['no message'])[-1][:300]}")
     for s in not_written:  # a page would show a grade that does not hold
         shutil.rmtree(root / "feedback" / s / assignment, ignore_errors=True)
-    names = question_names(assignment, root)
     written = []
     for s in todo:
         page = root / "feedback" / s / assignment / f"{assignment}.html"

@@ -16,14 +16,10 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
-import re
 from pathlib import Path
 
-import nbformat
-
-from bpkit_instructor.course import paths
-
-CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
+from bpkit_instructor import spec
+from bpkit_instructor.course import cells, checkcalls, paths
 # not part of what the student handed in: our own files, Jupyter's and Python's caches
 IGNORED_PARTS = (".bpkit-", ".ipynb_checkpoints", "__pycache__")
 
@@ -32,42 +28,34 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def cell_kind(meta: dict) -> str | None:
-    if meta.get("grade") and not meta.get("solution"):
-        return "test"  # autograded: asserts or check() calls
-    if meta.get("grade"):
-        return "manual"  # a manually graded answer
-    if meta.get("locked"):
-        return "locked"  # read-only: nbgrader restores it, so it can change every grade
-    return None
-
-
 def exercise_module(name: str) -> Path | None:
     """The file of the exercise module that registers check name "NN.what" (not imported)."""
-    spec = importlib.util.find_spec(f"bpkit_instructor.exercises.a{name.split('.', 1)[0]}")
-    return Path(spec.origin) if spec and spec.origin else None
+    try:
+        found = importlib.util.find_spec(f"{spec.KEY_PACKAGE}.a{name.split('.', 1)[0]}")
+    except (ImportError, ValueError):
+        return None
+    return Path(found.origin) if found and found.origin else None
 
 
 def release(assignment: str, root=None) -> dict:
     """The release fingerprint of `assignment` from its source notebook."""
-    nb = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
-    cells, checks = {}, []
+    nb = cells.read(paths.notebook("solutions", assignment, root), cache=True)
+    graded, checks = {}, []
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        kind = cell_kind(meta)
+        kind = cells.kind(cell)
         if kind is None:
             continue
-        entry = {"kind": kind, "points": float(meta.get("points", 0) or 0)}
+        entry = {"kind": kind, "points": cells.points(cell)}
         if kind != "manual":  # a manual cell's source is the model answer, not the grading
             entry["source"] = _sha(cell.source.encode())
-        cells[meta.get("grade_id", f"cell-{len(cells)}")] = entry
-        checks += CHECK_CALL.findall(cell.source)
+        graded[cells.grade_id(cell) or f"cell-{len(graded)}"] = entry
+        checks += checkcalls.names(cell.source)
     modules = {}
     for name in dict.fromkeys(checks):
         path = exercise_module(name)
         if path is not None and path.name not in modules:
             modules[path.name] = _sha(path.read_bytes())
-    body = {"cells": cells, "exercises": modules}
+    body = {"cells": graded, "exercises": modules}
     return {**body, "hash": _sha(json.dumps(body, sort_keys=True).encode())}
 
 
@@ -110,19 +98,11 @@ def describe_change(old: dict, new: dict) -> str:
     return ", ".join(changes) or "release changed"
 
 
-def is_blank(assignment: str, student: str, root=None) -> bool | None:
-    """True if every answer cell of the submission is as released (the student wrote nothing);
-    None if the submitted notebook cannot be read."""
-    submitted = paths.notebook("submitted", assignment, root, student)
-    released = paths.notebook("exercises", assignment, root)
-    try:
-        sub = nbformat.read(submitted, as_version=4)
-        rel = nbformat.read(released, as_version=4)
-    except Exception:  # noqa: BLE001 - missing or corrupt: not "blank", the error says what
-        return None
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in rel.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
-    given = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in sub.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
-    return bool(answers) and all(given.get(gid, src).strip() == src.strip()
-                                 for gid, src in answers.items())
+def answers_written(assignment: str, submitted_nb, root=None) -> tuple[int, int]:
+    """(answer cells the student changed, answer cells of the release) of a parsed submission:
+    (0, n) is a blank submission, (k, n) with 0 < k < n an incomplete one."""
+    released = cells.read(paths.notebook("exercises", assignment, root), cache=True)
+    answers = {cells.grade_id(c): c.source.strip() for c in released.cells if cells.is_answer(c)}
+    given = {cells.grade_id(c): c.source.strip() for c in submitted_nb.cells if cells.is_answer(c)}
+    written = sum(given.get(gid, src) != src for gid, src in answers.items())
+    return written, len(answers)

@@ -32,6 +32,7 @@ def db_url(root=None) -> str:
     url = "sqlite:///gradebook.db"
     config = root / "nbgrader_config.py"
     if config.exists():
+        # traitlets: only when the course has a config file to read
         from traitlets.config.loader import PyFileConfigLoader
         cfg = PyFileConfigLoader(config.name, path=str(root)).load_config()
         url = cfg.CourseDirectory.get("db_url", url) or url

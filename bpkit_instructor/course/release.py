@@ -8,18 +8,18 @@ nbgrader alone.
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import shutil
 import subprocess
 import tempfile
-import warnings
+from datetime import timezone
 from pathlib import Path
 
 import nbformat
 
-from bpkit_instructor.course import fingerprint, paths
+from bpkit_instructor.course import cells as nbcells
+from bpkit_instructor.course import checkcalls, config, paths, preflight
 from bpkit_instructor.course.errors import CourseError, known_assignment
 
 # metadata nbgrader or Jupyter rewrite on every generation; everything else must match
@@ -27,38 +27,26 @@ VOLATILE_KEYS = ("checksum",)
 
 
 def lint(assignment: str, root=None) -> list[str]:
-    """Check the source notebook before nbgrader sees it; returns notes for the instructor
-    (plain test cells) and raises CourseError for a check() that names no exercise."""
-    from bpkit_instructor import spec
-    source = paths.notebook("solutions", assignment, root)
-    nb = nbformat.read(source, as_version=4)
-    known, unknown, notes = None, [], []
-    for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        meta = cell.metadata.get("nbgrader", {})
-        where = meta.get("grade_id") or f"cell {i + 1}"
-        names = fingerprint.CHECK_CALL.findall(cell.source)
-        for name in dict.fromkeys(names):
-            try:
-                spec.get(name)
-            except KeyError:
-                if known is None:
-                    with warnings.catch_warnings():  # module-level numerics are not our news
-                        warnings.simplefilter("ignore")
-                        known = sorted(spec.all_exercises())
-                near = difflib.get_close_matches(name, known, n=3, cutoff=0.6) or \
-                    [k for k in known if k.split(".")[0] == name.split(".")[0]][:6]
-                unknown.append(f"{where}: check({name!r}) names no exercise"
-                               + (f" (near: {', '.join(near)})" if near else ""))
-        if meta.get("grade") and not meta.get("solution") and not names:
-            notes.append(f"{assignment}: test cell {where} has no check(): nbgrader grades it "
-                         "alone (in the student's kernel, no re-judge, no misconception hints)")
-    if unknown:
-        raise CourseError(f"release {assignment}: {'; '.join(unknown)}. Exercises are "
-                          "registered in bpkit_instructor/exercises/aNN.py; fix the name in "
-                          f"{source.relative_to(paths.course_root(root))}")
-    return notes
+    """Check the source notebook and the key before nbgrader sees them (preflight: the key
+    imports, its references run, every check() names an exercise of this assignment); returns
+    notes for the instructor (plain test cells), raises CourseError for anything else."""
+    preflight.check(assignment, root, released=False, untouched=f"exercises/{assignment} is "
+                    "unchanged")
+    nb = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
+    return [f"{assignment}: test cell {nbcells.grade_id(c)} has no check(): nbgrader grades it "
+            "alone (in the student's kernel, no re-judge, no misconception hints)"
+            for c in nb.cells if nbcells.is_test(c) and not checkcalls.names(c.source)]
+
+
+def set_due_dates(assignment: str, root=None) -> None:
+    """course.toml's due date of `assignment` into nbgrader's gradebook (its late penalty)."""
+    when = config.load(root).due.get(assignment)
+    if when is None:
+        return
+    from nbgrader.api import Gradebook  # nbgrader's API: imported where it is used
+    with Gradebook(paths.db_url(root)) as gb:
+        gb.update_or_create_assignment(assignment, duedate=when.astimezone(timezone.utc)
+                                       .replace(tzinfo=None))
 
 
 def nbgrader_cause(assignment: str, stderr: str) -> str:
@@ -105,6 +93,7 @@ def generate(root=None, assignments=None, quiet=True, say=None) -> list[Path]:
             os.replace(built / a, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        set_due_dates(a, root)
         out.append(paths.notebook("exercises", a, root))
     return out
 
@@ -114,10 +103,8 @@ def normalise(nb) -> dict:
     nb = nbformat.from_dict(nb)
     for cell in nb.cells:
         cell.pop("id", None)
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if meta:
-            for key in VOLATILE_KEYS:
-                meta.pop(key, None)
+        for key in VOLATILE_KEYS:
+            nbcells.meta(cell).pop(key, None)
     return {"cells": [dict(c) for c in nb.cells], "nbformat": nb.nbformat}
 
 

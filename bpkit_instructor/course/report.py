@@ -21,7 +21,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bpkit_instructor.course import autograde, batch, exports, fingerprint, paths
+from bpkit_instructor import spec
+from bpkit_instructor.course import autograde, paths, preflight, states
 from bpkit_instructor.course.errors import CourseError, known_assignment
 
 # what each flag means, in the instructor's words (the key is the flag's first word)
@@ -61,25 +62,6 @@ figcaption{font-size:.85rem;color:#5b6472;text-align:center}
 
 
 # ----------------------------------------------------------------------------- gathering
-def gradebook_scores(assignment: str, root) -> dict:
-    """{(student, grade_id): score} from nbgrader's gradebook (manual override wins)."""
-    db = paths.db_url(root)
-    if db.startswith("sqlite:///") and not Path(db[len("sqlite:///"):]).exists():
-        return {}
-    from nbgrader.api import Gradebook, MissingEntry
-    out = {}
-    with Gradebook(db) as gb:
-        try:
-            assignment_row = gb.find_assignment(assignment)
-        except MissingEntry:
-            return {}
-        for sub in assignment_row.submissions:
-            for nb in sub.notebooks:
-                for g in nb.grades:
-                    out[(sub.student.id, g.name)] = g.score
-    return out
-
-
 def flag_kind(flag: str) -> str:
     """'00.square: timeout' -> 'timeout'; 'deleted-cell: test_x' -> 'deleted-cell'."""
     head, _, tail = flag.partition(":")
@@ -91,19 +73,19 @@ def gather(assignment: str, root=None) -> dict:
     results = autograde.load_results(assignment, root)
     try:
         cells = autograde.grade_cells(assignment, root)
-    except FileNotFoundError:
+        cells.update({gid: {"points": p, "checks": [], "manual": True}
+                      for gid, p in autograde.manual_cells(assignment, root).items()})
+    except CourseError:
         cells = {}
     for r in results:  # cells known only from the records (source notebook gone)
         for gid, entry in r["cells"].items():
             cells.setdefault(gid, {"points": entry["points"], "checks": []})
-    book = gradebook_scores(assignment, root)
-    scores = defaultdict(dict)  # grade_id -> {student: score}
+    found = states.assess(assignment, root)
+    scores = defaultdict(dict)  # grade_id -> {student: the score that counts now}
     for r in results:
+        st = found.get(r["student"])
         for gid in cells:
-            if (r["student"], gid) in book and book[(r["student"], gid)] is not None:
-                scores[gid][r["student"]] = float(book[(r["student"], gid)])
-            else:  # not graded by nbgrader (error, deleted cell): what we stored, else 0
-                scores[gid][r["student"]] = float(r["cells"].get(gid, {}).get("final", 0.0))
+            scores[gid][r["student"]] = float(st.cells.get(gid, 0.0)) if st and st.counts else 0.0
     misconceptions = Counter()
     who = defaultdict(list)
     for r in results:
@@ -117,22 +99,14 @@ def gather(assignment: str, root=None) -> dict:
             reasons = [r["error"]] + [f for f in reasons if f != r["error"].split(":")[0]]
         if reasons:
             flagged.append({"student": r["student"], "flags": reasons, "error": r.get("error")})
-    status = {r["student"]: exports.record_status(r) for r in results}
-    if paths.notebook("solutions", assignment, root).exists():  # grades that no longer hold
-        release = fingerprint.release(assignment, root)
-        for r in results:
-            if (root / "submitted" / r["student"] / assignment).is_dir():
-                why = batch.why_regrade(assignment, r["student"], root, release)
-                if why:
-                    status[r["student"]] = ("stale", why)
+    status = {s: (st.label, st.note) for s, st in found.items()}
     return {"assignment": assignment, "root": root, "results": results, "cells": cells,
             "scores": dict(scores), "misconceptions": misconceptions.most_common(),
-            "who": dict(who), "flagged": flagged, "status": status}
+            "who": dict(who), "flagged": flagged, "status": status, "states": found}
 
 
 def hint_for(label: str) -> str:
     """'00.delta_L: missing σ′' -> the catalogue's hint for that variant ('' if unknown)."""
-    from bpkit_instructor import spec
     exercise, _, name = label.partition(": ")
     try:
         ex = spec.get(exercise)
@@ -144,9 +118,10 @@ def hint_for(label: str) -> str:
 # ----------------------------------------------------------------------------- figures
 def histogram_png(values, points: float, title: str) -> str:
     """A small histogram of cell scores as a base64 PNG data URI."""
+    # matplotlib only when a figure is drawn: it costs every other command its import time
     import matplotlib
     matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # (see above)
 
     fig = Figure(figsize=(3.6, 2.4), dpi=100)
     ax = fig.add_subplot()
@@ -196,9 +171,11 @@ def student_table(data: dict, totals: list) -> str:
         status, note = data["status"].get(r["student"], ("graded", ""))
         mark = (f'<span class=flag title="{_e(note)}">{_e(status)}</span>' if status != "graded"
                 else _e(status))
+        st = data["states"].get(r["student"])
         per_cell = [f"{data['scores'].get(gid, {}).get(r['student'], 0.0):g} / {info['points']:g}"
                     for gid, info in cells.items()]
-        rows.append([_e(r["student"]), mark, f"{total:g} / {r['max_score']:g}", *per_cell])
+        top = st.max_score if st else r["max_score"]
+        rows.append([_e(r["student"]), mark, f"{total:g} / {top:g}", *per_cell])
     max_score = sum(c["points"] for c in cells.values())
     return (f"<h3 id=students>Score per student (of {max_score:g})</h3>\n"
             + _table(head, rows, numeric=tuple(range(2, len(head)))))
@@ -217,7 +194,7 @@ def render(data: dict) -> str:
              *([f'<p><span class=flag>{stale} stale grade(s)</span> graded from an older '
                 f"release or submission: run <code>bpkit autograde {_e(a)}</code> and write "
                 "this report again.</p>"] if (stale := sum(
-                    st == "stale" for st, _ in data["status"].values())) else []),
+                    st == "error (stale)" for st, _ in data["status"].values())) else []),
              '<div class="cards">'
              f"<div class=card>submissions<b>{n}</b></div>"
              f"<div class=card>median score<b>{statistics.median(totals) if totals else 0:g} / "
@@ -285,6 +262,7 @@ def write_report(assignment: str, root=None, out=None) -> Path:
     """Write the class report for `assignment`; returns its path (default reports/<a>.html)."""
     root = paths.course_root(root)
     known_assignment(assignment, root)
+    preflight.load_key(assignment)  # the hints come from the key: a broken key is one line
     data = gather(assignment, root)
     if not data["results"]:
         raise CourseError(f"no graded submission of {assignment} yet: run "

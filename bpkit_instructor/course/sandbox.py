@@ -28,10 +28,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
+import bpkit
 from bpkit.grading.checker import ANSWERS_DIR, JUDGE_ENV
 from bpkit.grading.kernel import MARK, OUTPUT_LIMIT_ENV
 
@@ -52,7 +54,8 @@ LIMITS = {
 
 
 def problem() -> str | None:
-    """None if sandboxed grading works here, else what is missing and how to get it."""
+    """None if sandboxed grading works here, else what is missing and how to get it (a probe
+    that starts bubblewrap once: autograde calls it once per run)."""
     if shutil.which(BWRAP) is None:
         return ("the grading sandbox needs bubblewrap: `apt-get install -y bubblewrap` "
                 "(or pass --no-sandbox to grade without it, knowingly)")
@@ -79,6 +82,7 @@ def kernelspec_path(root) -> Path:
 
 
 def _kernel_manager():
+    # jupyter_client costs its import time: only when a sandboxed kernel is started
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
 
@@ -89,8 +93,7 @@ def _kernel_manager():
 
         @default("ip")
         def _ip_default(self):
-            import tempfile
-            from jupyter_core.paths import jupyter_runtime_dir
+            from jupyter_core.paths import jupyter_runtime_dir  # with jupyter_client, above
             os.makedirs(jupyter_runtime_dir(), exist_ok=True)
             # a folder of its own: the only host folder the sandbox may write besides the answers
             return os.path.join(tempfile.mkdtemp(prefix="k", dir=jupyter_runtime_dir()), "ipc")
@@ -116,7 +119,6 @@ def configure(cfg) -> None:
 
 def grading_env(root) -> dict:
     """Environment variables that make nbgrader's kernels start in the sandbox."""
-    import tempfile
     jpath = kernelspec_path(root)
     # ipc socket paths must stay under ~107 bytes: a short folder of our own in /tmp, not the
     # course folder (whose path can be long)
@@ -128,7 +130,6 @@ def grading_env(root) -> dict:
 # ------------------------------------------------------------------------------ the launcher
 def _bwrap_argv(connection_file: str, cwd: str, answers: str) -> list[str]:
     """bwrap's argv; `connection_file` lies in the kernel's own ipc folder (bound writable)."""
-    import bpkit
     student_part = os.path.dirname(os.path.abspath(bpkit.__file__))
     venv = sys.prefix
     ro = ["/usr", "/etc", sys.base_prefix, venv, student_part, cwd]
@@ -233,8 +234,19 @@ def _note(cwd, limit, detail):
         pass
 
 
+def _parent() -> int:
+    """The grading process that started this kernel: jupyter_client names it in JPY_PARENT_PID
+    (read before anything else, so a parent that died while we started is still noticed)."""
+    try:
+        return int(os.environ.get("JPY_PARENT_PID") or os.getppid())
+    except ValueError:
+        return os.getppid()
+
+
 def launch(connection_file: str) -> int:
-    """Run the kernel in bwrap; forward signals; watch the answers folder; report limits."""
+    """Run the kernel in bwrap; forward signals; watch the answers folder and the grading
+    process (the kernel dies with it: Ctrl-C, a killed worker); report limits."""
+    parent = _parent()
     cwd = os.getcwd()
     answers = os.path.join(cwd, ANSWERS_DIR)
     os.makedirs(answers, exist_ok=True)
@@ -246,6 +258,8 @@ def launch(connection_file: str) -> int:
     ipc_dir = os.path.dirname(info["ip"])
     inner = os.path.join(ipc_dir, "connection.json")
     shutil.copyfile(connection_file, inner)
+    if os.getppid() != parent:  # the grading process is already gone: no kernel to start
+        return 1
     cgroup = _PidsCgroup()
     child = subprocess.Popen(_bwrap_argv(inner, cwd, answers),
                              preexec_fn=lambda: _set_limits(cgroup), stdin=subprocess.DEVNULL)
@@ -255,6 +269,9 @@ def launch(connection_file: str) -> int:
 
     def watch():
         while not stop.wait(0.25):
+            if os.getppid() != parent:
+                _forward(child, signal.SIGKILL)
+                return
             if _folder_bytes(answers) > LIMITS["answers_bytes"]:
                 _note(cwd, "disk", f"more than {LIMITS['answers_bytes'] >> 20} MiB written")
                 _forward(child, signal.SIGKILL)

@@ -20,17 +20,19 @@ from pathlib import Path
 
 import nbformat
 
-from bpkit_instructor.course import paths
+from bpkit_instructor import spec
+from bpkit_instructor.course import cells as nbcells
+from bpkit_instructor.course import checkcalls, paths
+from bpkit_instructor.course.authoring import code, md, readonly, solution, tests, write
 from bpkit_instructor.course.errors import CourseError
 
 ASSIGNMENT_ID = re.compile(r"^(\d\d)-[a-z0-9][a-z0-9-]*$")
 EXERCISE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
-CHECK_CALL = re.compile(r"""check\(\s*["']([^"']+)["']""")
 
 
 # ----------------------------------------------------------------------------- the skeleton
-def _module_source(prefix: str, title: str, names: list[str]) -> str:
-    parts = [f'''"""Assignment {prefix} — {title} (the answer key: instructor only, never released).
+def _module_head(prefix: str, title: str) -> str:
+    return f'''"""Assignment {prefix} — {title} (the answer key: instructor only, never released).
 
 Each exercise: a reference (self-contained numpy, never calling student-editable code), visible
 cases (PLAIN DATA: arrays, numbers, strings, lists/dicts of those — `bpkit release` stores them
@@ -42,7 +44,11 @@ lambdas or module-level functions: `bpkit simulate` pastes their source into a n
 import numpy as np
 
 from bpkit_instructor.spec import exercise, variant
-''']
+'''
+
+
+def _module_exercises(prefix: str, names: list[str]) -> str:
+    parts = []
     for name in names:
         parts.append(f'''
 
@@ -75,12 +81,12 @@ exercise(
     return "".join(parts)
 
 
-def _solution_cells(prefix: str, title: str, names: list[str], points: int):
-    from bpkit_instructor.course.authoring import md, readonly, solution, tests
+def _solution_cells(prefix: str, title: str, names: list[str], points: int, first: int = 1):
     cells = [md(f"# Assignment {prefix} — {title}\n\nWhat the assignment asks, the conventions "
                 "(shapes, equation numbers of the lecture). Run the next cell first."),
-             readonly("setup", "import numpy as np\nfrom bpkit.grading import check")]
-    for i, name in enumerate(names, 1):
+             readonly("setup", "import numpy as np\nfrom bpkit.grading import check")] \
+        if first == 1 else []
+    for i, name in enumerate(names, first):
         cells += [
             md(f"## {i}. {name} ({points} points)\n\nThe idea, the formula, what is new compared "
                "with the lecture (the lecture solves one case; the assignment asks for another)."),
@@ -95,7 +101,6 @@ def _solution_cells(prefix: str, title: str, names: list[str], points: int):
 
 
 def _lecture_cells(prefix: str, title: str):
-    from bpkit_instructor.course.authoring import code, md
     return [md(f"# {prefix} — {title}\n\nDerive the idea on ONE case; every formula is followed by "
                "the code that computes it. Do not define any graded function here."),
             code("import numpy as np\nimport matplotlib.pyplot as plt")]
@@ -103,8 +108,9 @@ def _lecture_cells(prefix: str, title: str):
 
 def new_exercise(assignment: str, names, title: str | None = None, points: int = 3,
                  root=None) -> list[Path]:
-    """Write the skeleton of a new assignment; never overwrites. Returns the files written."""
-    from bpkit_instructor.course.authoring import write
+    """Write the skeleton of a new assignment, or add exercises to an existing one (its key
+    module and source notebook get one exercise, one solution cell and one test cell per new
+    name); never overwrites anything. Returns the files written or extended."""
     root = paths.course_root(root)
     m = ASSIGNMENT_ID.match(assignment)
     if not m:
@@ -121,19 +127,38 @@ def new_exercise(assignment: str, names, title: str | None = None, points: int =
                           "name in lower case (letters, digits, underscores)")
     title = title or assignment[3:].replace("-", " ").capitalize()
     module = root / "bpkit_instructor" / "exercises" / f"a{prefix}.py"
-    solution = paths.notebook("solutions", assignment, root)
+    solution_nb = paths.notebook("solutions", assignment, root)
     lecture = root / "lectures" / f"{assignment}.ipynb"
-    taken = [p for p in (module, solution.parent, lecture) if p.exists()]
-    taken += [p for p in (root / "solutions").glob(f"{prefix}-*") if p != solution.parent]
+    if solution_nb.exists() and module.exists():
+        return _add_exercises(assignment, prefix, names, points, module, solution_nb)
+    taken = [p for p in (module, solution_nb.parent, lecture) if p.exists()]
+    taken += [p for p in (root / "solutions").glob(f"{prefix}-*") if p != solution_nb.parent]
     if taken:
         raise CourseError("already exists: "
                           + ", ".join(str(p.relative_to(root)) for p in taken)
-                          + f". Pick another number, or edit those files")
+                          + ". Pick another number, or edit those files")
     module.parent.mkdir(parents=True, exist_ok=True)
-    module.write_text(_module_source(prefix, title, names))
-    write(solution, _solution_cells(prefix, title, names, points))
+    module.write_text(_module_head(prefix, title) + _module_exercises(prefix, names))
+    write(solution_nb, _solution_cells(prefix, title, names, points))
     write(lecture, _lecture_cells(prefix, title))
-    return [module, solution, lecture]
+    return [module, solution_nb, lecture]
+
+
+def _add_exercises(assignment, prefix, names, points, module: Path, solution_nb: Path):
+    """Append exercises `names` to an existing assignment's key and source notebook."""
+    nb = nbcells.read(solution_nb)
+    ids = {nbcells.grade_id(c) for c in nb.cells}
+    source = module.read_text()
+    taken = [n for n in names if f'"{prefix}.{n}"' in source or n in ids or f"test_{n}" in ids]
+    if taken:
+        raise CourseError(f"{', '.join(taken)}: already in {module.name} or "
+                          f"{solution_nb.name}; pick new names, or edit those files")
+    first = 1 + sum(1 for c in nb.cells if nbcells.is_test(c))
+    module.write_text(source.rstrip("\n") + "\n\n" + _module_exercises(prefix, names))
+    nb.cells += _solution_cells(prefix, "", names, points, first=first)
+    nbformat.validate(nb)
+    nbformat.write(nb, str(solution_nb))
+    return [module, solution_nb]
 
 
 # ----------------------------------------------------------------------------- consistency
@@ -145,25 +170,23 @@ def consistency(root=None) -> list[str]:
     * every registered exercise (except 00.*, the grading system's own test exercises) is
       checked in some graded test cell of solutions/.
     """
-    from bpkit_instructor import spec
     root = paths.course_root(root)
     known = spec.all_exercises()
     graded, problems = {}, []
     for a in paths.assignments(root):
-        nb = nbformat.read(paths.notebook("solutions", a, root), as_version=4)
+        nb = nbcells.read(paths.notebook("solutions", a, root), cache=True)
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            meta = cell.metadata.get("nbgrader", {})
-            where = f"solutions/{a} cell {meta.get('grade_id') or i + 1}"
-            for name in CHECK_CALL.findall(cell.source):
+            where = f"solutions/{a} cell {nbcells.grade_id(cell) or i + 1}"
+            for name in checkcalls.CHECK_CALL.findall(cell.source):
                 if name not in known:
                     problems.append(f"{where}: check({name!r}) names no registered exercise "
                                     f"(register it in bpkit_instructor/exercises/a{name.split('.')[0]}.py)")
                     continue
                 if name.split(".", 1)[0] != a.split("-", 1)[0]:
                     problems.append(f"{where}: check({name!r}) grades another assignment's exercise")
-                if meta.get("grade") and not meta.get("solution"):
+                if nbcells.is_test(cell):
                     graded.setdefault(name, []).append(where)
     for name in sorted(known):
         if name.startswith("00.") or name in graded:

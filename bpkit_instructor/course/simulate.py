@@ -7,6 +7,7 @@ an attack on the grader. Deterministic for a given seed.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 import random
 import re
@@ -16,11 +17,11 @@ import types
 
 import nbformat
 
-from bpkit_instructor.course import paths
 from bpkit_instructor import spec
+from bpkit_instructor.course import cells as nbcells
+from bpkit_instructor.course import checkcalls, paths
 
 SOLUTION = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[^\n]*\n?", re.MULTILINE)
-CHECK_WITH_FN = re.compile(r"""check\(\s*["']([^"']+)["']\s*,\s*([A-Za-z_][A-Za-z0-9_]*)""")
 
 # attacks on the grader: (name, code appended to the attacked answer's cell)
 ATTACKS = {
@@ -46,19 +47,17 @@ def strip_markers(source: str) -> str:
     return SOLUTION.sub("", source)
 
 
-def _cell_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
+_cell_id = nbcells.grade_id
 
 
 def graded_functions(solution_nb) -> dict[str, tuple[str, str]]:
     """{exercise name: (function name, grade_id of the solution cell defining it)}."""
     found = {}
     for cell in solution_nb.cells:
-        for ex, fn in CHECK_WITH_FN.findall(cell.source):
+        for ex, fn in checkcalls.with_functions(cell.source):
             for sol in solution_nb.cells:
-                meta = sol.metadata.get("nbgrader", {})
-                if meta.get("solution") and re.search(rf"^def {fn}\b|^{fn}\s*=", sol.source, re.M):
-                    found.setdefault(ex, (fn, meta["grade_id"]))
+                if nbcells.is_answer(sol) and re.search(rf"^def {fn}\b|^{fn}\s*=", sol.source, re.M):
+                    found.setdefault(ex, (fn, nbcells.grade_id(sol)))
     return found
 
 
@@ -115,10 +114,9 @@ def variant_source(ex_name: str, variant_name: str, fn_name: str) -> str:
 
 def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -> tuple:
     """A notebook (and a description) for one simulated student."""
-    sol = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
-    nb = nbformat.read(paths.notebook("exercises", assignment, root), as_version=4)
-    answers = {_cell_id(c): strip_markers(c.source) for c in sol.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    sol = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
+    nb = copy.deepcopy(nbcells.read(paths.notebook("exercises", assignment, root), cache=True))
+    answers = {_cell_id(c): strip_markers(c.source) for c in sol.cells if nbcells.is_answer(c)}
     funcs = graded_functions(sol)
     by_id = {_cell_id(c): c for c in nb.cells}
     if kind == "blank":
@@ -135,8 +133,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
         by_id[gid].source += "\n\n" + variant_source(ex_name, var.name, fn)
         return nb, f"misconception {ex_name}: {var.name}"
     if kind == "delete-cell":
-        tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-                 and not c.metadata["nbgrader"].get("solution")]
+        tests = [c for c in nb.cells if nbcells.is_test(c)]
         victim = rng.choice(tests)
         nb.cells.remove(victim)
         return nb, f"delete-cell {_cell_id(victim)}"
@@ -151,8 +148,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
         ex = spec.get(ex_name)
         by_id[gid].source += "\n\n" + variant_source(ex_name, ex.variants[0].name, fn)
         for c in nb.cells:  # the locked test cell of this exercise, emptied by the student
-            meta = c.metadata.get("nbgrader", {})
-            if meta.get("grade") and not meta.get("solution") and f'"{ex_name}"' in c.source:
+            if nbcells.is_test(c) and ex_name in checkcalls.names(c.source):
                 c.source = "pass  # the student replaced the test"
         return nb, f"edited the locked test cell of {ex_name}"
     if kind == "hard-coded":
@@ -173,7 +169,7 @@ def make_submission(assignment: str, kind: str, rng: random.Random, root=None) -
 def with_misconception(assignment: str, exercise: str, variant_name: str, root=None):
     """A correct notebook in which `exercise`'s function is the catalogued variant."""
     nb, _ = make_submission(assignment, "correct", random.Random(0), root)
-    sol = nbformat.read(paths.notebook("solutions", assignment, root), as_version=4)
+    sol = nbcells.read(paths.notebook("solutions", assignment, root), cache=True)
     fn, gid = graded_functions(sol)[exercise]
     cell = next(c for c in nb.cells if _cell_id(c) == gid)
     cell.source += "\n\n" + variant_source(exercise, variant_name, fn)
