@@ -8,6 +8,7 @@ source, and almost none of the solution cells' code is anywhere in the bundle.
 """
 import inspect
 import json
+import os
 import random
 import re
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from bpkit.grading.checker import JUDGE_ENV
 from bpkit_instructor import spec
 from bpkit_instructor.course import bundle, paths, simulate
 
@@ -58,9 +60,15 @@ def student_env(tmp_path_factory):
     return out, venv / "bin" / "python", tmp
 
 
+def _student_environ():
+    """This process's environment without the test-wide judge override (tests/conftest.py names
+    the instructor's judge, which a student's machine does not have)."""
+    return {k: v for k, v in os.environ.items() if k != JUDGE_ENV}
+
+
 def _run(python, code, cwd):
     return subprocess.run([str(python), "-c", code], cwd=cwd, capture_output=True, text=True,
-                          timeout=1500)
+                          timeout=1500, env=_student_environ())
 
 
 def test_the_student_venv_has_bpkit_but_no_key(student_env):
@@ -93,7 +101,7 @@ def test_released_exercises_pass_visible_checks_with_solutions_and_fail_blank(st
             notebooks.append(str(path))
             expect[str(path)] = (kind, note)
     proc = subprocess.run([str(python), "-c", RUN, *notebooks], cwd=work, capture_output=True,
-                          text=True, timeout=1500)
+                          text=True, timeout=1500, env=_student_environ())
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     for path, errors in report.items():
