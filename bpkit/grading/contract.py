@@ -1,6 +1,6 @@
 """The contract between the answer key and the student part: the released-data format.
 
-The only things that cross from the key (``bpkit_instructor``, the instructor's machine) to a
+The only things that cross from the answer key (the instructor's package, on the instructor's machine) to a
 student are the files ``bpkit/grading/released/aNN.json.gz`` that ``bpkit release`` writes. Each
 holds one ``ReleasedAssignment``:
 

@@ -3,7 +3,7 @@
 Run as ``python -I -m bpkit.grading.judge EXERCISE ANSWER.pkl [--hidden]``: one JSON verdict a
 line. This is the student part's judge: it grades the visible cases against the released data
 (``bpkit.grading.contract``); hidden cases are deferred to the instructor's re-judge, which runs
-the same ``judge()`` on the key's exercises (``bpkit_instructor.judge``).
+the same ``judge()`` on the key's exercises (the instructor's judge module).
 
 * The process starts fresh (``-I``: no current directory on sys.path, no PYTHON* variables), so
   the student's monkeypatches of numpy, numpy.testing, bpkit or sys.modules are not here.
@@ -273,7 +273,7 @@ def serve(resolve, lock):
 
 def main(argv=None, resolve: Callable[[str], GradedExercise] = released_exercise, lock=None):
     """One JSON verdict a line for each EXERCISE ANSWER pair; `resolve` finds an exercise by
-    name (the released data here; the key in bpkit_instructor.judge)."""
+    name (the released data here; the key, in the instructor's judge)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("pairs", nargs="*", metavar="EXERCISE ANSWER",
                    help="one or more exercise names, each followed by its pickled answer")

@@ -1,6 +1,6 @@
 """The grading sandbox's kernel: ipykernel with stdout/stderr capped.
 
-Runs inside the sandbox (``bpkit_instructor.course.sandbox`` starts it as
+Runs inside the sandbox (the instructor's autograde starts it as
 ``python -m bpkit.grading.kernel -f CONNECTION_FILE``), where only the student part is mounted,
 so it lives here. The cap, in bytes, comes from the environment (``BPKIT_OUTPUT_LIMIT``); past it
 the rest is discarded with one line that the instructor's tools turn into an ``output-limit``

@@ -3,7 +3,7 @@
 A scorer takes (case, output) and returns (ok, message). It never compares with a reference
 implementation, so it belongs to the student part of bpkit: the student's Validate uses it on
 visible cases, and the instructor's re-judge on hidden ones. (The answer key lives in
-bpkit_instructor/, which students never get.)
+the instructor's package, which students never get.)
 """
 import numpy as np
 
