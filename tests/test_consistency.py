@@ -16,8 +16,9 @@ import pytest
 
 from bpkit.grading import judge
 from bpkit.grading.checker import record
+from bpkit_instructor import judge as kjudge
 from bpkit_instructor import spec
-from bpkit_instructor.course import authoring, paths, release, scaffold
+from bpkit_instructor.course import authoring, cells, paths, release, scaffold
 from bpkit_instructor.course.errors import CourseError
 from bpkit_instructor.course.simulate import strip_markers, variant_source
 
@@ -66,7 +67,7 @@ def test_new_exercise_writes_a_skeleton_that_releases_and_grades(skeleton, monke
     assert module.name == "a98.py" and lecture.exists()
     assert {"98.double", "98.triple"} <= set(spec._EXERCISES)
     nb = nbformat.read(source, as_version=4)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    graded = [c for c in nb.cells if cells.is_graded(c)]
     assert len(graded) == 2 and all("### BEGIN HIDDEN TESTS" in c.source for c in graded)
     assert [p for p in scaffold.consistency(root) if "98." in p] == []
 
@@ -75,18 +76,17 @@ def test_new_exercise_writes_a_skeleton_that_releases_and_grades(skeleton, monke
     assert "raise NotImplementedError" in "".join(c.source for c in released.cells)
 
     monkeypatch.setenv("BPKIT_ANSWERS", str(tmp_path / "answers"))
-    answer_src = next(strip_markers(c.source) for c in nb.cells if c.metadata.get("nbgrader", {})
-                      .get("grade_id") == "double")
+    answer_src = next(strip_markers(c.source) for c in nb.cells if cells.grade_id(c) == "double")
     ns = {"__name__": "__main__"}
     exec(answer_src, ns)
     path = record("98.double", ns["double"])
     for hidden in (False, True):
-        verdict = judge.judge("98.double", path, hidden=hidden)
+        verdict = judge.judge(spec.get("98.double"), path, hidden=hidden, lock=kjudge.lock())
         assert verdict.passed, verdict
     for v in spec.get("98.double").variants:
         ns = {"__name__": "__main__"}
         exec(variant_source("98.double", v.name, "double"), ns)
-        verdict = judge.judge("98.double", record("98.double", ns["double"]))
+        verdict = judge.judge(spec.get("98.double"), record("98.double", ns["double"]), lock=kjudge.lock())
         assert not verdict.passed and verdict.misconception == v.name, verdict
 
 

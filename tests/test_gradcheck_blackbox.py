@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from bpkit.grading import checker, judge
+from bpkit_instructor import judge as kjudge
+from bpkit_instructor import spec
+from bpkit_instructor.course import cells as nbcells
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
@@ -38,7 +41,7 @@ def student(tmp_path, monkeypatch):
     cells = json.loads(NB.read_text())["cells"]
     ns = {"__name__": "student_answer"}
     for c in cells:
-        gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        gid = nbcells.grade_id(c) or ""
         if c["cell_type"] == "code" and gid in ("setup", "rmsnorm_forward", "rmsnorm_backward",
                                                    "network", "grad_check"):
             exec(compile("".join(c["source"]).replace("from bpkit.grading import check", ""),
@@ -47,7 +50,8 @@ def student(tmp_path, monkeypatch):
 
 
 def _judge(fn, hidden, seed=None):
-    return judge.judge("09.grad_check", checker.record("09.grad_check", fn), hidden=hidden, seed=seed)
+    return judge.judge(spec.get("09.grad_check"), checker.record("09.grad_check", fn), hidden=hidden,
+                       seed=seed, lock=kjudge.lock())
 
 
 @pytest.mark.parametrize("seed", [1, 2])
