@@ -23,7 +23,7 @@ import re
 import nbformat
 import pytest
 
-from bpkit_instructor.course import paths
+from bpkit_instructor.course import cells, checkcalls, paths
 
 ROOT = paths.ROOT
 ASSIGNMENTS = paths.assignments(ROOT)
@@ -34,7 +34,6 @@ MIN_CHARS = 15        # shorter lines ("return x", "a = W @ x") are trivia, not 
 
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### BEGIN SOLUTION[^\n]*\n(.*?)^[ \t]*### END SOLUTION",
                             re.S | re.M)
-CHECK_NAME = re.compile(r"""\bcheck\(\s*["']\d+\.([A-Za-z_]\w*)["']""")
 TOP_DEF = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)", re.M)
 INDEX_LOOP = re.compile(r"^for [\w, ()]+ in range\([^()]*\):$")   # the notation's boilerplate
 # other lines every numpy program has: loop headers, returning a list as an array, seeding
@@ -47,7 +46,7 @@ def _read(path):
 
 
 def _is_solution(cell) -> bool:
-    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+    return cells.is_answer(cell)
 
 
 def graded_names(solution_nb) -> set[str]:
@@ -58,7 +57,7 @@ def graded_names(solution_nb) -> set[str]:
             continue
         if _is_solution(cell):
             names |= set(TOP_DEF.findall(cell.source))
-        names |= set(CHECK_NAME.findall(cell.source))
+        names |= {n.split(".", 1)[-1] for n in checkcalls.names(cell.source)}
     return names
 
 

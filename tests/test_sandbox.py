@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import autograde, batch, release, sandbox, simulate
+from bpkit_instructor.course import autograde, batch, cells, release, sandbox, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
@@ -98,7 +98,7 @@ LIMITS = {
 def _submission(root, src_delta):
     nb, _ = simulate.make_submission(A, "correct", random.Random(0), root)
     for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == "delta_L":
+        if cells.grade_id(cell) == "delta_L":
             cell.source = src_delta
     return nb
 
