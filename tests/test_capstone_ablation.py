@@ -10,8 +10,12 @@ NOT show — known limits of the current task (issue 23), printed, not asserted:
 (the blocks' second matrix at the full He scale, as a plain stack is initialised) the network still
 reaches 98-100 %; without momentum, 100 %; and the plain network (neither) reaches the bar at a 10x
 smaller learning rate (95-100 %). A task in which each technique matters needs another budget or a
-harder data set; the searches tried (10-15 blocks, 6-10 epochs, η0 from 0.03 to 0.3) made the
-reference itself fragile before momentum mattered.
+harder data set. Budgets tried (this file's trainer, held-out accuracy): 10-15 blocks, 3-12 epochs,
+η0 from 0.01 to 0.3. Momentum never helped at the same η0 (batch norm makes the cost scale-invariant
+in the weights). The best found, 10 blocks, 12 epochs, η0 = 0.03, step decay every 6: over 8 random
+draws the reference reaches 0.885-1.0, without batch norm 0.50-0.87, without skips 0.68-0.93, the
+plain network at η0/3 0.52-0.78 and at η0/10 0.62-0.89 — the reference's worst draw overlaps the
+plain network's best, so no bar separates them on every hidden draw.
 """
 import numpy as np
 import pytest
