@@ -37,9 +37,10 @@ import nbformat
 import pytest
 
 from bpkit.grading import contract
-from bpkit_instructor import release_data
+from bpkit_instructor import release_data, spec
 from bpkit_instructor.course import (authoring, autograde, batch, cells, checkcalls, cli,
                                      fingerprint, paths, preflight, release, scaffold, simulate)
+from bpkit_instructor.course.errors import CourseError
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
@@ -187,10 +188,11 @@ def test_1_corrupt_or_misnamed_resubmission_never_keeps_the_old_score(copy, monk
     assert "homework.ipynb" in rows["s-rename"]["note"]
     table = report_rows(copy, monkeypatch, capsys)
     assert table["s-resub"] == ("corrupt", f"0 / {MAX}") and table["s-rename"][1] == f"0 / {MAX}"
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import Gradebook
     with Gradebook(paths.db_url(copy)) as gb:  # nbgrader's own export shows no old score either
-        with pytest.raises(MissingEntry):
-            gb.find_submission(A, "s-resub")
+        sub = gb.find_submission(A, "s-resub")
+        assert sub.score == 0 and all(g.auto_score is None and g.manual_score is None
+                                      for nb in sub.notebooks for g in nb.grades)
 
 
 # ------------------------------------------------------------------ 2. broken key, grader crash
@@ -203,11 +205,29 @@ def test_2_a_key_that_does_not_compile_stops_every_command_before_any_student(
     broken.write_text("\n".join(text) + "\n")
     monkeypatch.setattr(fingerprint, "exercise_module", lambda name: broken)
     before, exercise = mtimes(copy), paths.notebook("exercises", A, copy).read_text()
-    for argv in (["autograde", A, "--no-resume"], ["release", A], ["feedback", A], ["report", A]):
+    for argv in (["autograde", A, "--no-resume"], ["release", A], ["feedback", A], ["report", A],
+                 ["simulate", A, "--students", "2"]):
         code, _, err = bpkit(copy, monkeypatch, capsys, *argv)
         one_line_error(code, err, f"a00.py:{line}", "does not compile", f"bpkit release {A}")
     assert mtimes(copy) == before
     assert paths.notebook("exercises", A, copy).read_text() == exercise
+
+
+def test_2_a_key_that_raises_on_import_is_named_with_its_line(tmp_path, monkeypatch):
+    package = tmp_path / "probe_key_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a00.py").write_text("import numpy as np\n\nSCALE = np.float64(2)\n"
+                                    "OFFSET = SCALE * undefined_constant\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(spec, "KEY_PACKAGE", "probe_key_pkg")
+    with pytest.raises(CourseError) as err:
+        preflight.load_key(A)
+    message = str(err.value)
+    assert message.endswith(f"a00.py:4: the answer key fails on import (NameError: name "
+                            f"'undefined_constant' is not defined): fix it, then `bpkit release "
+                            f"{A}`"), message
+    assert "\n" not in message
 
 
 def test_2_a_grader_crash_is_an_error_never_a_zero(copy, monkeypatch, capsys):
@@ -472,6 +492,10 @@ def test_10_new_exercise_adds_to_an_existing_assignment(tmp_path, monkeypatch, c
     assert sum(c.source.startswith("## 3. three") for c in nb.cells) == 1
     code, _, err = bpkit(root, monkeypatch, capsys, "new-exercise", "13-probe", "two")
     one_line_error(code, err, "two: already in a13.py")
+    module.write_text(module.read_text() + "\ndef broken(:\n")
+    code, _, err = bpkit(root, monkeypatch, capsys, "new-exercise", "13-probe", "four")
+    one_line_error(code, err, f"a13.py:{len(module.read_text().splitlines())}: the answer key "
+                   "does not compile")
     paths.notebook("solutions", "13-probe", root).write_text("{ not json")
     code, _, err = bpkit(root, monkeypatch, capsys, "new-exercise", "13-probe", "four")
     one_line_error(code, err, "13-probe.ipynb: not a readable notebook")

@@ -215,15 +215,18 @@ def grader_failure(verdicts) -> str | None:
 
 def forget_old_grade(assignment: str, student: str, root: Path) -> None:
     """An unreadable latest submission leaves no older score behind: nbgrader's grades of the
-    earlier submission and its autograded notebook go (the record says why)."""
+    earlier submission and its autograded notebook go; the gradebook holds the submission with
+    no score, as plain `nbgrader autograde` leaves an unreadable notebook (the record says why)."""
     from nbgrader.api import MissingEntry  # nbgrader's API: imported where the gradebook is used
 
-    def remove(gb):
+    def replace(gb):
         try:
             gb.remove_submission(assignment, student)
         except MissingEntry:
             pass
-    _with_gradebook(paths.db_url(root), remove)
+        gb.update_or_create_student(student)
+        gb.add_submission(assignment, student)
+    _with_gradebook(paths.db_url(root), replace)
     for nb in (root / "autograded" / student / assignment).glob("*.ipynb"):
         nb.unlink()
 

@@ -30,8 +30,8 @@ import warnings
 
 from bpkit_instructor import release_data
 from bpkit_instructor.course import (batch, bundle, config, exchange, exports, feedback,
-                                     handgrade, hub, paths, release, report, scaffold, simulate,
-                                     states)
+                                     handgrade, hub, paths, preflight, release, report, scaffold,
+                                     simulate, states)
 from bpkit_instructor.course.autograde import SANDBOX_ENV
 from bpkit_instructor.course.errors import CourseError, known_assignment
 
@@ -285,6 +285,7 @@ def _run(args) -> int:
             if not paths.notebook("exercises", a).exists():
                 raise CourseError(f"{a} is not released yet: run `bpkit release {a}` first "
                                   "(the synthetic class starts from exercises/)")
+            preflight.load_key(a)  # the class is made from the key's variants: it must import
         roster = simulate.simulate(args.students, args.seed, assignments=args.assignments or None)
         for row in roster:
             print(f"{row['student']}\t{row['assignment']}\t{row['note']}")

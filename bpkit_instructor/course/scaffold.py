@@ -149,6 +149,11 @@ def _add_exercises(assignment, prefix, names, points, module: Path, solution_nb:
     nb = nbcells.read(solution_nb)
     ids = {nbcells.grade_id(c) for c in nb.cells}
     source = module.read_text()
+    try:  # never append to a key that does not compile: the error would point at our lines
+        compile(source, str(module), "exec")
+    except SyntaxError as err:
+        raise CourseError(f"{module}:{err.lineno}: the answer key does not compile "
+                          f"({err.msg}); fix it first") from None
     taken = [n for n in names if f'"{prefix}.{n}"' in source or n in ids or f"test_{n}" in ids]
     if taken:
         raise CourseError(f"{', '.join(taken)}: already in {module.name} or "
