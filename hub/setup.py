@@ -266,7 +266,8 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
         course.mkdir(parents=True)
         for folder in ("solutions", "exercises", "lectures"):
             shutil.copytree(REPO / folder, course / folder,
-                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+                            ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
+                                                          ".bpkit-answers"))
         shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
         say(f"course folder {course}")
     config = course / "nbgrader_config.py"      # the hub's block, current on every start

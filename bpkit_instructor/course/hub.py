@@ -333,8 +333,11 @@ def _api(state: State, method: str, path: str):
     cfg = json.loads(cfg_file.read_text())
     req = urllib.request.Request(f"{su.local_url(cfg)}/hub/api{path}", method=method,
                                  headers={"Authorization": f"token {state.service_token()}"})
-    with urllib.request.urlopen(req, timeout=60, context=su.local_ssl_context(cfg)) as r:
-        return r.status
+    try:
+        with urllib.request.urlopen(req, timeout=60, context=su.local_ssl_context(cfg)) as r:
+            return r.status
+    except urllib.error.HTTPError as err:    # 409: the hub has the user; 404: it has not
+        return err.code
 
 
 def _update_hub_users(state: State) -> None:
@@ -372,7 +375,7 @@ def add_student(state_dir, sid: str, name: str, email: str = "", say=print) -> s
     give_lectures(sid)
     su.write_user_configs(state.folder, Path(settings["exchange"]), course, [sid])
     _update_hub_users(state)
-    live = _api(state, "POST", f"/users/{sid}")
+    live = _api(state, "POST", f"/users/{sid}") in (201, 409)
     say(f"added {sid} ({student.name}): account, gradebook"
         + (", the running hub" if live else "") + f"; password in {state.password_file}")
     return passwords[sid]
@@ -391,10 +394,7 @@ def remove_student(state_dir, sid: str, say=print) -> None:
     roster[sid].active = False
     state.save_roster(roster)
     _update_hub_users(state)
-    try:
-        live = _api(state, "DELETE", f"/users/{sid}")
-    except urllib.error.HTTPError as err:
-        live = None if err.code == 404 else err.code
+    live = _api(state, "DELETE", f"/users/{sid}") in (204, 404)
     say(f"removed {sid}: account locked" + (", taken off the running hub" if live else "")
         + "; grades and home kept (`bpkit hub add-student` brings them back)")
 

@@ -17,10 +17,10 @@ import urllib.request
 
 import httpx
 import pytest
+from conftest import CLASS_SIZE, ROOT
 
 from benchmarks.hub_load import Student, Timings
 from bpkit_instructor.course import hub as course_hub
-from conftest import CLASS_SIZE, ROOT
 
 pytestmark = pytest.mark.hub
 
@@ -118,11 +118,11 @@ def test_a_student_added_mid_term_logs_in_at_once(hub):
 def test_bad_input_is_one_line_and_exit_2(hub, tmp_path):
     bpkit = str(hub.setup.COURSE_VENV / "bin" / "bpkit")
     bad = tmp_path / "roster.csv"
+    # (the roster's format and its mistakes: tests/test_hub_roster.py; here what needs the
+    # machine's users)
     cases = {
-        "student_id,name,email\nbpkit-s01,Ada Lovelace\n": "line 2: 2 column(s), expected 3",
         "student_id,name,email\nroot,Super User,root@example.org\n":
             "already a user of this machine who is not one of the course's students",
-        "Ada Lovelace,ada@example.org\n": "line 1: no header",
         f"student_id,name,email\n{hub.instructor},I,i@example.org\n": "is the instructor's login",
     }
     for text, expected in cases.items():
@@ -138,14 +138,6 @@ def test_bad_input_is_one_line_and_exit_2(hub, tmp_path):
                         "--ssl-cert", hub.cert, "--ssl-key", other_key],
                        capture_output=True, text=True)
     assert p.returncode == 2 and "is not the key of --ssl-cert" in p.stderr, p.stderr
-    p = subprocess.run([bpkit, "hub", "start", "--state", hub.state, "--ssl-cert", other_key,
-                        "--ssl-key", other_key], capture_output=True, text=True)
-    assert p.returncode == 2 and "not a PEM certificate" in p.stderr, p.stderr
-    # --debug shows the traceback
-    bad.write_text("nonsense\n")
-    p = subprocess.run([bpkit, "hub", "init", "--roster", bad, "--state", tmp_path / "st",
-                        "--debug"], capture_output=True, text=True)
-    assert p.returncode != 0 and "Traceback" in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize("example", sorted(p.name for p in (ROOT / "hub" / "auth").glob("*.py")))
