@@ -3030,3 +3030,171 @@ def debiased_average(x, beta):
     return out
 '''),
 ]
+
+# ------------------------------------------------------------------ 10: a student's own Tensor class
+FUNCTION.update({"10.tensor_basic": "tensor_gradients", "10.tensor_broadcast": "tensor_gradients"})
+SETUP["10"] += '''
+TENSOR_FUNCTIONS = {"tanh": lambda t: t.tanh(), "exp": lambda t: t.exp(), "log": lambda t: t.log(),
+                    "relu": lambda t: t.relu(),
+                    "sum": lambda t, axis=None: t.sum(axis), "mean": lambda t, axis=None: t.mean(axis)}
+def run_tensor_program(program, values, Tensor):
+    leaves = {name: Tensor(np.array(v, dtype=float)) for name, v in values.items()}
+    env = dict(leaves)
+    exec(program, {"__builtins__": {}, **TENSOR_FUNCTIONS}, env)
+    return env["out"], leaves
+'''
+_TENSOR10 = '''
+def unbroadcast(g, shape):
+    UNBROADCAST
+
+
+class Tensor:
+    def __init__(self, data, children=()):
+        self.data = np.array(data, dtype=float)
+        self.grad = np.zeros_like(self.data)
+        self.parents = tuple(children)
+        self.back = lambda: None
+
+    def make(self, data, children, back):
+        out = Tensor(data, children)
+        out.back = lambda: back(out.grad)
+        return out
+
+    @staticmethod
+    def lift(x):
+        return x if isinstance(x, Tensor) else Tensor(x)
+
+    def __add__(self, other):
+        other = Tensor.lift(other)
+        def back(g):
+            self.grad ACC unbroadcast(g, self.data.shape)
+            other.grad ACC unbroadcast(g, other.data.shape)
+        return self.make(self.data + other.data, (self, other), back)
+    __radd__ = __add__
+
+    def __mul__(self, other):
+        other = Tensor.lift(other)
+        def back(g):
+            self.grad ACC unbroadcast(g * other.data, self.data.shape)
+            other.grad ACC unbroadcast(g * self.data, other.data.shape)
+        return self.make(self.data * other.data, (self, other), back)
+    __rmul__ = __mul__
+
+    def __matmul__(self, other):
+        def back(g):
+            self.grad += MATMUL_LEFT
+            other.grad += self.data.T @ g
+        return self.make(self.data @ other.data, (self, other), back)
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-Tensor.lift(other))
+
+    def __rsub__(self, other):
+        return (-self) + other
+
+    def __pow__(self, k):
+        def back(g):
+            self.grad += g * POW_PRIME
+        return self.make(self.data ** k, (self,), back)
+
+    def __truediv__(self, other):
+        return self * Tensor.lift(other) ** -1.0
+
+    def __rtruediv__(self, other):
+        return Tensor.lift(other) * self ** -1.0
+
+    def tanh(self):
+        t = np.tanh(self.data)
+        def back(g):
+            self.grad += g * (1 - t ** 2)
+        return self.make(t, (self,), back)
+
+    def exp(self):
+        e = np.exp(self.data)
+        def back(g):
+            self.grad += g * e
+        return self.make(e, (self,), back)
+
+    def log(self):
+        def back(g):
+            self.grad += g / self.data
+        return self.make(np.log(self.data), (self,), back)
+
+    def relu(self):
+        on = self.data > 0
+        def back(g):
+            self.grad += g * on
+        return self.make(np.where(on, self.data, 0.0), (self,), back)
+
+    def sum(self, axis=None):
+        def back(g):
+            self.grad += np.broadcast_to(g, self.data.shape)
+        return self.make(self.data.sum(axis=axis, keepdims=axis is not None), (self,), back)
+
+    def mean(self, axis=None):
+        n = self.data.size if axis is None else self.data.shape[axis]
+        return self.sum(axis) * MEAN_SCALE
+
+    def backward(self):
+        order, seen = [], set()
+        def visit(v):
+            if id(v) not in seen:
+                seen.add(id(v))
+                for p in v.parents:
+                    visit(p)
+                order.append(v)
+        visit(self)
+        self.grad = np.ones_like(self.data)
+        for v in SWEEP:
+            v.back()
+
+
+def tensor_gradients(program, values):
+    out, leaves = run_tensor_program(program, values, Tensor)
+    out.backward()
+    return float(out.data), {k: t.grad for k, t in leaves.items()}
+'''
+_T10 = dict(UNBROADCAST="""while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for ax, n in enumerate(shape):
+        if n == 1 and g.shape[ax] != 1:
+            g = g.sum(axis=ax, keepdims=True)
+    return g""", ACC="+=", MATMUL_LEFT="g @ other.data.T", POW_PRIME="k * self.data ** (k - 1)",
+            MEAN_SCALE="(1.0 / n)", SWEEP="reversed(order)")
+
+
+def tensor10(**change):
+    src = _TENSOR10
+    for key, default in _T10.items():
+        src = src.replace(key, change.get(key, default))
+    return src
+
+
+WRONG += [
+    dict(ex="10.tensor_broadcast", what="a broadcast operand's gradient averaged back instead of summed",
+         kinds={"op-derivative"}, mistake=r"broadcast|summed back|its own shape",
+         code=tensor10(UNBROADCAST="""while g.ndim > len(shape):
+        g = g.mean(axis=0)
+    for ax, n in enumerate(shape):
+        if n == 1 and g.shape[ax] != 1:
+            g = g.mean(axis=ax, keepdims=True)
+    return g""")),
+    dict(ex="10.tensor_broadcast", what="mean's backward without the 1/n", kinds={"op-derivative", "op-value"},
+         mistake=r"mean|1/n", code=tensor10(MEAN_SCALE="1.0")),
+    dict(ex="10.tensor_basic", what="the left operand of @ never receives its gradient",
+         kinds={"op-derivative", "zero"}, mistake=r"matrix product|vector-Jacobian",
+         code=tensor10(MATMUL_LEFT="0.0")),
+    dict(ex="10.tensor_basic", what="the tensor graph swept in creation order (leaves first)",
+         kinds={"order-graph", "zero"}, mistake=r"wrong order|topological|reverse", code=tensor10(SWEEP="order")),
+    dict(ex="10.tensor_basic", what="tensor gradients overwritten in + and *", kinds={"accumulate"},
+         mistake=r"overwrit|\+=|accumulat|sum over paths", code=tensor10(ACC="=")),
+    dict(ex="10.tensor_broadcast", what="the power rule without the − 1 on arrays", kinds={"op-derivative"},
+         mistake=r"power|xᵏ", code=tensor10(POW_PRIME="k * self.data ** k")),
+]
+CORRECT += [
+    dict(ex="10.tensor_basic", what="a student's own Tensor class", code=tensor10()),
+    dict(ex="10.tensor_broadcast", what="a student's own Tensor class", code=tensor10()),
+]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpkit.grading import compare, contract
+from bpkit.grading import compare, contract, diagnose
 from bpkit_instructor import mutants, spec
 
 MAX_MUTANTS = 24
@@ -101,10 +101,20 @@ def build(ex) -> dict:
             contract.encode_flat(o, e) for o, e in zip(outs, expected)]})
     record["mutants"] = _mutants(ex, cases, expected, variant_outs)
     record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
-    record["probes"] = [[{"kind": kind, "case": contract.encode(probe),
-                          "expected": contract.encode_flat(exp)}
-                         for kind, probe, exp in ex.probes(i, case)] for i, case in enumerate(cases)]
+    record["probes"] = [[_probe_record(ex, i, j, kind, probe, exp)
+                          for j, (kind, probe, exp) in enumerate(ex.probes(i, case))]
+                         for i, case in enumerate(cases)]
     return record
+
+
+def _probe_record(ex, i, j, kind, probe, exp) -> dict:
+    """A probe as data; a structural probe (diagnose.STRUCTURAL) also keeps the catalogued
+    variants' outputs on it, so the student's judge can tell a variant the probes contradict."""
+    out = {"kind": kind, "case": contract.encode(probe), "expected": contract.encode_flat(exp)}
+    if kind.startswith(diagnose.STRUCTURAL):
+        out["variants"] = [contract.encode_flat(flat, exp)
+                           for _, flat in ex.probe_variant_outputs(i, j, probe)]
+    return out
 
 
 def _mutants(ex, cases, expected, variant_outs) -> list[dict]:

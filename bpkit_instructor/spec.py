@@ -104,6 +104,11 @@ class ExerciseSpec:
                 continue
         return out
 
+    def probe_variant_outputs(self, i, j, probe):
+        """(variant, its flattened output on probe `j` of case `i`, or None) for each catalogued
+        variant: a variant matched on a case is named only if the probes do not contradict it."""
+        return list(self.variant_outputs(i, probe))
+
     def mutant_outputs(self, i, case):
         """(description, flattened output) of each automatic mutant of the reference that
         is not clearly the reference on this case (bpkit_instructor.mutants): "clearly" is

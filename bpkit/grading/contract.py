@@ -77,6 +77,7 @@ class GradedExercise(Protocol):
     def mutant_outputs(self, i: int, case: dict) -> Iterator[tuple[str, dict]]: ...
     def mutates(self, i: int, case: dict) -> bool: ...
     def probes(self, i: int, case: dict) -> list[tuple[str, dict, dict]]: ...
+    def probe_variant_outputs(self, i: int, j: int, probe: dict) -> list[tuple[Variant, dict | None]]: ...
 
 
 # ----------------------------------------------------------------------------- plain-data codec
@@ -269,6 +270,16 @@ class ReleasedExercise:
         if i >= len(probes):
             return []
         return [(p["kind"], decode(p["case"]), decode_flat(p["expected"])) for p in probes[i]]
+
+    def probe_variant_outputs(self, i, j, probe):
+        """The catalogued variants' outputs on probe `j` of visible case `i`, where the release
+        stored them (the structural probes of assignment 10); [] elsewhere."""
+        probes = self._record.get("probes", [])
+        if i >= len(probes) or j >= len(probes[i]) or "variants" not in probes[i][j]:
+            return []
+        base = decode_flat(probes[i][j]["expected"])
+        return [(Variant(v["name"], None, v["hint"]), decode_flat(out, base))
+                for v, out in zip(self._record["variants"], probes[i][j]["variants"])]
 
     def mutant_outputs(self, i, case):
         base = self.expected(i, case)

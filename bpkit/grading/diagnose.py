@@ -217,7 +217,7 @@ LINE_KINDS = [
     ("not seeded", "seed"), ("overwrites", "accumulate"),
     ("visits the nodes in the wrong order", "order-graph"),
     ("local derivative of", "op-derivative"),
-    ("check which operand comes first", "op-value"),
+    ("check which operand comes first", "op-value"), ("the forward computation itself", "op-value"),
     ("the square of the expected value", "square"),
     ("a group of that size missing or counted twice", "count"),
     ("the arrays the weight decay acts on", "decay"),
@@ -833,6 +833,7 @@ GRAPH_OPS = {  # op -> (probe program, its values, the lecture's name of the ope
     "rdiv": ("out = 2.0 / x", {"x": 0.7}, "number / Value (reflected division)"),
     "neg": ("out = -x", {"x": 0.7}, "unary minus"),
 }
+STRUCTURAL = ("graph:", "op:")   # probe kinds designed to separate mistakes (assignment 10)
 GRAPH_STRUCTURE = [("graph:seed", "out = x + y", {"x": 0.6, "y": -1.1}),
                    ("graph:accumulate", "out = x * x", {"x": 0.7}),
                    ("graph:order", "h = x * y\nout = h + x", {"x": 0.6, "y": -1.1}),
@@ -856,28 +857,64 @@ def _program_ops(program: str) -> list[str]:
             const_left = isinstance(n.left, ast.Constant)
             op = type(n.op).__name__
             found.add({"Add": "add", "Mult": "cmul" if const_left else "mul", "Pow": "pow",
-                       "Sub": "rsub" if const_left else "sub",
+                       "Sub": "rsub" if const_left else "sub", "MatMult": "matmul",
                        "Div": "rdiv" if const_left else "div"}.get(op, ""))
         elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
                 and not isinstance(n.operand, ast.Constant):
             found.add("neg")
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in GRAPH_OPS:
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) \
+                and (n.func.id in GRAPH_OPS or n.func.id == "mean"):
             found.add(n.func.id)
-    return [op for op in GRAPH_OPS if op in found]
+    return [op for op in list(GRAPH_OPS) + list(TENSOR_OPS) if op in found]
 
 
 OP_BUILT_ON = {"div": ("pow", "mul"), "rdiv": ("pow", "mul", "cmul"), "sub": ("neg", "add", "cmul"),
                "rsub": ("neg", "add", "cmul"), "neg": ("cmul", "mul")}   # how students build them
 
 
+TENSOR_OPS = {  # array programs only: op -> (probe program, its values, the lecture's words)
+    "matmul": ("out = sum(w @ x)", {"w": [[0.6, -1.1], [0.4, 0.9]], "x": [[0.5, -0.3, 1.2],
+                                                                        [0.8, 0.2, -0.6]]},
+               "the matrix product (its two vector-Jacobian products)"),
+    "bcast": ("out = sum(x * r + c)", {"x": [[0.5, -0.3, 1.2], [0.8, 0.2, -0.6]],
+                                       "r": [[0.7, -1.3, 0.4]], "c": [[0.3], [-0.8]]},
+              "a broadcast operand (its gradient summed back to its own shape)"),
+    "mean": ("out = mean(x * y)", {"x": [[0.5, -0.3, 1.2], [0.8, 0.2, -0.6]],
+                                   "y": [[1.1, 0.4, -0.7], [-0.2, 0.9, 0.6]]}, "mean (its 1/n)"),
+}
+_SPREAD = np.array([[1.0, 0.7, 1.3], [0.8, 1.2, 0.9]])   # a scalar probe value -> a 2×3 array
+
+
+def _tensor(prog, vals):
+    """An array version of a scalar probe: each input a 2×3 array of the same sign, out summed."""
+    lines = prog.split("\n")
+    lines[-1] = "out = sum(" + lines[-1].split("=", 1)[1].strip() + ")"
+    return "\n".join(lines), {k: np.round(v * _SPREAD, 4) for k, v in vals.items()}
+
+
 def _graph_probes(case):
-    out = [(kind, {"program": prog, "values": dict(vals)}) for kind, prog, vals in GRAPH_STRUCTURE]
+    tensor = any(np.ndim(v) > 0 for v in case["values"].values())
+    def make(prog, vals):
+        if tensor and (prog.startswith("out = sum(") or prog.startswith("out = mean(")):
+            return {"program": prog, "values": {k: np.array(v, float) for k, v in vals.items()}}
+        if tensor:
+            prog, vals = _tensor(prog, vals)
+        return {"program": prog, "values": dict(vals)}
+    out = [(kind, make(prog, vals)) for kind, prog, vals in GRAPH_STRUCTURE]
+    if tensor:       # out = sum(x + y) puts a node between out and the inputs: seed on sum(x)
+        out[0] = ("graph:seed", {"program": "out = sum(x)", "values": {"x": np.array(_SPREAD * 0.6)}})
     used = set(_program_ops(case["program"]))
     for op in list(used):
         used |= set(OP_BUILT_ON.get(op, ()))
     for op in [o for o in GRAPH_OPS if o in used]:
         prog, vals, _ = GRAPH_OPS[op]
-        out.append((f"op:{op}", {"program": prog, "values": dict(vals)}))
+        out.append((f"op:{op}", make(prog, vals)))
+    if tensor:
+        shapes = {np.shape(v) for v in case["values"].values()}
+        extra = {"matmul"} & used | ({"bcast"} if len(shapes) > 1 else set()) | ({"mean"} & used)
+        for op in [o for o in TENSOR_OPS if o in extra]:
+            prog, vals, _ = TENSOR_OPS[op]
+            out.append((f"op:{op}", make(prog, vals)))
     return out
 
 
@@ -1041,7 +1078,8 @@ def probe_finding(results, rtol, atol, conv: str = "delta", layer_kinds=None,
     if found.startswith("running the network cut"):
         return PROBE_TITLES["prefix"], found
     title = PROBE_TITLES["op"]
-    ops = [GRAPH_OPS[o][2] for o in GRAPH_OPS if GRAPH_OPS[o][0] in found]
+    table = {**GRAPH_OPS, **TENSOR_OPS}
+    ops = [table[o][2] for o in table if table[o][2] in found]
     if ops:
         title = "wrong local derivative or value of " + _and(ops)
     return title, found
@@ -1136,20 +1174,24 @@ def _graph_verdict(by_kind, rtol, atol) -> str | None:
         return PROBES["graph:seed"]
     if acc == "half" and seed == "right":
         return PROBES["graph:accumulate"]
-    ops = [op for op in GRAPH_OPS if f"op:{op}" in by_kind]
+    table = {**GRAPH_OPS, **TENSOR_OPS}
+    ops = [op for op in table if f"op:{op}" in by_kind]
+    if seed == "right" and status("graph:order") == "zero":
+        return PROBES["graph:order"]   # nothing reaches the inputs once a node lies between
     bad_value = [op for op in ops if status(f"op:{op}") == "value"]
     bad_grad = [op for op in ops if status(f"op:{op}") in ("wrong", "half", "zero")]
     if seed == "right" and (bad_value or bad_grad):
         parts = []
         if bad_grad:
-            parts.append("the local derivative of " + _and([GRAPH_OPS[o][2] for o in bad_grad])
+            parts.append("the local derivative of " + _and([table[o][2] for o in bad_grad])
                          + " is wrong: on a program with that one operation alone ("
-                         + "; ".join(GRAPH_OPS[o][0] for o in bad_grad)
+                         + "; ".join(table[o][0] for o in bad_grad)
                          + ") the value is right and the gradient is not")
         if bad_value:
-            parts.append("the value of " + _and([GRAPH_OPS[o][2] for o in bad_value])
-                         + " is wrong (" + "; ".join(GRAPH_OPS[o][0] for o in bad_value)
-                         + "): check which operand comes first")
+            parts.append("the value of " + _and([table[o][2] for o in bad_value])
+                         + " is wrong (" + "; ".join(table[o][0] for o in bad_value) + ")"
+                         + (": check which operand comes first" if {"rsub", "rdiv"} & set(bad_value)
+                            else ": the forward computation itself"))
         return "; ".join(parts)
     if seed == "right" and acc == "right" and status("graph:order") in ("wrong", "zero", "half"):
         return PROBES["graph:order"]

@@ -88,13 +88,15 @@ def judge(ex: GradedExercise, answer_path, hidden=False, seed=None, lock=None) -
         variant = _consistent_variant(ex, cases, results, failed, variant)
     finding = None
     if isinstance(results[i], dict) and not flags and (variant is None or _structural(case)):
-        finding = _probe(ex, i, case, answer_path, lock)
+        finding, probes, answers = _probe(ex, i, case, answer_path, lock)
         if finding:
             msg += f"\n  Probing: {finding[1]}."
-            if _structural(case):   # designed probes outrank a variant matched on one case
-                variant = None
-            else:
+            if not _structural(case):
                 finding = None
+            elif variant is not None and _agrees(ex, i, variant, probes, answers, case):
+                finding = None      # the catalogue's name stands: the probes confirm it
+            else:                   # designed probes outrank a variant matched on one case
+                variant = None
     lines = [f"{name}: {kind} case {i + 1} of {len(cases)} failed "
              f"({verdict.n_passed} passed).",
              f"  inputs: {diagnose.describe_inputs(case, hidden)}" if isinstance(case, dict) and case else "",
@@ -181,21 +183,36 @@ def _consistent_variant(ex, cases, results, failed, first):
 
 
 def _probe(ex, i, case, answer_path, lock=None):
-    """Run the answer on designed variations of the failing case: (title, sentence) of the
-    property that breaks it (bpkit.grading.diagnose.probe_finding), or None."""
+    """Run the answer on designed variations of the failing case: ((title, sentence) of the
+    property that breaks it, bpkit.grading.diagnose.probe_finding, or None; the probes; the
+    answer's outputs on them)."""
     probes = ex.probes(i, case)
     if not probes:
-        return None
+        return None, [], []
     got, flags, load_error = run_answer(answer_path, [p for _, p, _ in probes], ex.protect,
                                         ex.timeout, ex.within, lock)
     if flags or load_error:
-        return None
+        return None, [], []
     rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
     kinds = [l.get("kind") for l in case["layers"]] if isinstance(case.get("layers"), list) \
         and all(isinstance(l, dict) for l in case["layers"]) else None
-    return diagnose.probe_finding([(k, g, e) for (k, _, e), g in zip(probes, got)], rtol, atol,
-                                  diagnose.convention(ex.name, case), kinds,
-                                  expected=None if ex.score is not None else ex.expected(i, case))
+    finding = diagnose.probe_finding([(k, g, e) for (k, _, e), g in zip(probes, got)], rtol, atol,
+                                     diagnose.convention(ex.name, case), kinds,
+                                     expected=None if ex.score is not None else ex.expected(i, case))
+    return finding, probes, got
+
+
+def _agrees(ex, i, variant, probes, answers, case) -> bool:
+    """Does the catalogued variant also give the answer's output on every probe where its output
+    is known (the key runs it; released data store it for the structural probes)?"""
+    rtol, atol = compare.tolerance(case, ex.rtol, ex.atol)
+    for j, ((_, probe, _), got) in enumerate(zip(probes, answers)):
+        outs = [out for v, out in ex.probe_variant_outputs(i, j, probe) if v.name == variant.name]
+        if not outs or outs[0] is None:
+            continue
+        if not isinstance(got, dict) or not compare.same(got, outs[0], rtol, atol):
+            return False
+    return True
 
 
 def _check_form(ex, i, case, got):
