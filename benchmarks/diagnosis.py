@@ -89,7 +89,9 @@ def how(verdict) -> str:
     """Which part of the diagnosis spoke: catalogue, mutant, probe, structure or none."""
     mis = verdict.misconception or ""
     msg = verdict.message or ""
-    if "Probing:" in msg and (not mis or (verdict.hint or "") in msg.split("Probing:", 1)[1]):
+    from bpkit.grading import diagnose
+    if "Probing:" in msg and (not mis or mis in diagnose.PROBE_TITLES.values()
+                              or mis.startswith("wrong local derivative")):
         return "probe"
     if mis and not mis.startswith("looks like: "):
         return "catalogue"

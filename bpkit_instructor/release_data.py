@@ -19,6 +19,7 @@ import copy
 import hashlib
 import importlib
 import inspect
+import json
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from bpkit.grading import compare, contract, diagnose
 from bpkit_instructor import mutants, spec
 
 MAX_MUTANTS = 24
+MAX_PROBE_CHARS = 32_000  # a released probe's case, encoded (the course's data stay under 1 MB)
 _HUGE = 1e12
 _CLEARLY = 1e-3  # a fraction of the exercise's tolerance: "clearly the same"
 
@@ -101,8 +103,9 @@ def build(ex) -> dict:
             contract.encode_flat(o, e) for o, e in zip(outs, expected)]})
     record["mutants"] = _mutants(ex, cases, expected, variant_outs)
     record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
-    record["probes"] = [[_probe_record(ex, i, j, kind, probe, exp)
-                          for j, (kind, probe, exp) in enumerate(ex.probes(i, case))]
+    record["probes"] = [[r for r in (_probe_record(ex, i, j, kind, probe, exp)
+                                      for j, (kind, probe, exp) in enumerate(ex.probes(i, case)))
+                          if r is not None]
                          for i, case in enumerate(cases)]
     return record
 
@@ -111,6 +114,8 @@ def _probe_record(ex, i, j, kind, probe, exp) -> dict:
     """A probe as data; a structural probe (diagnose.STRUCTURAL) also keeps the catalogued
     variants' outputs on it, so the student's judge can tell a variant the probes contradict."""
     out = {"kind": kind, "case": contract.encode(probe), "expected": contract.encode_flat(exp)}
+    if len(json.dumps(out["case"])) > MAX_PROBE_CHARS:
+        return None      # a probe as big as a data set is not released; the key still runs it
     if kind.startswith(diagnose.STRUCTURAL):
         out["variants"] = [contract.encode_flat(flat, exp)
                            for _, flat in ex.probe_variant_outputs(i, j, probe)]
