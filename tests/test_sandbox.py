@@ -48,12 +48,12 @@ def delta_L(z, a, y):
     return a * (1 - a) * (a - y)
 ''',
     "import-key-by-path": '''
-import importlib.util, os, bpkit
+import os, bpkit, numpy
 _path = os.path.join(os.path.dirname(os.path.dirname(bpkit.__file__)), "bpkit_instructor", "exercises", "a00.py")
-_spec = importlib.util.spec_from_file_location("stolen", _path)
-_mod = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_mod)
-delta_L = lambda z, a, y: _mod.reference_delta_L(z, a, y) + 0.0
+_src = open(_path).read()
+np = numpy  # the key's helpers, run as this notebook's own code (no key function is called)
+exec(compile(_src[_src.index("def _sig("):_src.index("def _cases(")], "<mine>", "exec"), globals())
+delta_L = lambda z, a, y: _sigmoid_prime(z) * (a - y)  # noqa: F821 - defined by the exec above
 ''',
 }
 HONEST = '''
