@@ -14,9 +14,9 @@ import sys
 import time
 
 import pytest
+from conftest import ARTIFACTS, CLASS_SIZE
 
 from benchmarks.hub_load import class_at_once
-from conftest import ARTIFACTS, CLASS_SIZE
 
 pytestmark = pytest.mark.hub
 
