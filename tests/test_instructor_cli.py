@@ -23,8 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import (authoring, autograde, batch, cells, cli, fingerprint, paths,
-                                     release, simulate)
+from bpkit_instructor.course import authoring, autograde, batch, cells, cli, fingerprint, paths, release, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402

@@ -38,8 +38,20 @@ import pytest
 
 from bpkit.grading import contract
 from bpkit_instructor import release_data, spec
-from bpkit_instructor.course import (authoring, autograde, batch, cells, checkcalls, cli,
-                                     fingerprint, paths, preflight, release, scaffold, simulate)
+from bpkit_instructor.course import (
+    authoring,
+    autograde,
+    batch,
+    cells,
+    checkcalls,
+    cli,
+    fingerprint,
+    paths,
+    preflight,
+    release,
+    scaffold,
+    simulate,
+)
 from bpkit_instructor.course.errors import CourseError
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -29,9 +29,23 @@ import traceback
 import warnings
 
 from bpkit_instructor import release_data
-from bpkit_instructor.course import (batch, bundle, config, exchange, exports, feedback,
-                                     handgrade, hub, paths, preflight, release, report, scaffold,
-                                     simulate, states)
+from bpkit_instructor.course import (
+    batch,
+    bundle,
+    config,
+    exchange,
+    exports,
+    feedback,
+    handgrade,
+    hub,
+    paths,
+    preflight,
+    release,
+    report,
+    scaffold,
+    simulate,
+    states,
+)
 from bpkit_instructor.course.autograde import SANDBOX_ENV
 from bpkit_instructor.course.errors import CourseError, known_assignment
 

@@ -96,6 +96,8 @@ def generate(assignment: str, root=None, students=None) -> dict:
     # here, not at the top: nbgrader_config.py imports this module into every nbgrader process
     import shutil
     import subprocess
+
+    # (the same reason)
     from bpkit_instructor.course import autograde, paths, states
     from bpkit_instructor.course.errors import CourseError, known_assignment
     root = paths.course_root(root)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bpkit_instructor import spec
 from bpkit_instructor.course import cells, checkcalls, paths
+
 # not part of what the student handed in: our own files, Jupyter's and Python's caches
 IGNORED_PARTS = (".bpkit-", ".ipynb_checkpoints", "__pycache__")
 
