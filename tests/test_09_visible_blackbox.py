@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bpkit.grading import checker, judge
+from bpkit_instructor.course import cells as nbcells
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
@@ -41,7 +42,7 @@ def student(tmp_path, monkeypatch):
     monkeypatch.setenv(checker.ANSWERS_ENV, str(tmp_path))
     ns = {"__name__": "student_answer"}
     for c in json.loads(NB.read_text())["cells"]:
-        gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+        gid = nbcells.grade_id(c) or ""
         if c["cell_type"] == "code" and gid in ("setup", "rmsnorm_forward", "rmsnorm_backward",
                                                    "network", "grad_check", "blackbox_layer"):
             exec(compile("".join(c["source"]).replace("from bpkit.grading import check", ""),

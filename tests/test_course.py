@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import paths, release
+from bpkit_instructor.course import cells, paths, release
 
 ROOT = paths.ROOT
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))
@@ -73,10 +73,9 @@ def test_every_graded_test_fails_on_the_release(assignment):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_assignment_has_ten_points_over_four_graded_cells_with_hidden_tests(assignment):
     nb = nbformat.read(paths.notebook("solutions", assignment), as_version=4)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-              and not c.metadata["nbgrader"].get("solution")]
+    graded = [c for c in nb.cells if cells.is_test(c)]
     assert len(graded) >= 4
-    assert sum(c.metadata["nbgrader"]["points"] for c in graded) >= 10
+    assert sum(cells.points(c) for c in graded) >= 10
     for c in graded:
         assert "### BEGIN HIDDEN TESTS" in c.source, c.metadata["nbgrader"]["grade_id"]
         visible = c.source.split("### BEGIN HIDDEN TESTS")[0]

@@ -5,6 +5,7 @@ import re
 
 import nbformat
 
+from bpkit_instructor.course import cells as nbcells
 from bpkit_instructor.course import paths
 
 ROOT = paths.ROOT
@@ -26,7 +27,7 @@ def _points(assignment):
     nb = nbformat.read(paths.notebook("solutions", assignment), as_version=4)
     auto = hand = 0
     for cell in nb.cells:
-        g = cell.metadata.get("nbgrader", {})
+        g = nbcells.meta(cell)
         if g.get("grade"):
             if g.get("solution"):
                 hand += g["points"]

@@ -38,6 +38,7 @@ from conftest import ROOT
 from benchmarks.hub_load import Student, Timings
 from bpkit_instructor import spec
 from bpkit_instructor.course import autograde, simulate
+from bpkit_instructor.course import cells as nbcells
 
 pytestmark = pytest.mark.hub
 
@@ -54,7 +55,7 @@ def choose_exercises(assignment=ASSIGNMENT):
     sol = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     funcs = simulate.graded_functions(sol)
     cells = autograde.grade_cells(assignment, ROOT)
-    by_gid = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in sol.cells}
+    by_gid = {nbcells.grade_id(c): c for c in sol.cells}
     names = {fn for fn, _ in funcs.values()}
     picks = []
     for ex, (fn, gid) in funcs.items():
@@ -77,9 +78,7 @@ def choose_exercises(assignment=ASSIGNMENT):
 
 def manual_cells(sol) -> dict:
     """{grade_id: points} of the manually graded answer cells (a written answer)."""
-    return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"]["points"])
-            for c in sol.cells if c.metadata.get("nbgrader", {}).get("grade")
-            and c.metadata["nbgrader"].get("solution")}
+    return {nbcells.grade_id(c): nbcells.points(c) for c in sol.cells if nbcells.is_manual(c)}
 
 
 # ------------------------------------------------------------------------------ the browser
@@ -197,7 +196,7 @@ def open_notebook(page, hub, user, assignment=ASSIGNMENT):
 def cell_index(nb_path: Path, grade_id: str) -> int:
     nb = nbformat.read(nb_path, as_version=4)
     return next(i for i, c in enumerate(nb.cells)
-                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+                if nbcells.grade_id(c) == grade_id)
 
 
 def type_into_cell(page, index: int, text: str):
@@ -293,8 +292,8 @@ def test_a_class_on_the_hub(hub, browser, artifacts):
     step.shot(cpage, "student-c-submitted-once")
     open_notebook(cpage, hub, c)
     answers = {gid: simulate.strip_markers(cell.source) for cell in sol.cells
-               if (gid := cell.metadata.get("nbgrader", {}).get("grade_id"))
-               and cell.metadata["nbgrader"].get("solution") and cell.cell_type == "code"}
+               if (gid := nbcells.grade_id(cell)) and nbcells.is_answer(cell)
+               and cell.cell_type == "code"}
     c_path = hub.home(c) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     for gid, src in answers.items():                 # every answer cell, functions or values
         type_into_cell(cpage, cell_index(c_path, gid), src)
