@@ -523,3 +523,45 @@ def test_10_bundle_ships_only_the_assignments_course_toml_releases(copy, monkeyp
     dist = Path(out.strip())
     assert sorted(p.name for p in (dist / "exercises").iterdir()) == [A]
     assert list((dist / "wheels").glob("bpkit-*.whl"))
+
+
+# ------------------------------------------------------------------ issue 25: one parse, one probe
+def test_autograde_parses_each_notebook_once_and_probes_the_sandbox_once(copy, tmp_path,
+                                                                          monkeypatch):
+    """Counted in the grading processes themselves (forked workers inherit the counters)."""
+    import inspect
+
+    from bpkit_instructor.course import sandbox
+    log = tmp_path / "log"
+    real_read, real_problem = nbformat.read, sandbox.problem
+
+    def read(path, *args, **kwargs):
+        caller = inspect.stack()[1].filename
+        if "bpkit_instructor" in caller and str(copy) in str(path):
+            with open(log, "a") as f:
+                f.write(f"read {os.getpid()} {Path(path).relative_to(copy)}\n")
+        return real_read(path, *args, **kwargs)
+
+    def problem():
+        with open(log, "a") as f:
+            f.write(f"probe {os.getpid()}\n")
+        return real_problem()
+    monkeypatch.setattr(nbformat, "read", read)
+    monkeypatch.setattr(sandbox, "problem", problem)
+    monkeypatch.delenv(autograde.SANDBOX_ENV, raising=False)
+    results = batch.grade_all(A, copy, workers=2, timeout=30, resume=False, progress=False)
+    assert len(results) == len(CLASS)
+    lines = log.read_text().splitlines()
+    assert [x for x in lines if x.startswith("probe")] == [f"probe {os.getpid()}"]
+    reads = [x.split(" ", 2) for x in lines if x.startswith("read")]
+    per_file = {}
+    for _, pid, path in reads:
+        per_file.setdefault(path, []).append(pid)
+    for student in CLASS:  # the submission and the graded notebook: once each
+        for folder in ("submitted", "autograded"):
+            path = f"{folder}/{student}/{A}/{A}.ipynb"
+            assert len(per_file.get(path, [])) == 1, (path, per_file.get(path))
+    for source in (f"solutions/{A}/{A}.ipynb", f"exercises/{A}/{A}.ipynb"):  # once a process
+        pids = per_file[source]
+        assert len(pids) == len(set(pids)) <= 3, (source, pids)
+    print(f"{len(reads)} notebook parses for {len(CLASS)} students")
