@@ -98,6 +98,7 @@ class _Mutate(ast.NodeTransformer):
     def __init__(self, target, names, local=frozenset()):
         self.target, self.count, self.what, self.names = target, -1, None, names
         self.local = local    # names bound in the function being mutated (for z ↔ a)
+        self.in_range = 0     # inside the bounds of a range(...): a change there is a loop's
 
     def _hit(self):
         self.count += 1
@@ -107,6 +108,13 @@ class _Mutate(ast.NodeTransformer):
         self.generic_visit(node)
         op = type(node.op)
         options = []
+        if self.in_range and op in (ast.Add, ast.Sub) and any(
+                isinstance(x, ast.Constant) and isinstance(x.value, int) for x in (node.left, node.right)):
+            keep = node.left if isinstance(node.right, ast.Constant) else node.right
+            if self._hit():     # range(1, K + 1) -> range(1, K): the loop, in the lecture's words
+                self.what = "a loop over the layers starts or stops one step off"
+                return ast.copy_location(keep, node)
+            return node
         if op is ast.MatMult:
             options = [(ast.BinOp(node.right, ast.MatMult(), node.left),
                         "the operands of a matrix product are swapped"),
@@ -162,8 +170,10 @@ class _Mutate(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node):
-        self.generic_visit(node)
         name = _callee(node)
+        self.in_range += name == "range"
+        self.generic_visit(node)
+        self.in_range -= name == "range"
         for kw in node.keywords:
             if kw.arg == "axis" and isinstance(kw.value, ast.Constant) and kw.value.value in (0, 1):
                 if self._hit():

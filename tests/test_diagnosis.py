@@ -366,3 +366,38 @@ def test_the_first_check_in_a_folder_says_what_bpkit_answers_is(tmp_path, monkey
     again = capsys.readouterr().out
     assert ".bpkit-answers/" in first and "deleting it does no harm" in first
     assert ".bpkit-answers/" not in again and again.startswith("✓")
+
+
+def test_an_optimiser_step_taken_uphill_is_named_as_a_sign():
+    v = verdict("12.centered_rmsprop_step", """
+        def centered_rmsprop_step(params, grads, s, gbar, eta, rho, eps):
+            P, S, G = {}, {}, {}
+            for k in params:
+                S[k] = rho * s[k] + (1 - rho) * grads[k] ** 2
+                G[k] = rho * gbar[k] + (1 - rho) * grads[k]
+                P[k] = params[k] + eta * grads[k] / (np.sqrt(S[k] - G[k] ** 2) + eps)
+            return P, S, G
+    """)
+    assert "sign flipped" in v.message and "the root, ε" not in v.message, v.message
+
+
+def test_only_the_weights_wrong_in_adamw_points_at_the_weight_decay():
+    from benchmarks.diagnosis_corpus import adamw12
+    v = verdict("12.adamw_step", adamw12(DECAY="P[name] = (params[name] - step) * (1 - eta * weight_decay)"))
+    assert "weight decay" in v.message and diagnose.line_kinds(v.message) == [{"decay"}], v.message
+
+
+def test_a_loop_one_block_short_is_a_loop_not_a_constant_term():
+    v = verdict("11.predict", """
+        EPS = 1e-5
+        def predict(params, X):
+            K = sum(k.startswith("V") for k in params)
+            def bn(u, i):
+                return (params["gamma%d" % i] * (u - params["mean%d" % i])
+                        / np.sqrt(params["var%d" % i] + EPS) + params["beta%d" % i])
+            h = np.maximum(bn(params["W0"] @ X, 0), 0)
+            for k in range(1, K):
+                h = h + params["V%d" % k] @ np.maximum(bn(params["W%d" % k] @ h, k), 0) + params["c%d" % k]
+            return params["Wout"] @ h + params["bout"]
+    """)
+    assert "loop over the layers starts or stops one step off" in v.message, v.message

@@ -368,6 +368,11 @@ def _update_story(got, expected, case, wrong, rtol, atol) -> str | None:
             and not wrong_state and any(base(k).startswith("W") for k in first):
         return ("only the new biases are wrong, the weights and every running average are right: "
                 "look at the arrays the weight decay acts on — the weights W, not the biases.")
+    flipped = [k for k in wrong_first if got[k].shape == np.shape(params[base(k)])
+               and np.isclose(_constant_ratio(got[k] - params[base(k)], expected[k] - params[base(k)])
+                              or 0.0, -1.0, rtol=1e-6)]
+    if wrong_first and flipped == wrong_first and not wrong_state:
+        return f"{ETA_WORDS['−1']}."
     if state and wrong_first and not wrong_state and "eps" in case:
         extra = " — the bias correction with the step count t, the root, ε, η" if "t" in case \
             else " — the root, ε, η"
