@@ -3198,3 +3198,31 @@ CORRECT += [
     dict(ex="10.tensor_basic", what="a student's own Tensor class", code=tensor10()),
     dict(ex="10.tensor_broadcast", what="a student's own Tensor class", code=tensor10()),
 ]
+
+WRONG += [
+    dict(ex="06.layernorm_backward", what="forward statistics per example, but the backward pass's means over the batch",
+         kinds={"axis"}, mistake=r"axis|units|means of your backward pass", code='''
+def layernorm_backward(dout, u, gamma, eps=1e-5):
+    mu, var = u.mean(axis=0, keepdims=True), u.var(axis=0, keepdims=True)
+    xh = (u - mu) / np.sqrt(var + eps)
+    g = gamma * dout
+    du = (g - g.mean(axis=1, keepdims=True) - xh * (g * xh).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
+    return du, (dout * xh).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+'''),
+    dict(ex="06.bn_backward_graph", what="batch statistics forward, but the mean path's mean over the units",
+         kinds={"axis"}, mistake=r"axis|examples|means of your backward pass|mean path", code='''
+def batchnorm_backward_graph(dout, u, gamma, eps=1e-5):
+    B = u.shape[1]
+    mu = u.mean(axis=1, keepdims=True)
+    v = ((u - mu) ** 2).mean(axis=1, keepdims=True)
+    s = np.sqrt(v + eps)
+    xhat = (u - mu) / s
+    dbeta = dout.sum(axis=1, keepdims=True)
+    dgamma = (dout * xhat).sum(axis=1, keepdims=True)
+    dxhat = dout * gamma
+    dvar = (dxhat * (u - mu)).sum(axis=1, keepdims=True) * -0.5 * s ** -3
+    dmu = -dxhat.sum(axis=0, keepdims=True) / s + dvar * (-2.0 / B) * (u - mu).sum(axis=1, keepdims=True)
+    du = dxhat / s + dvar * 2.0 * (u - mu) / B + dmu / B
+    return {"dbeta": dbeta, "dgamma": dgamma, "dxhat": dxhat, "dvar": dvar, "dmu": dmu, "du": du}
+'''),
+]

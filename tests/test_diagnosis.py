@@ -401,3 +401,19 @@ def test_a_loop_one_block_short_is_a_loop_not_a_constant_term():
             return params["Wout"] @ h + params["bout"]
     """)
     assert "loop over the layers starts or stops one step off" in v.message, v.message
+
+
+def test_layer_norm_whose_backward_means_run_over_the_batch_is_named():
+    """The forward statistics per example, the backward pass's means over the batch: no
+    transpose to see, but with dout the same for every unit of an example ∂C/∂u must be 0."""
+    v = verdict("06.layernorm_backward", """
+        def layernorm_backward(dout, u, gamma, eps=1e-5):
+            mu, var = u.mean(axis=0, keepdims=True), u.var(axis=0, keepdims=True)
+            xh = (u - mu) / np.sqrt(var + eps)
+            g = gamma * dout
+            du = (g - g.mean(axis=1, keepdims=True)
+                  - xh * (g * xh).mean(axis=1, keepdims=True)) / np.sqrt(var + eps)
+            return du, (dout * xh).sum(axis=1, keepdims=True), dout.sum(axis=1, keepdims=True)
+    """)
+    assert "do not all run over the units of each example (axis 0)" in v.message, v.message
+    assert diagnose.line_kinds(v.message) == [{"axis"}], v.message

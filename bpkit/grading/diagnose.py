@@ -206,7 +206,8 @@ LINE_KINDS = [
     ("check the boundary of your condition", "off-by-one"),
     ("NaN or inf", "nonfinite"), ("not finite for large logits", "overflow"),
     ("keepdims", "shape"), ("different layout", "shape"),
-    ("the wrong axis", "axis"), ("the other axis", "axis"), ("keeps every example where", "axis"),
+    ("the wrong axis", "axis"), ("the other axis", "axis"),
+    ("the means of your backward pass do not all", "axis"), ("keeps every example where", "axis"),
     ("something mixes the examples", "batch-mixing"),
     ("a 1/B where it does not belong", "batch-mean"), ("or a 1/B (dout", "batch-mean"),
     ("right when the biases are zero", "bias"),
@@ -805,6 +806,14 @@ PROBES = {
     "batches": ("your answer is right after one minibatch and wrong after several: what carries "
                 "over from one minibatch to the next — the running averages m and v, the step "
                 "count t, the updated parameters — is lost, reset or not advanced"),
+    "invariance:0": ("with γ = 1 and dout the same for every unit of an example, the cost cannot "
+                     "change (the normalised values of an example sum to zero), so the first "
+                     "gradient must be 0 — yours is not: the means of your backward pass do not all "
+                     "run over the units of each example (axis 0), as the forward statistics do"),
+    "invariance:1": ("with γ = 1 and dout the same for every example of a unit, the cost cannot "
+                     "change (the normalised values of a unit sum to zero over the batch), so the "
+                     "first gradient must be 0 — yours is not: the means of your backward pass do "
+                     "not all run over the examples of each unit (axis 1), as the forward statistics do"),
     "batches-whole": ("your answer is right when every minibatch is the whole data set and wrong "
                       "on the given minibatches: each step must use only its minibatch's columns "
                       "(the index array of `batches`), not the whole data set"),
@@ -966,6 +975,24 @@ def _prefix_verdict(by_kind, layers_kinds, rtol, atol) -> str | None:
     return None
 
 
+def _invariance_probes(case):
+    """A normalisation's backward pass (dout, u or x, a per-unit γ): with γ = 1 and dout the same
+    along the normalised axis, the cost cannot change (the normalised values sum to zero along
+    it), so ∂C/∂u is 0 — whatever the means of a backward pass run over, they must agree."""
+    dout, gamma = case.get("dout"), case.get("gamma")
+    data = next((k for k in ("u", "x") if isinstance(case.get(k), np.ndarray)), None)
+    if not (isinstance(dout, np.ndarray) and dout.ndim == 2 and data and case[data].shape == dout.shape
+            and isinstance(gamma, np.ndarray) and gamma.shape == (dout.shape[0], 1)
+            and min(dout.shape) > 1):
+        return []
+    rng = np.random.default_rng(20261207)
+    n, B = dout.shape
+    cols = np.tile(rng.normal(size=(1, B)), (n, 1))      # the same for every unit of an example
+    rows = np.tile(rng.normal(size=(n, 1)), (1, B))      # the same for every example of a unit
+    return [(f"invariance:{axis}", dict(case, dout=d, gamma=np.ones_like(gamma)))
+            for axis, d in ((0, cols), (1, rows))]
+
+
 def _axis_probe(case):
     """A square, symmetric version of a normalisation's case (γ = 1, β = 0): an answer whose
     statistics run over the other axis gives the transpose of the right output."""
@@ -1023,6 +1050,7 @@ def probe_cases(case) -> list[tuple[str, dict]]:
     axis = _axis_probe(case)
     if axis is not None:
         out.append(("axis", axis))
+    out += _invariance_probes(case)
     B = _batch_size(case)
     if B:
         def column(j):
@@ -1065,6 +1093,7 @@ PROBE_TITLES = {
     "graph:shared": "a shared node swept before all its uses (not one reverse topological order)",
     "op": "a wrong local derivative or value of an operation",
     "axis": "statistics over the other axis", "prefix": "the first wrong layer located",
+    "invariance": "the backward pass's means over another axis than the forward statistics",
     "one-example": "the examples mixed", "zero-bias": "the biases used wrongly",
     "large-logits": "exp overflows for large logits", "batches": "state lost between minibatches",
     "batches-whole": "every step on the whole data set, not its minibatch",
@@ -1079,7 +1108,8 @@ def probe_finding(results, rtol, atol, conv: str = "delta", layer_kinds=None,
         return None
     for key, text in PROBES.items():
         if found == text:
-            return PROBE_TITLES[key.split("/")[0]], found
+            base = key.split("/")[0]
+            return PROBE_TITLES.get(base) or PROBE_TITLES[base.split(":")[0]], found
     if found.startswith("running the network cut"):
         return PROBE_TITLES["prefix"], found
     title = PROBE_TITLES["op"]
@@ -1110,6 +1140,12 @@ def probe_verdict(results, rtol, atol, conv: str = "delta", layer_kinds=None,
         return PROBES["batches"]
     if whole and _right(*whole[0], rtol, atol):
         return PROBES["batches-whole"]
+    for axis in (0, 1):
+        for got, exp in by_kind.get(f"invariance:{axis}", []):
+            if isinstance(got, dict) and exp is not None and "out/0" in exp and "out/0" in got \
+                    and np.all(np.abs(exp["out/0"]) < 1e-9) and got["out/0"].shape == exp["out/0"].shape \
+                    and not _close(got["out/0"], exp["out/0"], rtol, max(atol, 1e-9)):
+                return PROBES[f"invariance:{axis}"]
     for got, exp in by_kind.get("axis", []):
         if _transposed(got, exp, rtol, atol):
             return PROBES["axis"]
