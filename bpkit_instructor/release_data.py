@@ -35,10 +35,11 @@ _CLEARLY = 1e-3  # a fraction of the exercise's tolerance: "clearly the same"
 
 def fingerprint(prefix: str) -> str:
     """A hash of what the released data of `prefix` are made from: the key module, the spec,
-    the mutant generator, this writer and the contract's format."""
+    the mutant generator, the probes and flattening of the student part, this writer and the
+    contract's format."""
     h = hashlib.sha256(f"format {contract.FORMAT}\n".encode())
     module = importlib.import_module(f"{spec.KEY_PACKAGE}.a{prefix}")
-    for mod in (module, spec, mutants):
+    for mod in (module, spec, mutants, diagnose, compare):
         h.update(Path(inspect.getfile(mod)).read_bytes())
     h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:20]
@@ -60,6 +61,11 @@ def _score_path(fn):
 
 def _clearly_same(a: dict | None, b: dict | None, rtol: float, atol: float) -> bool:
     return a is not None and b is not None and compare.same(a, b, rtol * _CLEARLY, atol * _CLEARLY)
+
+
+def _compact(ex) -> bool:
+    """Wrong answers' outputs may be stored in float32 (they are only matched, at the tolerance)."""
+    return ex.rtol >= contract.COMPACT_RTOL
 
 
 def _tame(flat: dict) -> bool:
@@ -100,7 +106,7 @@ def build(ex) -> dict:
                 outs.append(None)
         variant_outs.append(outs)
         record["variants"].append({"name": v.name, "hint": v.hint, "outputs": [
-            contract.encode_flat(o, e) for o, e in zip(outs, expected)]})
+            contract.encode_flat(o, e, _compact(ex)) for o, e in zip(outs, expected)]})
     record["mutants"] = _mutants(ex, cases, expected, variant_outs)
     record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
     record["probes"] = [[r for r in (_probe_record(ex, i, j, kind, probe, exp)
@@ -142,7 +148,7 @@ def _mutants(ex, cases, expected, variant_outs) -> list[dict]:
             continue
         seen.append(outs)
         kept.append((what, outs))
-    return [{"what": what, "outputs": [contract.encode_flat(o, e) for o, e in zip(outs, expected)]}
+    return [{"what": what, "outputs": [contract.encode_flat(o, e, _compact(ex)) for o, e in zip(outs, expected)]}
             for what, outs in kept[:MAX_MUTANTS]]
 
 

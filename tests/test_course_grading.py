@@ -57,7 +57,8 @@ def test_solution_full_marks_release_zero(graded, assignment):
     _, _, results = graded
     correct, blank = results[(assignment, "correct")], results[(assignment, "blank")]
     assert correct["error"] is None and not correct["flags"], correct
-    assert correct["score"] == correct["max_score"] >= 10
+    hand = sum(correct["manual"].values())      # answers graded by hand wait for the grader
+    assert correct["score"] == correct["max_score"] - hand >= 10
     assert blank["score"] == 0
 
 

@@ -13,7 +13,8 @@ holds one ``ReleasedAssignment``:
   their descriptions, the probes, and whether the reference changes its inputs. Data, no code.
 
 Arrays are stored as base64 of their little-endian bytes with dtype and shape; an output of a
-variant or mutant stores only the entries where it differs from the reference's output. The JSON
+variant or mutant stores only the entries where it differs from the reference's output, in
+float32 when the exercise's tolerance is 1e-7 or looser (``encode_flat``). The JSON
 is gzip-compressed with a fixed timestamp, so the same data give the same bytes.
 
 Values computed by the key are compared across machines with a tolerance that fits float
@@ -140,22 +141,34 @@ def decode(data):
     raise ReleaseError(f"unknown encoded value {sorted(data)}")
 
 
-def encode_flat(flat: dict | None, base: dict | None = None):
+# float32 keeps a value within 6e-8 of itself: enough to recognise a wrong answer at a relative
+# tolerance of 1e-7 or looser, in half the bytes (finite values well inside float32's range only)
+COMPACT_RTOL = 1e-7
+
+
+def encode_flat(flat: dict | None, base: dict | None = None, compact: bool = False):
     """A flattened output ({"out/0": float64 array}) as data; with `base`, only the entries
-    whose array differs from base's (a variant's output stored against the reference's)."""
+    whose array differs from base's (a variant's output stored against the reference's);
+    `compact`: in float32 where that loses nothing a comparison at COMPACT_RTOL could see."""
     if flat is None:
         return None
     keep = {k: v for k, v in flat.items()
             if base is None or k not in base or v.shape != base[k].shape
             or not np.array_equal(v, base[k], equal_nan=True)}
-    return {"keys": list(flat), "arrays": {k: encode(np.asarray(v, np.float64)) for k, v in keep.items()}}
+
+    def stored(v):
+        v = np.asarray(v, np.float64)
+        if compact and np.all(np.isfinite(v)) and np.all(np.abs(v) < 1e30):
+            return v.astype(np.float32)
+        return v
+    return {"keys": list(flat), "arrays": {k: encode(stored(v)) for k, v in keep.items()}}
 
 
 def decode_flat(data, base: dict | None = None) -> dict | None:
     if data is None:
         return None
     arrays = data["arrays"]
-    return {k: decode(arrays[k]) if k in arrays else base[k] for k in data["keys"]}
+    return {k: decode(arrays[k]).astype(np.float64) if k in arrays else base[k] for k in data["keys"]}
 
 
 # ----------------------------------------------------------------------------- the file

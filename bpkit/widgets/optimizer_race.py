@@ -104,6 +104,7 @@ class OptimizerRace:
 
     def update(self):
         """Rerun the race and redraw the figure into the Image widget."""
+        # imported on first use: `import bpkit` stays fast without matplotlib
         from matplotlib.figure import Figure
         v = self.values()
         r = race(**v)
@@ -119,10 +120,10 @@ class OptimizerRace:
             ax.plot(path[:, 0], path[:, 1], ".-", ms=2, lw=0.8, label=name)
             bx.semilogy(np.maximum(costs, 1e-16), label=name)
         ax.plot(*minimum, "k*", ms=10)
-        ax.set_xlim(x0, x1); ax.set_ylim(y0, y1)
-        ax.set_xlabel("$w_1$"); ax.set_ylabel("$w_2$"); ax.set_title(f"paths on the {v['landscape']}")
+        ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$w_1$", ylabel="$w_2$",
+               title=f"paths on the {v['landscape']}")
         ax.legend(fontsize=7, loc="lower right")
-        bx.set_xlabel("step"); bx.set_ylabel("cost C(w)"); bx.set_title("cost per step (log scale)")
+        bx.set(xlabel="step", ylabel="cost C(w)", title="cost per step (log scale)")
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png")

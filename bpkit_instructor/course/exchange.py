@@ -16,11 +16,17 @@ from __future__ import annotations
 
 import getpass
 import os
+import pwd
 import shutil
 import stat
 import subprocess
 from datetime import datetime
 from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import parse_utc
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from bpkit_instructor.course import autograde, feedback, paths, release
 
@@ -34,9 +40,6 @@ class ExchangeError(RuntimeError):
 
 def _config(root):
     """The course's nbgrader configuration: ~/.jupyter/nbgrader_config.py, then the course's own."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
     cfg = Config()
     for folder in (Path.home() / ".jupyter", paths.course_root(root)):
         if (folder / "nbgrader_config.py").exists():
@@ -78,7 +81,6 @@ def check_exchange(root=None) -> Path:
 
 
 def _owner(p: Path) -> str:
-    import pwd
     try:
         return pwd.getpwuid(p.stat().st_uid).pw_name
     except KeyError:
@@ -99,7 +101,6 @@ def _nbgrader(root, *args) -> str:
 def _parse_due(due) -> datetime | None:
     if due is None or isinstance(due, datetime):
         return due
-    from nbgrader.utils import parse_utc
     return parse_utc(due)
 
 
@@ -112,7 +113,6 @@ def publish(assignment: str, root=None, due=None) -> Path:
     ex = check_exchange(root)
     release.generate(root, [assignment])      # exercises/ and the gradebook's copy of the source
     if due is not None:
-        from nbgrader.api import Gradebook
         with Gradebook(paths.db_url(root)) as gb:
             gb.update_or_create_assignment(assignment, duedate=_parse_due(due))
     _nbgrader(root, "release_assignment", assignment, "--force", "--log-level=WARN")
@@ -121,7 +121,6 @@ def publish(assignment: str, root=None, due=None) -> Path:
 
 def roster(root=None) -> list[str]:
     """Student ids in the gradebook (`nbgrader db student add/import`)."""
-    from nbgrader.api import Gradebook
     with Gradebook(paths.db_url(root)) as gb:
         return sorted(s.id for s in gb.students)
 
@@ -132,7 +131,6 @@ def _timestamp(folder: Path):
 
 
 def due_date(assignment: str, root=None):
-    from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(paths.db_url(root)) as gb:
         try:
             return gb.find_assignment(assignment).duedate
@@ -171,7 +169,6 @@ def collect(assignment: str, root=None) -> dict:
     due = due_date(assignment, root)
     late = {}
     if due is not None:
-        from nbgrader.utils import parse_utc
         for s, ts in after.items():
             if ts and s not in unrostered:
                 seconds = (parse_utc(ts) - due).total_seconds()

@@ -38,6 +38,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from nbgrader.api import Gradebook
+
 from bpkit_instructor.course import paths
 from bpkit_instructor.course.errors import CourseError
 
@@ -251,7 +253,6 @@ def lock_account(login: str) -> None:
 
 
 def roster_to_gradebook(course: Path, students, instructor: str) -> None:
-    from nbgrader.api import Gradebook
     db = course / "gradebook.db"
     with Gradebook(f"sqlite:///{db}") as gb:
         for s in students:
@@ -491,6 +492,7 @@ The bpkit course hub is running.
 
 def check_tls(cert, key) -> tuple[str, str]:
     """Both files readable PEM, the key the certificate's; else a CourseError with the fix."""
+    # the hub extra's (pip install -e '.[hub]'): imported only when a certificate is checked
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     cert, key = Path(cert).resolve(), Path(key).resolve()
