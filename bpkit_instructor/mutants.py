@@ -422,7 +422,7 @@ class _Derivative(_Mutate):
                 and node.func.attr == "astype" and _is_step(node.func.value):
             return [(_expr(t, Z=node.func.value.left), w) for t, w in _RELU_FORMS]
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            for side, other in (("left", "right"), ("right", "left")):
+            for side in ("left", "right"):
                 step = getattr(node, side)
                 if _is_step(step):
                     out = []

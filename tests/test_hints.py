@@ -158,7 +158,8 @@ def test_the_rule_flags_expressions_and_code(text):
     "the 1/B of the batch mean is applied twice", "∂C/∂W has the shape of W, (n_l, n_{l−1})",
     "the look-ahead point; a one-sided difference; a σ′-style factor", "a threshold of 1e-7, a step of 10⁻¹²",
     "the ½ of the penalty is missing", "stop after `patience` bad epochs", "over axis 0",
-    "lecture 06, section 3: the three paths into x̂", "λ_max, the largest eigenvalue", "restore the copy kept at t*.", "the 2nd layer",
+    "lecture 06, section 3: the three paths into x̂", "λ_max, the largest eigenvalue",
+    "restore the copy kept at t*.", "the 2nd layer",
     "e.g. a kink, i.e. a corner", "softmax(z^[L]) is a probability vector",
 ])
 def test_the_rule_allows_words_and_single_symbols(text):

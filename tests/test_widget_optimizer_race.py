@@ -42,5 +42,5 @@ def test_on_the_valley_the_adaptive_methods_beat_gradient_descent():
 
 def test_a_diverging_optimiser_stops_instead_of_overflowing():
     r = race("banana", factor=10.0, steps=200)
-    for path, costs in r.values():
+    for path, _costs in r.values():
         assert np.all(np.isfinite(path)) or len(path) < 201

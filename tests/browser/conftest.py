@@ -131,10 +131,10 @@ def jupyter_lab():
             try:
                 lab.api("GET", "api/status", timeout=2)
                 break
-            except OSError:
+            except OSError as err:
                 if time.monotonic() > deadline:
                     raise RuntimeError("jupyter lab did not answer /api/status within 90 s:\n"
-                                       + (tmp / "server.log").read_text()[-3000:])
+                                       + (tmp / "server.log").read_text()[-3000:]) from err
                 time.sleep(0.5)
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
         assert any(b"jupyter-lab" in a or a == b"lab" for a in cmdline), cmdline   # the server itself
@@ -143,7 +143,7 @@ def jupyter_lab():
     finally:
         try:
             lab.shutdown_kernels()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a server already gone has no kernels to stop
             pass
         proc.send_signal(signal.SIGTERM)     # by pid: only the server we started
         try:

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.browser
@@ -125,10 +124,10 @@ def run_all(page, what="run all", attempts=3):
         try:
             page.wait_for_function(STARTED_JS, timeout=20_000, polling=250)
             break
-        except Exception:
+        except Exception as err:  # noqa: BLE001 - playwright's timeout: try the menu again
             if attempt == attempts - 1:
                 raise AssertionError(f"{what}: Run All did not start any cell "
-                                     f"(state {page.evaluate(STATE_JS)})")
+                                     f"(state {page.evaluate(STATE_JS)})") from err
             page.keyboard.press("Escape")
     wait_done(page, what)
     time.sleep(1.0)                               # a late output or a widget view still attaching
@@ -208,7 +207,7 @@ def change_one_control(page, view, name, shots):
         try:
             page.wait_for_function("([el, before]) => (" + SNAPSHOT_JS + ")(el) !== before",
                                    arg=[view, before], timeout=CHANGE_TIMEOUT, polling=250)
-        except Exception:
+        except Exception:  # noqa: BLE001 - playwright's timeout: this control changed nothing
             continue
         time.sleep(0.5)
         view.screenshot(path=str(shots / f"{name}-after.png"))
