@@ -28,6 +28,7 @@ no numeric factor — only symbols, shapes and indices.
 """
 from __future__ import annotations
 
+import ast
 import re
 
 import numpy as np
@@ -860,7 +861,6 @@ MAX_EXAMPLE_PROBES = 6
 
 def _program_ops(program: str) -> list[str]:
     """The operations a program of assignment 10 uses (GRAPH_OPS keys), in a fixed order."""
-    import ast
     try:
         tree = ast.parse(program)
     except SyntaxError:
