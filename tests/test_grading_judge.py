@@ -210,6 +210,30 @@ def test_using_a_protected_engine_class_earns_nothing():
     assert any(f.startswith("reference-called") for f in v.flags), v
 
 
+def test_the_warm_judge_is_replaced_only_when_a_judging_variable_changes(monkeypatch, tmp_path):
+    """A notebook setting MPLBACKEND or PATH, or changing folder, keeps the judge (same pid); a
+    thread count or a BPKIT_ setting starts a new one (checker.judging_env says which count)."""
+    warm = checkmod.warm_judge()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    monkeypatch.setenv(checkmod.ANSWERS_ENV, "answers")          # relative, as in a notebook
+    assert judge("00.square", lambda x: x ** 2).passed
+    first = warm.proc.pid
+    monkeypatch.setenv("MPLBACKEND", "Agg-for-this-test")
+    monkeypatch.setenv("PATH", "/nowhere:" + checkmod.os.environ.get("PATH", ""))
+    monkeypatch.chdir(tmp_path / "b")        # the answer recorded here, not a's right one
+    assert not judge("00.square", lambda x: x ** 3).passed and warm.proc.pid == first
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert judge("00.square", lambda x: x ** 2).passed and warm.proc.pid != first
+    second = warm.proc.pid
+    monkeypatch.setenv("BPKIT_SOMETHING_NEW", "1")
+    assert judge("00.square", lambda x: x ** 2).passed and warm.proc.pid != second
+    assert checkmod.judging_env({"OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "1", "HOME": "/x",
+                                 "PYTHONPATH": "/y", "JPY_PARENT_PID": "7"}) == \
+        {"OPENBLAS_NUM_THREADS": "2", "MKL_NUM_THREADS": "1"}
+
+
 def test_honest_answer_to_a_protected_exercise_passes():
     assert judge("00.sigmoid_prime", lambda z: sig(z) * (1 - sig(z)), hidden=True).passed
 

@@ -66,12 +66,30 @@ def run_judge_many(pairs, timeout: float = 300.0, module: str | None = None) -> 
     return warm_judge(module).ask(pairs, timeout, all_cases=True)
 
 
+# The environment variables a judge process depends on; a change of any other (a notebook's
+# MPLBACKEND, a kernel's JPY_* or PATH) keeps the warm judge. The judge runs `python -I`, which
+# ignores PYTHON* (PYTHONPATH included) and finds its interpreter by absolute path, and reads
+# answers by absolute path; what it does read: bpkit's own settings (BPKIT_*), the thread
+# counts and CPU dispatch of numpy and its BLAS/OpenMP (they can move the last bits of a
+# result), which libraries the loader picks (LD_*), and the locale (its messages' encoding).
+JUDGING_ENV_PREFIXES = ("BPKIT_", "OMP_", "GOMP_", "KMP_", "OPENBLAS_", "GOTO", "MKL_", "BLIS_",
+                        "VECLIB_", "NPY_", "NUMPY_", "LD_", "LC_")
+JUDGING_ENV_NAMES = ("LANG",)
+
+
+def judging_env(environ=None) -> dict[str, str]:
+    """The part of the environment that can change how a judge process judges."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items()
+            if k.startswith(JUDGING_ENV_PREFIXES) or k in JUDGING_ENV_NAMES}
+
+
 class WarmJudge:
     """A judge interpreter (``python -I -m MODULE --serve``) kept up between checks: the imports,
     the released data, the key and its mutants are loaded once instead of once a check. It runs
     in a fresh process that never executes the caller's code; each answer runs in the judge's own
-    forked, locked-down child. A judge that dies or times out, or whose environment is no longer
-    the caller's (another course folder, say), is replaced on the next request."""
+    forked, locked-down child. A judge that dies or times out, or whose judging environment
+    (``judging_env``) is no longer the caller's, is replaced on the next request."""
 
     def __init__(self, module: str):
         self.module = module
@@ -81,7 +99,7 @@ class WarmJudge:
         self._env: dict[str, str] = {}
 
     def _start(self):
-        self._env = dict(os.environ)
+        self._env = judging_env()
         self._err = tempfile.TemporaryFile()
         self._buf = b""
         self.proc = subprocess.Popen([sys.executable, "-I", "-m", self.module, "--serve"],
@@ -99,10 +117,10 @@ class WarmJudge:
         return self._err.read().decode(errors="replace").strip()[-800:]
 
     def ask(self, pairs, timeout: float, hidden: bool = False, all_cases: bool = False) -> list[Verdict]:
-        pairs = [(str(n), str(p)) for n, p in pairs]
+        pairs = [(str(n), os.path.abspath(p)) for n, p in pairs]   # the judge's folder may differ
         if not pairs:
             return []
-        if self.proc is not None and (self.proc.poll() is not None or self._env != os.environ):
+        if self.proc is not None and (self.proc.poll() is not None or self._env != judging_env()):
             self.close()
         if self.proc is None:
             self._start()
