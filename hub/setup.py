@@ -15,9 +15,12 @@ each idempotent:
    and the STUDENT part of bpkit only (a wheel without bpkit_instructor/, checked), with
    nbgrader's Formgrader, Create Assignment and course list switched off for the whole venv;
 4. the instructor's course folder, ~bpkit-instructor/bpkit-course (mode 700): solutions/,
-   exercises/, lectures/ and nbgrader_config.py (plus the exchange and nbgrader's late penalty);
+   exercises/, lectures/, course.toml and nbgrader_config.py (plus the exchange and nbgrader's
+   late penalty);
    the gradebook's students come from the roster;
-5. per-user nbgrader configs in STATE/users/NAME/ (the spawner points JUPYTER_CONFIG_PATH at it);
+5. per-user nbgrader configs in STATE/users/NAME/ (the spawner points JUPYTER_CONFIG_PATH at it):
+   the exchange, the course id, and bpkit.exchange.PrivateSubmit (a submission is readable by
+   its student and the instructor only; nbgrader's own leaves it readable by all);
 6. JupyterHub (hub/jupyterhub_config.py: PAM logins or the campus login of STATE/auth_config.py,
    LocalProcessSpawner, configurable-http-proxy, HTTPS with a certificate), started in the
    background; its PID and the proxy's PID go to STATE/jupyterhub.pid and
@@ -258,8 +261,9 @@ def chown_tree(path: Path, user: str) -> None:
 
 
 def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
-    """The instructor's course folder (solutions, exercises, lectures, nbgrader_config.py with
-    the hub's block). The gradebook's students come from the roster (bpkit hub init)."""
+    """The instructor's course folder (solutions, exercises, lectures, course.toml,
+    nbgrader_config.py with the hub's block). The gradebook's students come from the roster
+    (bpkit hub init)."""
     if fresh and course.exists():
         shutil.rmtree(course)
     if not course.exists():
@@ -269,6 +273,8 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__",
                                                           ".bpkit-answers"))
         shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+        if (REPO / "course.toml").exists():        # released assignments, due dates
+            shutil.copy(REPO / "course.toml", course / "course.toml")
         say(f"course folder {course}")
     config = course / "nbgrader_config.py"      # the hub's block, current on every start
     text = config.read_text()
@@ -281,12 +287,17 @@ def ensure_course(course: Path, exchange: Path, fresh: bool) -> None:
 
 
 # ------------------------------------------------------------------ 5. per-user nbgrader config
+PRIVATE_SUBMIT = "bpkit.exchange.PrivateSubmit"
+
+
 def write_user_configs(state: Path, exchange: Path, course: Path, users) -> None:
     for name in users:
         folder = state / "users" / name
         folder.mkdir(parents=True, exist_ok=True)
         lines = ["c = get_config()  # noqa: F821", f"c.Exchange.root = {str(exchange)!r}",
-                 f"c.CourseDirectory.course_id = {COURSE_ID!r}"]
+                 f"c.CourseDirectory.course_id = {COURSE_ID!r}",
+                 # a submission readable by its student and the instructor only (nbgrader: all)
+                 f"c.ExchangeFactory.submit = {PRIVATE_SUBMIT!r}"]
         if name == INSTRUCTOR:
             lines.append(f"c.CourseDirectory.root = {str(course)!r}")
             lines.append(f"c.CourseDirectory.db_url = {'sqlite:///' + str(course / 'gradebook.db')!r}")

@@ -18,7 +18,7 @@ from bpkit.grading import judge
 from bpkit.grading.checker import record
 from bpkit_instructor import judge as kjudge
 from bpkit_instructor import spec
-from bpkit_instructor.course import authoring, cells, paths, release, scaffold
+from bpkit_instructor.course import authoring, cells, config, paths, release, scaffold
 from bpkit_instructor.course.errors import CourseError
 from bpkit_instructor.course.simulate import strip_markers, variant_source
 
@@ -98,3 +98,9 @@ def test_new_exercise_refuses_to_overwrite_and_bad_names(skeleton):
         scaffold.new_exercise("demo", ["f"], root=root)
     with pytest.raises(CourseError, match="Python function name"):
         scaffold.new_exercise("97-demo", ["Bad-Name"], root=root)
+
+
+def test_the_course_releases_every_finished_assignment():
+    """course.toml's `released` is what students get (bundle, hub): an assignment in solutions/
+    and the README's course table but left out of it never reaches a student."""
+    assert config.released(ROOT) == paths.assignments(ROOT)

@@ -48,6 +48,7 @@ STUDENTS_GROUP = "bpkit-students"       # marks the accounts this course created
 LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 ID_HEADERS = {"student id", "student_id", "studentid", "id", "login", "username"}
 SYNCED = ("solutions", "exercises", "lectures")
+SYNCED_FILES = ("course.toml",)
 DEMO_ROSTER = REPO / "hub" / "demo-roster.csv"
 
 
@@ -400,39 +401,45 @@ def remove_student(state_dir, sid: str, say=print) -> None:
         + "; grades and home kept (`bpkit hub add-student` brings them back)")
 
 
+def _synced_files(root: Path) -> set[Path]:
+    """What `sync` copies, relative to `root`: course.toml and the files under SYNCED."""
+    skip = {".ipynb_checkpoints", "__pycache__", ".bpkit-answers"}
+    out = {Path(f) for f in SYNCED_FILES if (root / f).is_file()}
+    for folder in SYNCED:
+        out |= {p.relative_to(root) for p in (root / folder).rglob("*")
+                if p.is_file() and not skip & set(p.relative_to(root).parts)}
+    return out
+
+
 def sync(state_dir, say=print) -> dict:
-    """Copy solutions/, exercises/ and lectures/ from the repository into the course folder;
-    returns {"added": [...], "changed": [...], "removed": [...]} (paths in the course folder).
-    submitted/, autograded/, feedback/, the gradebook and the hub's nbgrader settings are not
-    touched; a published assignment whose source changed is named (`bpkit publish` it again)."""
+    """Copy solutions/, exercises/, lectures/ and course.toml (released assignments, due dates)
+    from the repository into the course folder; returns {"added": [...], "changed": [...],
+    "removed": [...]} (paths in the course folder). submitted/, autograded/, feedback/, the
+    gradebook and the hub's nbgrader settings are not touched; a published assignment whose
+    source changed is named (`bpkit publish` it again)."""
     state = State(state_dir).require()
     require_root("sync")
     settings = state.settings()
     course = _course(settings)
     su = setup()
     out = {"added": [], "changed": [], "removed": []}
-    for folder in SYNCED:
-        src, dst = REPO / folder, course / folder
-        skip = {".ipynb_checkpoints", "__pycache__", ".bpkit-answers"}
-        wanted = {p.relative_to(src) for p in src.rglob("*")
-                  if p.is_file() and not skip & set(p.relative_to(src).parts)}
-        have = {p.relative_to(dst) for p in dst.rglob("*")
-                if p.is_file() and not skip & set(p.relative_to(dst).parts)} if dst.exists() else set()
-        for rel in sorted(wanted):
-            target = dst / rel
-            if rel not in have:
-                out["added"].append(f"{folder}/{rel}")
-            elif not filecmp.cmp(src / rel, target, shallow=False):
-                out["changed"].append(f"{folder}/{rel}")
-            else:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src / rel, target)
-        for rel in sorted(have - wanted):
-            (dst / rel).unlink()
-            out["removed"].append(f"{folder}/{rel}")
+    wanted, have = _synced_files(REPO), _synced_files(course)
+    for rel in sorted(wanted):
+        target = course / rel
+        if rel not in have:
+            out["added"].append(str(rel))
+        elif not filecmp.cmp(REPO / rel, target, shallow=False):
+            out["changed"].append(str(rel))
+        else:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    for rel in sorted(have - wanted):
+        (course / rel).unlink()
+        out["removed"].append(str(rel))
     if any(out.values()):
-        _run(["chown", "-R", f"{su.INSTRUCTOR}:{su.INSTRUCTOR}", *(course / f for f in SYNCED)])
+        _run(["chown", "-R", f"{su.INSTRUCTOR}:{su.INSTRUCTOR}",
+              *(course / f for f in SYNCED + SYNCED_FILES if (course / f).exists())])
     published = set()
     outbound = Path(settings["exchange"]) / su.COURSE_ID / "outbound"
     if outbound.is_dir():
@@ -449,6 +456,9 @@ def sync(state_dir, say=print) -> dict:
     for a in republish:
         say(f"published before and changed: run `bpkit publish {a}` as the instructor "
             "to release it again (students who fetched keep their copy)")
+    if "course.toml" in out["added"] + out["changed"]:
+        say("course.toml changed: its released list and due dates apply from the next "
+            "`bpkit publish`")
     out["republish"] = republish
     return out
 
@@ -469,6 +479,10 @@ def start(state_dir, ip="127.0.0.1", port=8000, ssl_cert=None, ssl_key=None, say
     for venv in (su.ensure_student_venv(), su.ensure_instructor_venv()):
         su.write_lab_overrides(venv)
     active = [s.id for s in state.roster().values() if s.active]
+    # current on every start (a hub made by an older bpkit gets today's settings, e.g. the
+    # private submissions of bpkit.exchange)
+    su.write_user_configs(state.folder, Path(settings["exchange"]), Path(settings["course"]),
+                          [su.INSTRUCTOR, *active])
     cfg = su.hub_config(state.folder, ip=ip, port=port, students=active,
                         course=settings["course"], exchange=settings["exchange"],
                         ssl_cert=ssl_cert, ssl_key=ssl_key, token=state.service_token())

@@ -121,7 +121,9 @@ def test_students_reach_neither_the_key_nor_each_other(hub):
 def test_a_student_reaches_no_other_students_submission(hub):
     """nbgrader's exchange: inbound/ and feedback/ can be written and crossed but not listed,
     and a submission's folder name ends in a random string, so another student can neither
-    find it nor guess it; homes (fetched copies, nbgrader's cache) are mode 700."""
+    find it nor guess it; and a student who learns the path gets "Permission denied" (the
+    submission is the student's and the instructor's group's only); homes (fetched copies,
+    nbgrader's cache) are mode 700."""
     a, b = hub.students[4], hub.students[5]
     subprocess.run(["rm", "-rf", str(hub.home(a) / ASSIGNMENT)], check=True)
     hub.run_as(a, "nbgrader", "fetch_assignment", ASSIGNMENT)
@@ -140,5 +142,14 @@ def test_a_student_reaches_no_other_students_submission(hub):
         assert p.returncode != 0 and ("Permission denied" in p.stderr
                                       or "No such file" in p.stderr), (cmd, path, p.stderr)
         assert a not in p.stdout
+    # and knowing the exact path is no help (bpkit.exchange.PrivateSubmit: nbgrader alone leaves
+    # the files 0644 and the folder 0777): no read, no listing, nothing planted
+    for cmd in (("cat", mine[-1] / f"{ASSIGNMENT}.ipynb"),
+                ("cat", mine[-1] / "submission_secret.txt"), ("ls", mine[-1]),
+                ("touch", mine[-1] / "planted.ipynb")):
+        p = hub.run_as(b, *cmd, check=False)
+        assert p.returncode != 0 and "Permission denied" in p.stderr, (cmd, p.stderr)
+    assert not (mine[-1] / "planted.ipynb").exists()
     # the instructor does see it (collect reads inbound/)
     assert name in hub.run_as(hub.instructor, "ls", inbound).stdout
+    assert hub.run_as(hub.instructor, "cat", mine[-1] / f"{ASSIGNMENT}.ipynb").stdout

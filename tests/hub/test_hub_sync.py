@@ -1,5 +1,5 @@
-"""`bpkit hub sync` (make test-hub): the repository's solutions/, exercises/ and lectures/ reach
-the course folder the hub serves; it says what was added, changed and removed, names a published
+"""`bpkit hub sync` (make test-hub): the repository's solutions/, exercises/, lectures/ and
+course.toml reach the course folder the hub serves; it says what was added, changed and removed, names a published
 assignment whose source changed, and touches neither the submissions, the grades nor the hub's
 nbgrader settings.
 """
@@ -46,13 +46,17 @@ def test_sync_says_what_changed_and_leaves_submissions_alone(hub):
     gone = course / "lectures" / "00-playground.ipynb"
     assert (ROOT / "lectures" / "00-playground.ipynb").exists()
     gone.unlink()
+    toml = course / "course.toml"                   # the released list and due dates
+    toml.write_text(toml.read_text().replace("[due]", '[due]\n"01-chain-rule" = "2020-01-01"'))
 
     out = hub.hub_cli("sync").stdout
     assert "+ lectures/00-playground.ipynb" in out, out
     assert "~ lectures/01-chain-rule.ipynb" in out, out
     assert f"~ solutions/{ASSIGNMENT}/{ASSIGNMENT}.ipynb" in out, out
     assert f"- exercises/{ASSIGNMENT}/old-notes.txt" in out, out
-    assert "1 added, 2 changed, 1 removed" in out, out
+    assert "~ course.toml" in out and "course.toml changed" in out, out
+    assert "1 added, 3 changed, 1 removed" in out, out
+    assert (course / "course.toml").read_bytes() == (ROOT / "course.toml").read_bytes()
     assert f"run `bpkit publish {ASSIGNMENT}`" in out, out
     skip = {".ipynb_checkpoints", "__pycache__", ".bpkit-answers"}
     for folder in ("lectures", "solutions", "exercises"):

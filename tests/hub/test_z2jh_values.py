@@ -90,5 +90,8 @@ def test_extra_config_makes_the_roster_the_class(tmp_path):
     assert [v["name"] for v in teacher.volumes] == ["bpkit-course"]
     assert teacher.environment["BPKIT_COURSE"] == "/home/jovyan/bpkit-course"
     exchange = values["singleuser"]["storage"]["extraVolumeMounts"][0]["mountPath"]
-    assert f'c.Exchange.root = "{exchange}"' in \
-        values["singleuser"]["extraFiles"]["nbgrader-config"]["stringData"]
+    nbgrader_config = values["singleuser"]["extraFiles"]["nbgrader-config"]["stringData"]
+    assert f'c.Exchange.root = "{exchange}"' in nbgrader_config
+    # submissions closed to the other students: the instructor's group is not theirs
+    assert 'c.ExchangeFactory.submit = "bpkit.exchange.PrivateSubmit"' in nbgrader_config
+    assert teacher.gid not in {student.gid, values["singleuser"]["fsGid"]}
