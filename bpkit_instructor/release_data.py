@@ -15,11 +15,14 @@ What is released must not hinge on the last bits of one CPU's arithmetic:
 """
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 import hashlib
 import importlib
 import inspect
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +36,97 @@ _HUGE = 1e12
 _CLEARLY = 1e-3  # a fraction of the exercise's tolerance: "clearly the same"
 
 
+STUDENT_PART = (diagnose, compare, contract)  # modules of bpkit the release runs a part of
+
+
 def fingerprint(prefix: str) -> str:
-    """A hash of what the released data of `prefix` are made from: the key module, the spec,
-    the mutant generator, the probes and flattening of the student part, this writer and the
-    contract's format."""
+    """A hash of the code the released data of `prefix` are made from: the key module, the spec,
+    the mutant generator and this writer, whole; of the student part (``STUDENT_PART``), only
+    the definitions those modules use (the probes, the flattening, the encoding) and whatever
+    definitions of the same module these reach; and the contract's format. Code, not prose:
+    comments and docstrings play no part, nor does a line number, so editing them (or a
+    diagnosis message the release never runs) leaves every release current."""
     h = hashlib.sha256(f"format {contract.FORMAT}\n".encode())
     module = importlib.import_module(f"{spec.KEY_PACKAGE}.a{prefix}")
-    for mod in (module, spec, mutants, diagnose, compare):
-        h.update(Path(inspect.getfile(mod)).read_bytes())
-    h.update(Path(__file__).read_bytes())
+    uses = set()
+    for mod in (module, spec, mutants, sys.modules[__name__]):
+        _, text, refs = _parsed(_source(mod))
+        h.update(text.encode())
+        uses |= refs
+    for mod in STUDENT_PART:
+        short = mod.__name__.rsplit(".", 1)[-1]
+        roots = frozenset(name for base, name in uses if base in (short, mod.__name__))
+        h.update(_reached(_source(mod), roots).encode())
     return h.hexdigest()[:20]
+
+
+def _source(mod) -> str:
+    return Path(inspect.getfile(mod)).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(source: str) -> tuple[ast.Module, str, frozenset]:
+    """A module's syntax tree without its docstrings (comments are never in it), that tree as
+    canonical text, and what it uses of other modules: (``mod``, name) for ``mod.name`` and
+    (``package.mod``, name) for ``from package.mod import name``."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    refs = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            refs.add((node.value.id, node.attr))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            refs |= {(node.module, a.name) for a in node.names}
+    return tree, _canonical(tree), frozenset(refs)
+
+
+def _canonical(node) -> str:
+    """A tree as text, the same on every Python the course supports: node types and fields, no
+    positions, and no empty or absent field (newer Pythons add some, e.g. type_params=[])."""
+    if isinstance(node, ast.AST):
+        fields = ((f, getattr(node, f, None)) for f in node._fields)
+        return type(node).__name__ + "(" + ",".join(
+            f"{f}={_canonical(v)}" for f, v in fields if v is not None and v != []) + ")"
+    if isinstance(node, list):
+        return "[" + ",".join(_canonical(v) for v in node) + "]"
+    return repr(node)
+
+
+@functools.lru_cache(maxsize=64)
+def _reached(source: str, roots: frozenset) -> str:
+    """The module-level definitions (functions, classes, assignments) of `roots`, and those
+    their code names, transitively, as canonical text. A root the module does not define is an
+    error: the fingerprint would miss what the release runs."""
+    tree = _parsed(source)[0]
+    defines: dict[str, list] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names = [stmt.name]
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+        else:
+            continue
+        for name in names:
+            defines.setdefault(name, []).append(stmt)
+    missing = sorted(roots - set(defines))
+    if missing:
+        raise ValueError(f"fingerprint: {', '.join(missing)} is not defined at the top level of its module")
+    todo, seen, reached = sorted(roots), set(), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for stmt in defines.get(name, ()):
+            reached.add(id(stmt))
+            todo += [n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in defines]
+    return "\n".join(_canonical(stmt) for stmt in tree.body if id(stmt) in reached)
 
 
 def _flat(value):
