@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
@@ -47,7 +48,27 @@ class PrivateSubmit(ExchangeSubmit):
                 "chmod 2733 %s (as the instructor, its owner)", self.inbound_path,
                 self.inbound_path)
             return
+        dest = os.path.join(self.inbound_path, self.assignment_filename)
+        # copytree's last step copied the student's folder's mode onto `dest`, which took away
+        # its set-group-ID bit: nbgrader's timestamp.txt and submission_secret.txt, written
+        # after it, got the student's own group. A student may not give a file the instructor's
+        # group, but a file made in inbound/ gets it: each is made there and moved in.
+        group = os.stat(self.inbound_path).st_gid
+        for folder, _, files in os.walk(dest):
+            for name in files:
+                path = os.path.join(folder, name)
+                if os.stat(path).st_gid != group:
+                    self._regroup(path)
         # nbgrader's last step opened the submission's folder to all (0777); the instructor's
         # group keeps what nbgrader wanted it to have (it may delete the folder's files)
-        os.chmod(os.path.join(self.inbound_path, self.assignment_filename),
-                 stat.S_IRWXU | stat.S_IRWXG)
+        os.chmod(dest, stat.S_IRWXU | stat.S_IRWXG)
+
+    def _regroup(self, path: str) -> None:
+        """`path` again, made in inbound/ (so: the instructor's group) and moved in place."""
+        with open(path, "rb") as f:
+            data = f.read()
+        fd, fresh = tempfile.mkstemp(dir=self.inbound_path, prefix=".bpkit-regroup-")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            os.fchmod(f.fileno(), stat.S_IMODE(os.stat(path).st_mode))
+        os.replace(fresh, path)
