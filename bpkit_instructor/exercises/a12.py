@@ -30,11 +30,25 @@ def _shapes(rng):
             for k, shape in ((f"W{l}", (sizes[l - 1], sizes[l - 2])), (f"b{l}", (sizes[l - 1], 1)))}
 
 
-def _read_only(*trees):
-    """Hidden cases hand out read-only arrays: an update done in place raises at the student's line."""
-    for tree in trees:
-        for v in tree.values():
-            v.setflags(write=False)
+def _params_and_grads(rng, scales):
+    """A parameter dict of random shapes and its gradients, each array's of a scale drawn from
+    `scales`, W2's small (so that ε's placement shows in every case): shapes, scale, params, grads."""
+    shapes = _shapes(rng)
+    params = {k: rng.normal(size=sh) for k, sh in shapes.items()}
+    scale = {k: float(rng.choice(scales)) for k in shapes}
+    scale["W2"] = 0.01
+    grads = {k: rng.normal(size=sh) * scale[k] for k, sh in shapes.items()}
+    return shapes, scale, params, grads
+
+
+def _read_only(case):
+    """Hidden cases hand out read-only arrays (every dict of the case): an update done in place
+    raises at the student's line."""
+    for tree in case.values():
+        if isinstance(tree, dict):
+            for v in tree.values():
+                v.setflags(write=False)
+    return case
 
 
 # ================================================================ 12.centered_rmsprop_step
@@ -65,11 +79,7 @@ def _centered(params, grads, s, gbar, eta, rho, eps, bug=None):
 
 
 def _centered_case(rng, read_only=True, first=False):
-    shapes = _shapes(rng)
-    params = {k: rng.normal(size=sh) for k, sh in shapes.items()}
-    scale = {k: float(rng.choice([0.01, 1.0, 100.0])) for k in shapes}
-    scale["W2"] = 0.01                       # one small gradient: ε's placement shows in every case
-    grads = {k: rng.normal(size=sh) * scale[k] for k, sh in shapes.items()}
+    shapes, _, params, grads = _params_and_grads(rng, [0.01, 1.0, 100.0])
     if first:
         gbar = {k: np.zeros(sh) for k, sh in shapes.items()}
         s = {k: np.zeros(sh) for k, sh in shapes.items()}
@@ -80,9 +90,7 @@ def _centered_case(rng, read_only=True, first=False):
     case = {"params": params, "grads": grads, "s": s, "gbar": gbar,
             "eta": float(rng.uniform(1e-3, 0.1)), "rho": float(rng.uniform(0.8, 0.99)),
             "eps": float(rng.choice([1e-8, 1e-6, 1e-4]))}
-    if read_only:
-        _read_only(params, grads, s, gbar)
-    return case
+    return _read_only(case) if read_only else case
 
 
 exercise(
@@ -151,11 +159,7 @@ def _adamw(params, grads, m, v, t, eta, beta1, beta2, eps, weight_decay, bug=Non
 
 
 def _adamw_case(rng, read_only=True, t=None):
-    shapes = _shapes(rng)
-    params = {k: rng.normal(size=sh) for k, sh in shapes.items()}
-    scale = {k: float(rng.choice([0.01, 1.0, 30.0])) for k in shapes}
-    scale["W2"] = 0.01                       # one small gradient: ε's placement shows in every case
-    grads = {k: rng.normal(size=sh) * scale[k] for k, sh in shapes.items()}
+    shapes, scale, params, grads = _params_and_grads(rng, [0.01, 1.0, 30.0])
     m = {k: rng.normal(size=sh) * scale[k] * 0.5 for k, sh in shapes.items()}
     v = {k: rng.uniform(0.2, 2.0, size=sh) * scale[k] ** 2 for k, sh in shapes.items()}
     case = {"params": params, "grads": grads, "m": m, "v": v,
@@ -163,9 +167,7 @@ def _adamw_case(rng, read_only=True, t=None):
             "eta": float(rng.uniform(1e-3, 0.05)), "beta1": float(rng.uniform(0.8, 0.95)),
             "beta2": float(rng.uniform(0.95, 0.9995)), "eps": float(rng.choice([1e-8, 1e-6, 1e-4])),
             "weight_decay": float(rng.uniform(0.5, 5.0))}
-    if read_only:
-        _read_only(params, grads, m, v)
-    return case
+    return _read_only(case) if read_only else case
 
 
 exercise(
