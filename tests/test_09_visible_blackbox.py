@@ -7,35 +7,16 @@ data); the judge's _blackbox_within does the same where the key is. Central diff
 network_forward pass; a "check" that compares the claim with the student's own backward pass does
 not — on the student side and on the key side alike.
 """
-import json
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from bpkit.grading import checker, judge
-from bpkit_instructor.course import cells as nbcells
 
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
 NAME = "09.grad_check"
 
 # the self-comparing check, as in tests/test_gradcheck_blackbox.py
 from test_gradcheck_blackbox import OWN_BACKWARD  # noqa: E402
-
-
-@pytest.fixture()
-def student(tmp_path, monkeypatch):
-    """The solution's code cells, the locked blackbox helper included, as a student's namespace."""
-    monkeypatch.setenv(checker.ANSWERS_ENV, str(tmp_path))
-    ns = {"__name__": "student_answer"}
-    for c in json.loads(NB.read_text())["cells"]:
-        gid = nbcells.grade_id(c) or ""
-        if c["cell_type"] == "code" and gid in ("setup", "rmsnorm_forward", "rmsnorm_backward",
-                                                   "network", "grad_check", "blackbox_layer"):
-            exec(compile("".join(c["source"]).replace("from bpkit.grading import check", ""),
-                         gid, "exec"), ns)
-    return ns
 
 
 def _record(ns):
@@ -52,19 +33,19 @@ def _key_exercise():
 
 
 @pytest.mark.parametrize("side", ["student", "key"])
-def test_the_solution_passes_the_visible_blackbox_case(student, side):
+def test_the_solution_passes_the_visible_blackbox_case(student09, side):
     ex = judge.released_exercise(NAME) if side == "student" else _key_exercise()
     assert any(layer.get("kind") == "blackbox" for case in ex.cases(False, None)
                for layer in case["layers"])
-    v = judge.judge(ex, _record(student), hidden=False)
+    v = judge.judge(ex, _record(student09), hidden=False)
     assert v.passed, v.message
 
 
 @pytest.mark.parametrize("side", ["student", "key"])
-def test_comparing_with_ones_own_backward_fails_a_visible_case(student, side):
-    exec(textwrap.dedent(OWN_BACKWARD), student)
+def test_comparing_with_ones_own_backward_fails_a_visible_case(student09, side):
+    exec(textwrap.dedent(OWN_BACKWARD), student09)
     ex = judge.released_exercise(NAME) if side == "student" else _key_exercise()
-    v = judge.judge(ex, _record(student), hidden=False)
+    v = judge.judge(ex, _record(student09), hidden=False)
     # every visible case without the blackbox layer passes (its backward pass is right): the
     # blackbox case is the one that catches it
     assert not v.passed and v.n_passed == v.n_cases - 1, v.message

@@ -4,19 +4,13 @@ right) and used to pass the hidden ones too. Hidden cases now hold a "blackbox" 
 judge adds to the student's network_forward; the solution (central differences through
 network_forward) still passes them, the comparison with one's own backward does not, and neither
 keeps the extension after the call."""
-import json
 import textwrap
-from pathlib import Path
 
 import pytest
 
 from bpkit.grading import checker, judge
 from bpkit_instructor import judge as kjudge
 from bpkit_instructor import spec
-from bpkit_instructor.course import cells as nbcells
-
-ROOT = Path(__file__).resolve().parents[1]
-NB = ROOT / "solutions" / "09-layer-api" / "09-layer-api.ipynb"
 
 OWN_BACKWARD = '''
 def grad_check(layers, X, dout, dX, grads):
@@ -34,51 +28,36 @@ def grad_check(layers, X, dout, dX, grads):
 '''
 
 
-@pytest.fixture()
-def student(tmp_path, monkeypatch):
-    """The solution's code cells as a student's namespace (functions pickled by value)."""
-    monkeypatch.setenv(checker.ANSWERS_ENV, str(tmp_path))
-    cells = json.loads(NB.read_text())["cells"]
-    ns = {"__name__": "student_answer"}
-    for c in cells:
-        gid = nbcells.grade_id(c) or ""
-        if c["cell_type"] == "code" and gid in ("setup", "rmsnorm_forward", "rmsnorm_backward",
-                                                   "network", "grad_check"):
-            exec(compile("".join(c["source"]).replace("from bpkit.grading import check", ""),
-                         gid, "exec"), ns)
-    return ns
-
-
 def _judge(fn, hidden, seed=None):
     return judge.judge(spec.get("09.grad_check"), checker.record("09.grad_check", fn), hidden=hidden,
                        seed=seed, lock=kjudge.lock())
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_differences_through_network_forward_pass_the_blackbox_cases(student, seed):
-    v = _judge(student["grad_check"], hidden=True, seed=seed)
+def test_differences_through_network_forward_pass_the_blackbox_cases(student09, seed):
+    v = _judge(student09["grad_check"], hidden=True, seed=seed)
     assert v.passed, v.message
-    assert "network_forward" in student and student["network_forward"].__name__ == "network_forward"
+    assert "network_forward" in student09 and student09["network_forward"].__name__ == "network_forward"
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_comparing_with_ones_own_backward_fails_the_hidden_cases(student, seed):
-    exec(textwrap.dedent(OWN_BACKWARD), student)
-    cheat = student["grad_check"]
+def test_comparing_with_ones_own_backward_fails_the_hidden_cases(student09, seed):
+    exec(textwrap.dedent(OWN_BACKWARD), student09)
+    cheat = student09["grad_check"]
     # one visible case holds a blackbox layer too (issue 23, tests/test_09_visible_blackbox.py)
     assert not _judge(cheat, hidden=False).passed
     v = _judge(cheat, hidden=True, seed=seed)
     assert not v.passed and v.n_passed < v.n_cases, v.message
 
 
-def test_the_extension_is_undone_after_each_case(student):
+def test_the_extension_is_undone_after_each_case(student09):
     import numpy as np
 
     from bpkit_instructor.exercises import a09
-    own = student["network_forward"]
+    own = student09["network_forward"]
     case = a09._gc_case(np.random.default_rng(3), kinds=["dense", "blackbox", "dense"])
-    with a09._blackbox_within(student["grad_check"], case):
-        assert student["network_forward"] is not own
-        out, _ = student["network_forward"](case["layers"], case["X"])
+    with a09._blackbox_within(student09["grad_check"], case):
+        assert student09["network_forward"] is not own
+        out, _ = student09["network_forward"](case["layers"], case["X"])
         assert out.shape == case["dout"].shape
-    assert student["network_forward"] is own
+    assert student09["network_forward"] is own
