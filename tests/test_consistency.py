@@ -34,11 +34,11 @@ def test_the_check_finds_unknown_misplaced_and_ungraded_exercises(tmp_path):
     body = "def f(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION"
     authoring.write(nb, [authoring.solution("f", body),
                authoring.tests("t1", 1, 'check("09.no_such_thing", f)'),
-               authoring.tests("t2", 1, 'check("10.value_basic", f)'),
+               authoring.tests("t2", 1, 'check("10.jvp", f)'),
                authoring.tests("t3", 1, 'check("09.network", f)')])
     problems = "\n".join(scaffold.consistency(tmp_path))
     assert "check('09.no_such_thing') names no registered exercise" in problems
-    assert "check('10.value_basic') grades another assignment's exercise" in problems
+    assert "check('10.jvp') grades another assignment's exercise" in problems
     assert "09.grad_check is registered but no graded test cell" in problems
     assert "09.network is registered" not in problems
 
