@@ -51,8 +51,8 @@ def test_controls_change_the_figure(viewer):
 def test_centre_is_the_trained_cost(viewer, network):
     viewer.controls["network"].value = network
     r = viewer.result
-    A = r["alphas"]
-    i = int(np.flatnonzero(A == 0.0)[0])                 # odd resolution: α = β = 0 is on the grid
+    A = r["ts"]
+    i = int(np.flatnonzero(A == 0.0)[0])                 # odd resolution: t₁ = t₂ = 0 is on the grid
     expected = _cost(r["params"], viewer.X, viewer.Y, network == "residual")
     assert r["surface"][i, i] == pytest.approx(expected, rel=1e-12)
     assert r["centre"] == pytest.approx(expected, rel=1e-12)

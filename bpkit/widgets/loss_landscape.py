@@ -1,17 +1,19 @@
 """Loss-landscape viewer (Li et al. 2017, "Visualizing the Loss Landscape of Neural Nets").
 
 Train a deep plain and a deep residual tanh network on the same small regression set, then look at
-the cost around the trained weights θ* along random directions:
+the cost around the trained parameters p* (all of them as one vector) along random directions:
 
-    f(α)    = C(θ* + α d₁)                (1-D slice)
-    f(α, β) = C(θ* + α d₁ + β d₂)         (2-D slice, drawn as contours)
+    f(t₁)     = C(p* + t₁ d₁)               (1-D slice)
+    f(t₁, t₂) = C(p* + t₁ d₁ + t₂ d₂)       (2-D slice, drawn as contours)
+
+(Li et al. write θ* and α, β; the course keeps those letters for other meanings.)
 
 Each direction is *filter-normalised*: for a dense layer every row (one neuron's incoming weights)
 of the random direction D^[l] is rescaled to the norm of the same row of W^[l],
 
     D^[l]_j ← D^[l]_j / ‖D^[l]_j‖ · ‖W^[l]_j‖,
 
-so that α = 1 means "a step as large as the weights themselves" in every neuron. Bias directions
+so that t₁ = 1 means "a step as large as the weights themselves" in every neuron. Bias directions
 are 0 (Li et al. leave biases out).
 
     from bpkit.widgets.loss_landscape import LossLandscapeViewer
@@ -125,7 +127,7 @@ def random_direction(params, seed):
 
 
 def shifted(params, directions, coeffs):
-    """θ* + Σ_k coeffs[k] · directions[k]."""
+    """p* + Σ_k coeffs[k] · directions[k]."""
     out = []
     for k, (W, b) in enumerate(params):
         W2, b2 = W.copy(), b.copy()
@@ -136,16 +138,16 @@ def shifted(params, directions, coeffs):
     return out
 
 
-def slice_1d(params, X, Y, residual, d1, alphas):
-    """f(α) = C(θ* + α d₁) for every α."""
-    return np.array([loss(shifted(params, [d1], [a]), X, Y, residual) for a in alphas])
+def slice_1d(params, X, Y, residual, d1, t1s):
+    """f(t₁) = C(p* + t₁ d₁) for every t₁."""
+    return np.array([loss(shifted(params, [d1], [a]), X, Y, residual) for a in t1s])
 
 
-def slice_2d(params, X, Y, residual, d1, d2, alphas, betas=None):
-    """F[i, j] = C(θ* + α_i d₁ + β_j d₂); rows are α, columns β."""
-    betas = alphas if betas is None else betas
-    return np.array([[loss(shifted(params, [d1, d2], [a, b]), X, Y, residual) for b in betas]
-                     for a in alphas])
+def slice_2d(params, X, Y, residual, d1, d2, t1s, t2s=None):
+    """F[i, j] = C(p* + t₁ᵢ d₁ + t₂ⱼ d₂); rows are t₁, columns t₂."""
+    t2s = t1s if t2s is None else t2s
+    return np.array([[loss(shifted(params, [d1, d2], [a, b]), X, Y, residual) for b in t2s]
+                     for a in t1s])
 
 
 # ------------------------------------------------------------------ the viewer
@@ -186,11 +188,11 @@ class LossLandscapeViewer:
         params = self.trained[name]["params"]
         d1 = random_direction(params, seed)
         d2 = random_direction(params, seed + 1000)
-        alphas = np.linspace(-self.span, self.span, res)
+        ts = np.linspace(-self.span, self.span, res)
         residual = name == "residual"
-        return {"network": name, "seed": seed, "alphas": alphas, "d1": d1, "d2": d2,
+        return {"network": name, "seed": seed, "ts": ts, "d1": d1, "d2": d2,
                 "params": params,
-                "surface": slice_2d(params, self.X, self.Y, residual, d1, d2, alphas),
+                "surface": slice_2d(params, self.X, self.Y, residual, d1, d2, ts),
                 "line": slice_1d(params, self.X, self.Y, residual, d1, np.linspace(-self.span, self.span, 81)),
                 "centre": loss(params, self.X, self.Y, residual)}
 
@@ -200,21 +202,21 @@ class LossLandscapeViewer:
 
         fig = Figure(figsize=(10, 4), dpi=80)
         ax1, ax2 = fig.subplots(1, 2)
-        A = r["alphas"]
+        A = r["ts"]
         levels = np.quantile(r["surface"], np.linspace(0, 1, 15))
         cs = ax1.contourf(A, A, r["surface"].T, levels=np.unique(levels), cmap="viridis")
         fig.colorbar(cs, ax=ax1, label="cost C", format="%.3g")
-        ax1.plot(0, 0, "r*", ms=12, label=f"trained θ*, C = {r['centre']:.3g}")
-        ax1.set_xlabel("α (direction d₁)")
-        ax1.set_ylabel("β (direction d₂)")
-        ax1.set_title(f"{r['network']} network, depth {self.depth}: C(θ* + α d₁ + β d₂)")
+        ax1.plot(0, 0, "r*", ms=12, label=f"trained p*, C = {r['centre']:.3g}")
+        ax1.set_xlabel("t₁ (direction d₁)")
+        ax1.set_ylabel("t₂ (direction d₂)")
+        ax1.set_title(f"{r['network']} network, depth {self.depth}: C(p* + t₁ d₁ + t₂ d₂)")
         ax1.legend(loc="upper right", fontsize=8)
         xs = np.linspace(-self.span, self.span, 81)
         ax2.plot(xs, r["line"], color="tab:blue")
         ax2.plot(0, r["centre"], "r*", ms=12)
-        ax2.set_xlabel("α")
+        ax2.set_xlabel("t₁")
         ax2.set_ylabel("cost C")
-        ax2.set_title("1-D slice C(θ* + α d₁)")
+        ax2.set_title("1-D slice C(p* + t₁ d₁)")
         fig.tight_layout()
         return fig
 
