@@ -3,7 +3,8 @@ the computational graph, layer norm (a normalisation the lecture did not solve),
 about the scale of the weights, and training with and without BN.
 
 Conventions (SPEC): examples are columns, BN statistics over axis=1, biased variance v, ε inside the
-root, s = √(v + ε), running = (1 − m)·running + m·batch with m = momentum (0.1 by default).
+root, s = √(v + ε), running = β·running + (1 − β)·batch with decay rate β = 1 − momentum (momentum
+0.1 by default); the learnt shift is b (code: beta), in the place of the layer's bias.
 References are self-contained numpy (they never call student-editable code).
 """
 import numpy as np
@@ -12,7 +13,7 @@ from bpkit_instructor.spec import exercise, variant
 
 
 # ---------------------------------------------------------------- forward, PyTorch's layout and running variance
-# x: (B, n), rows are examples; γ, β, running statistics: (n,). Normalise with the biased variance,
+# x: (B, n), rows are examples; γ, b (beta), running statistics: (n,). Normalise with the biased variance,
 # update running_var with the UNBIASED one (÷ (B − 1)), as torch.nn.BatchNorm1d does in train mode.
 def _fwd_rows(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, *,
               ddof_norm=0, ddof_run=1, eps_out=False, swap_m=False):
@@ -81,7 +82,7 @@ exercise(
 
 
 # ---------------------------------------------------------------- BN backward, node by node through the graph
-# u → μ → (u − μ) → v → s = √(v + ε) → x̂ = (u − μ)/s → out = γ x̂ + β. The lecture derives the output
+# u → μ → (u − μ) → v → s = √(v + ε) → x̂ = (u − μ)/s → out = γ x̂ + b. The lecture derives the output
 # node and the mean path; the variance node and the full ∂C/∂u are the student's derivation.
 def _bwd_steps(dout, u, gamma, eps=1e-5, *, mean_path=True, var_path=True, ddof=0,
                dgamma_xhat=True, half=True):
@@ -156,15 +157,15 @@ exercise(
         variant("∂C/∂γ without x̂",
                 lambda **k: _bwd_steps(**k, dgamma_xhat=False),
                 "γ multiplies x̂ in the forward pass, so ∂C/∂γ sums the upstream gradient times x̂"
-                " over the columns; ∂C/∂β sums the upstream gradient alone."),
+                " over the columns; ∂C/∂b sums the upstream gradient alone."),
     ],
     protect=["bpkit.layers.BatchNorm"],
-    what="dict of ∂C/∂β, ∂C/∂γ, ∂C/∂x̂, ∂C/∂v, ∂C/∂μ, ∂C/∂u node by node",
+    what="dict of ∂C/∂b, ∂C/∂γ, ∂C/∂x̂, ∂C/∂v, ∂C/∂μ, ∂C/∂u node by node",
 )
 
 
 # ---------------------------------------------------------------- layer norm backward (closed form)
-# Layer norm normalises each EXAMPLE over its units: μ, v, s of shape (1, B) (axis=0); γ, β stay per
+# Layer norm normalises each EXAMPLE over its units: μ, v, s of shape (1, B) (axis=0); γ, b stay per
 # unit, (n, 1). Since γ varies along the normalised axis it cannot leave the means:
 #   ∂C/∂u = (1/s) (g − mean_units(g) − x̂ ∘ mean_units(g ∘ x̂)),  g = γ ∘ dout.
 def _ln_bwd(dout, u, gamma, eps=1e-5, *, axis=0, gamma_out=False, mean_path=True, var_path=True,
@@ -228,7 +229,7 @@ exercise(
     ],
     # layer norm is batch norm of uᵀ with ∂C/∂x̂ = γ ∘ dout: calling the library's layer is not the answer
     protect=["bpkit.layers.BatchNorm"],
-    what="(∂C/∂u, ∂C/∂γ, ∂C/∂β) of layer norm (statistics per example, over the units)",
+    what="(∂C/∂u, ∂C/∂γ, ∂C/∂b) of layer norm (statistics per example, over the units)",
 )
 
 
@@ -344,9 +345,9 @@ _TRAIN_VARIANTS = [
             lambda **k: _compare(**k, var_path=False),
             "the plain curve is right; the BN curve drifts: ∂C/∂u must include the path through the "
             "batch variance v (your batchnorm_backward_graph's du does)."),
-    variant("γ and β never updated",
+    variant("γ and b never updated",
             lambda **k: _compare(**k, train_bn_params=False),
-            "γ and β are parameters too: after backward, take a gradient step on them as on the "
+            "γ and b are parameters too: after backward, take a gradient step on them as on the "
             "weights."),
 ]
 

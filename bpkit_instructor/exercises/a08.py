@@ -6,7 +6,8 @@ layer, and early stopping with bpkit's EarlyStopping; the assignment transfers t
   network   z^[2] = W2 X + b2,  a^[2] = σ(z^[2]),  a^[3] = W3 ã^[2] + b3 (linear output)
             C = (1/N) Σ_i ½‖a^[3] − y‖²   (9); δ^[3] per example, 1/N once in the parameter gradients
   L2        σ = tanh, ã^[2] = a^[2];  C_reg = C + (λ/2)(‖W2‖² + ‖W3‖²)   (biases are not penalised)
-  dropout   σ = relu, ã^[2] = a^[2] ∘ mask / (1 − p) in training (mask 1 = keep), ã^[2] = a^[2] in eval
+  dropout   σ = relu, ã^[2] = a^[2] ∘ mask / (1 − q) in training (mask 1 = keep), ã^[2] = a^[2] in eval;
+            q is the drop probability (the lecture's letter; the code argument is p, as in PyTorch)
   early stopping on a recorded validation curve: val_losses[t − 1] after epoch t (epochs from 1);
             stop at the first epoch where `patience` epochs in a row brought no strict improvement;
             return (best epoch, stop epoch); a run that never stops ends at len(val_losses).
@@ -171,8 +172,8 @@ exercise(
                 "(lecture 08, section 4)."),
         variant("rescaled by the drop probability",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, scale="p"),
-                "p is the DROP probability; the kept units survive with the keep probability, one "
-                "minus p: divide by that."),
+                "the drop probability q (argument p) is the chance to DROP a unit; the kept units survive "
+                "with the keep probability, one minus q: divide by that."),
         variant("mask inverted (kept the dropped units)",
                 lambda X, W2, b2, W3, b3, p, mask, train=True: key_dropout_net_forward(X, W2, b2, W3, b3, p, mask, train, keep=False),
                 "your output is what the network gives when exactly the DROPPED units are kept: a "

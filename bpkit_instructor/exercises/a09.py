@@ -14,7 +14,7 @@ carries the batch mean (C is the batch mean), so layers SUM over columns and nev
 
 RMS norm (Zhang & Sennrich 2019) is the layer nobody solved (lecture 06 did batch norm, assignment
 06 layer norm): each example rescaled by the root mean square of its units (axis 0), ε inside the
-root, no re-centring, no β: out = γ ∘ x / rms, rms = √(mean_units(x²) + ε); γ per unit (n, 1).
+root, no re-centring, no shift b: out = γ ∘ x / rms, rms = √(mean_units(x²) + ε); γ per unit (n, 1).
 Its cache is (x̂, γ, rms), rms of shape (1, B).
 
 The gradient check compares claimed gradients (from a correct or a subtly wrong backward pass,
@@ -34,7 +34,7 @@ _FINE = 1e-7          # the course's threshold: below it, a gradient agrees (tea
 
 # ============================================================ RMS norm (the new layer)
 def _rms_forward(x, gamma, eps=1e-5, *, axis=0, center=False, eps_out=False):
-    if center:                                   # that would be layer norm (without β)
+    if center:                                   # that would be layer norm (without the shift b)
         x = x - x.mean(axis=axis, keepdims=True)
     ms = (x ** 2).mean(axis=axis, keepdims=True)
     rms = np.sqrt(ms) + eps if eps_out else np.sqrt(ms + eps)
@@ -623,8 +623,8 @@ exercise(
                 "also hides bugs, e.g. in batch norm; lecture 06, section 4)."),
         variant("parameters not checked (only ∂C/∂X)",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, params=False),
-                "check every parameter group too (W, b, γ, β in every layer): a wrong ∂C/∂W leaves ∂C/∂X "
-                "untouched."),
+                "check every parameter group too (W, b, and batch norm's γ and shift in every layer): a wrong "
+                "∂C/∂W leaves ∂C/∂X untouched."),
         variant("a check that always passes",
                 lambda layers, X, dout, dX, grads: (True, _map(_verdict_shape(grads), lambda e: True)),
                 "a gradient check must be able to fail: compute the central differences of the "
