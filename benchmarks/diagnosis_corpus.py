@@ -2195,7 +2195,7 @@ FUNCTION.update({
     "09.rmsnorm_forward": "rmsnorm_forward", "09.rmsnorm_backward": "rmsnorm_backward",
     "09.network": "network_gradients", "09.network_residual": "network_gradients",
     "09.grad_check": "grad_check",
-    "10.value_basic": "gradients", "10.value_ops": "gradients",
+    "10.jvp": "jvp", "10.hvp": "hvp",
     "10.topological_order": "topological_order", "10.graph_size": "graph_size",
     "11.model_gradients": "model_gradients", "11.predict": "predict", "11.train_epoch": "train_epoch",
     "12.centered_rmsprop_step": "centered_rmsprop_step", "12.adamw_step": "adamw_step",
@@ -2211,14 +2211,16 @@ def relative_error(a, b):
     "10": '''
 import math
 import numpy as np
-FUNCTIONS = {"tanh": lambda v: v.tanh(), "exp": lambda v: v.exp(),
-             "log": lambda v: v.log(), "relu": lambda v: v.relu()}
-def run_program(program, values, Value):
-    leaves = {name: Value(float(v)) for name, v in values.items()}
+FUNCTIONS = {"tanh": lambda v: v.tanh(), "exp": lambda v: v.exp(), "log": lambda v: v.log(),
+             "relu": lambda v: v.relu(), "sigmoid": lambda v: v.sigmoid(),
+             "logaddexp": lambda a, b: a.logaddexp(b),
+             "sum": lambda t, axis=None: t.sum(axis), "mean": lambda t, axis=None: t.mean(axis)}
+def run_program(program, leaves):
     env = dict(leaves)
     exec(program, {"__builtins__": {}, **FUNCTIONS}, env)
-    return env["out"], leaves
+    return env["out"]
 ''',
+
     "11": '''
 import numpy as np
 EPS, BN_MOMENTUM = 1e-5, 0.1
@@ -2348,121 +2350,187 @@ def grad_check(layers, X, dout, dX, grads):
     return relative_error(dX, numeric(X)) < 1e-7, verdicts(layers, grads)
 '''
 
-# ------------------------------------------------------------------ 10: a student's own Value class
-_VALUE10 = '''
+# ------------------------------------------------------------------ 10: a student's Dual, jvp, Value of Duals, hvp
+_AD10 = '''
+class Dual:
+    def __init__(self, val, dot=0.0):
+        self.val, self.dot = float(val), float(dot)
+
+    @staticmethod
+    def of(x):
+        return x if isinstance(x, Dual) else CONST_DUAL
+
+    def __add__(self, o):
+        o = Dual.of(o)
+        return Dual(self.val + o.val, self.dot + o.dot)
+    __radd__ = __add__
+
+    def __mul__(self, o):
+        o = Dual.of(o)
+        return Dual(self.val * o.val, MUL_DOT)
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return Dual(-self.val, -self.dot)
+
+    def __sub__(self, o):
+        return self + (-Dual.of(o))
+
+    def __rsub__(self, o):
+        return Dual.of(o) - self
+
+    def __truediv__(self, o):
+        o = Dual.of(o)
+        return Dual(self.val / o.val, DIV_DOT)
+
+    def __rtruediv__(self, o):
+        return Dual.of(o) / self
+
+    def __pow__(self, k):
+        return Dual(self.val ** k, POW_DOT)
+
+    def tanh(self):
+        t = math.tanh(self.val)
+        return Dual(t, TANH_DOT)
+
+    def exp(self):
+        e = math.exp(self.val)
+        return Dual(e, EXP_DOT)
+
+    def log(self):
+        return Dual(math.log(self.val), self.dot / self.val)
+
+    def relu(self):
+        return Dual(max(self.val, 0.0), self.dot if self.val > 0 else 0.0)
+
+    def sigmoid(self):
+        s = 1.0 / (1.0 + math.exp(-self.val))
+        return Dual(s, SIG_DOT)
+
+    def logaddexp(self, o):
+        o = Dual.of(o)
+        m = max(self.val, o.val)
+        ea, eb = math.exp(self.val - m), math.exp(o.val - m)
+        return Dual(m + math.log(ea + eb), LAE_DOT)
+
+
+def jvp(program, x, dx):
+    out = run_program(program, {k: Dual(v, JVP_TANGENT) for k, v in x.items()})
+    return out.val, out.dot
+
+
 class Value:
-    def __init__(self, data, children=(), op=""):
-        self.data, self.grad = float(data), 0.0
-        self._prev, self._op = tuple(children), op
+    def __init__(self, data, children=()):
+        self.data = data if isinstance(data, Dual) else Dual(data)
+        self.grad = Dual(0.0)
+        self._prev = tuple(children)
         self._backward = lambda: None
 
     @staticmethod
-    def wrap(x):
+    def of(x):
         return x if isinstance(x, Value) else Value(x)
 
-    def __add__(self, other):
-        other = Value.wrap(other)
-        out = Value(self.data + other.data, (self, other), "+")
+    def node(self, data, pairs):
+        out = Value(data, [c for c, _ in pairs])
         def back():
-            self.grad += out.grad
-            other.grad += out.grad
+            for c, d in pairs:
+                ACCUMULATE
         out._backward = back
         return out
+
+    def __add__(self, o):
+        o = Value.of(o)
+        return self.node(self.data + o.data, [(self, 1.0), (o, 1.0)])
     __radd__ = __add__
 
-    def __mul__(self, other):
-        other = Value.wrap(other)
-        out = Value(self.data * other.data, (self, other), "*")
-        def back():
-            self.grad += MUL_SELF
-            other.grad += self.data * out.grad
-        out._backward = back
-        return out
+    def __mul__(self, o):
+        o = Value.of(o)
+        return self.node(self.data * o.data, [(self, o.data), (o, self.data)])
     __rmul__ = __mul__
 
-    def tanh(self):
-        t = math.tanh(self.data)
-        out = Value(t, (self,), "tanh")
-        def back():
-            self.grad += TANH_PRIME * out.grad
-        out._backward = back
-        return out
-
     def __neg__(self):
-        return NEG
+        return self * -1.0
 
-    def __sub__(self, other):
-        return self + (-Value.wrap(other))
+    def __sub__(self, o):
+        return self + (-Value.of(o))
 
-    def __rsub__(self, other):
-        return RSUB
+    def __rsub__(self, o):
+        return Value.of(o) + (-self)
 
     def __pow__(self, k):
-        out = Value(self.data ** k, (self,), "**")
-        def back():
-            self.grad += POW_PRIME * out.grad
-        out._backward = back
-        return out
+        return self.node(self.data ** k, [(self, POW_LOCAL)])
 
-    def __truediv__(self, other):
-        return self * Value.wrap(other) ** -1
+    def __truediv__(self, o):
+        return self * Value.of(o) ** -1
 
-    def __rtruediv__(self, other):
-        return Value.wrap(other) * self ** -1
+    def __rtruediv__(self, o):
+        return Value.of(o) * self ** -1
+
+    def tanh(self):
+        t = self.data.tanh()
+        return self.node(t, [(self, TANH_LOCAL)])
 
     def exp(self):
-        e = math.exp(self.data)
-        out = Value(e, (self,), "exp")
-        def back():
-            self.grad += EXP_PRIME * out.grad
-        out._backward = back
-        return out
+        e = self.data.exp()
+        return self.node(e, [(self, EXP_LOCAL)])
 
     def log(self):
-        out = Value(math.log(self.data), (self,), "log")
-        def back():
-            self.grad += LOG_PRIME * out.grad
-        out._backward = back
-        return out
+        return self.node(self.data.log(), [(self, LOG_LOCAL)])
 
     def relu(self):
-        out = Value(self.data if self.data > 0 else 0.0, (self,), "relu")
-        def back():
-            self.grad += RELU_PRIME * out.grad
-        out._backward = back
-        return out
+        return self.node(self.data.relu(), [(self, 1.0 if self.data.val > 0 else 0.0)])
+
+    def sigmoid(self):
+        s = self.data.sigmoid()
+        return self.node(s, [(self, SIG_LOCAL)])
+
+    def logaddexp(self, o):
+        o = Value.of(o)
+        v = self.data.logaddexp(o.data)
+        return self.node(v, [(self, LAE_LOCAL_A), (o, LAE_LOCAL_B)])
 
     def backward(self):
         topo, seen = [], set()
         stack = [(self, False)]
         while stack:
-            node, done = stack.pop()
+            n, done = stack.pop()
             if done:
-                topo.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((c, False) for c in node._prev)
+                topo.append(n)
+            elif id(n) not in seen:
+                seen.add(id(n))
+                stack.append((n, True))
+                stack.extend((c, False) for c in n._prev)
         SEED
-        for node in SWEEP:
-            node._backward()
+        for n in SWEEP:
+            n._backward()
 
 
-def gradients(program, values):
-    out, leaves = run_program(program, values, Value)
+def hvp(program, x, d):
+    leaves = {k: Value(Dual(v, HVP_TANGENT)) for k, v in x.items()}
+    out = run_program(program, leaves)
     out.backward()
-    return out.data, {name: leaf.grad for name, leaf in leaves.items()}
+    return {k: v.grad.val for k, v in leaves.items()}, {k: v.grad.READ for k, v in leaves.items()}
 '''
-_V10 = dict(MUL_SELF="other.data * out.grad", TANH_PRIME="(1 - t ** 2)", NEG="self * -1",
-            RSUB="Value.wrap(other) + (-self)", POW_PRIME="k * self.data ** (k - 1)",
-            EXP_PRIME="e", LOG_PRIME="(1 / self.data)", RELU_PRIME="(1.0 if self.data > 0 else 0.0)",
-            SEED="self.grad = 1.0", SWEEP="reversed(topo)")
+_A10 = dict(CONST_DUAL="Dual(x)", MUL_DOT="self.dot * o.val + self.val * o.dot",
+            DIV_DOT="(self.dot * o.val - self.val * o.dot) / (o.val * o.val)",
+            POW_DOT="k * self.val ** (k - 1) * self.dot", TANH_DOT="(1 - t * t) * self.dot",
+            EXP_DOT="e * self.dot", SIG_DOT="s * (1 - s) * self.dot",
+            LAE_DOT="(ea * self.dot + eb * o.dot) / (ea + eb)", JVP_TANGENT="dx[k]",
+            ACCUMULATE="c.grad = c.grad + d * out.grad", POW_LOCAL="k * self.data ** (k - 1)",
+            TANH_LOCAL="1 - t * t", EXP_LOCAL="e", LOG_LOCAL="1 / self.data", SIG_LOCAL="s * (1 - s)",
+            LAE_LOCAL_A="(self.data - v).exp()", LAE_LOCAL_B="(o.data - v).exp()",
+            SEED="self.grad = Dual(1.0)", SWEEP="reversed(topo)", HVP_TANGENT="d[k]", READ="dot")
+# local derivatives computed from plain floats (a student who keeps micrograd's math.* calls)
+_A10_FLOAT_LOCALS = dict(POW_LOCAL="k * self.data.val ** (k - 1)",
+                         TANH_LOCAL="1 - math.tanh(self.data.val) ** 2", EXP_LOCAL="math.exp(self.data.val)",
+                         LOG_LOCAL="1 / self.data.val", SIG_LOCAL="s.val * (1 - s.val)",
+                         LAE_LOCAL_A="math.exp(self.data.val - v.val)", LAE_LOCAL_B="math.exp(o.data.val - v.val)")
 
 
-def value10(**change):
-    """The Value class above with some of its parts changed (a student's slip)."""
-    src = _VALUE10
-    for key, default in _V10.items():
+def ad10(**change):
+    """The Dual and Value classes above with some of their parts changed (a student's slip)."""
+    src = _AD10
+    for key, default in _A10.items():
         src = src.replace(key, change.get(key, default))
     return src
 
@@ -2718,41 +2786,38 @@ def rmsnorm_backward(dout, cache):
          mistake=r"parameter|True where False|always passes",
          code=_GRADCHECK09.replace("res.append({n: relative_error(g[n], numeric(layer[n])) < 1e-7 for n in g})",
                                    "res.append({n: True for n in g})")),
-    # ------------------------------------------------------------------ 10.value_basic
-    dict(ex="10.value_basic", what="the topological order walked forwards (leaves first)", kinds={"order-graph", "zero"},
-         mistake=r"wrong order|topological|reverse", code=value10(SWEEP="topo")),
-    dict(ex="10.value_basic", what="gradients overwritten in * (= instead of +=)", kinds={"accumulate"},
-         mistake=r"overwrit|\+=|accumulat|sum over paths",
-         code=value10().replace("self.grad += other.data * out.grad", "self.grad = other.data * out.grad")
-                       .replace("other.grad += self.data * out.grad", "other.grad = self.data * out.grad")),
-    dict(ex="10.value_basic", what="out.grad never seeded", kinds={"seed", "zero"},
-         mistake=r"seed|∂out/∂out = 1|out.grad = 1", code=value10(SEED="pass")),
-    dict(ex="10.value_basic", what="recursive backward, no topological order", kinds={"order-graph"},
-         mistake=r"wrong order|topological|once|recursive",
-         code=value10(SEED="self.grad = 1.0\n        def push(n):\n            n._backward()\n            for c in n._prev:\n                push(c)\n        push(self)",
-                      SWEEP="[]")),
-    dict(ex="10.value_basic", what="tanh′ as 1 − t (the square missing)", kinds={"op-derivative"},
-         mistake=r"tanh", code=value10(TANH_PRIME="(1 - t)")),
-    dict(ex="10.value_basic", what="∂(a·b)/∂a taken as a instead of b", kinds={"op-derivative"},
-         mistake=r"local derivative of ·|product|·", code=value10(MUL_SELF="self.data * out.grad")),
-    dict(ex="10.value_basic", what="a topological order without a visited set (shared nodes swept twice)",
-         kinds={"order-graph"}, mistake=r"wrong order|once|topological|visited",
-         code=value10().replace("elif node not in seen:", "else:")),
-    # ------------------------------------------------------------------ 10.value_ops
-    dict(ex="10.value_ops", what="power rule without the − 1", kinds={"op-derivative"},
-         mistake=r"power|xᵏ", code=value10(POW_PRIME="k * self.data ** k")),
-    dict(ex="10.value_ops", what="power rule with k − 1 as the factor too", kinds={"op-derivative"},
-         mistake=r"power|xᵏ", code=value10(POW_PRIME="(k - 1) * self.data ** (k - 1)")),
-    dict(ex="10.value_ops", what="exp′ taken as the input", kinds={"op-derivative"},
-         mistake=r"exp", code=value10(EXP_PRIME="self.data")),
-    dict(ex="10.value_ops", what="log′ as −1/x²", kinds={"op-derivative"},
-         mistake=r"log", code=value10(LOG_PRIME="(-1 / self.data ** 2)")),
-    dict(ex="10.value_ops", what="number − Value computed as Value − number", kinds={"op-value"},
-         mistake=r"reflected subtraction|number − Value|operand", code=value10(RSUB="self - other")),
-    dict(ex="10.value_ops", what="relu′ always 1", kinds={"op-derivative"},
-         mistake=r"relu", code=value10(RELU_PRIME="1.0")),
-    dict(ex="10.value_ops", what="unary minus builds a new leaf (the graph is cut)", kinds={"op-derivative"},
-         mistake=r"unary minus|minus|negation", code=value10(NEG="Value(-self.data)")),
+    # ------------------------------------------------------------------ 10.jvp
+    dict(ex="10.jvp", what="the product rule with one term (ȧ·b only)", mistake=r"product rule|each factor",
+         code=ad10(MUL_DOT="self.dot * o.val")),
+    dict(ex="10.jvp", what="tanh's tangent as 1 − t (the square missing)", mistake=r"tanh",
+         code=ad10(TANH_DOT="(1 - t) * self.dot")),
+    dict(ex="10.jvp", what="the quotient's tangent with a plus", mistake=r"quotient|sign|minus",
+         code=ad10(DIV_DOT="(self.dot * o.val + self.val * o.dot) / (o.val * o.val)")),
+    dict(ex="10.jvp", what="the power rule without the − 1", mistake=r"power",
+         code=ad10(POW_DOT="k * self.val ** k * self.dot")),
+    dict(ex="10.jvp", what="exp's tangent from the input", mistake=r"exp",
+         code=ad10(EXP_DOT="self.val * self.dot")),
+    dict(ex="10.jvp", what="σ′ taken as σ", mistake=r"σ|sigmoid",
+         code=ad10(SIG_DOT="s * self.dot")),
+    dict(ex="10.jvp", what="logaddexp's tangent as the mean of the two tangents", mistake=r"logaddexp|softmax|half",
+         code=ad10(LAE_DOT="(self.dot + o.dot) / 2")),
+    dict(ex="10.jvp", what="logaddexp's tangent weighted by e^a and e^b, not normalised", mistake=r"logaddexp|normalis",
+         code=ad10(LAE_DOT="math.exp(self.val) * self.dot + math.exp(o.val) * o.dot")),
+    dict(ex="10.jvp", what="every input seeded with tangent 1 (the direction ignored)", mistake=r"direction|seed",
+         code=ad10(JVP_TANGENT="1.0")),
+    # ------------------------------------------------------------------ 10.hvp
+    dict(ex="10.hvp", what="local derivatives computed from plain floats (micrograd's math.* kept)",
+         mistake=r"plain numbers|curvature|local derivative|tangent", code=ad10(**_A10_FLOAT_LOCALS)),
+    dict(ex="10.hvp", what="the seed with tangent 1", mistake=r"seed",
+         code=ad10(SEED="self.grad = Dual(1.0, 1.0)")),
+    dict(ex="10.hvp", what="gradients overwritten (= instead of accumulating)", mistake=r"overwrit|accumulat|sum over paths",
+         code=ad10(ACCUMULATE="c.grad = d * out.grad")),
+    dict(ex="10.hvp", what="the graph swept in topological order, leaves first", kinds={"zero"},
+         mistake=r"order|topological|reverse", code=ad10(SWEEP="topo")),
+    dict(ex="10.hvp", what="every input's tangent 1 (the direction ignored)", mistake=r"direction|ones",
+         code=ad10(HVP_TANGENT="1.0")),
+    dict(ex="10.hvp", what="the gradient's value parts returned as Hd", mistake=r"tangent part|gradient returned|in place of",
+         code=ad10(READ="val")),
     # ------------------------------------------------------------------ 10.topological_order
     dict(ex="10.topological_order", what="root first (pre-order)",
          mistake=r"root first|reversed|after|children", code='''
@@ -2994,8 +3059,8 @@ def rmsnorm_backward(dout, cache):
     dict(ex="09.network", what="a student's own layer API (np.dot, insert(0))", code=_LAYERS09),
     dict(ex="09.network_residual", what="a student's own layer API", code=_LAYERS09),
     dict(ex="09.grad_check", what="np.nditer and its own relative error", code=_GRADCHECK09),
-    dict(ex="10.value_basic", what="an iterative topological sort", code=value10()),
-    dict(ex="10.value_ops", what="an iterative topological sort, − and / through + and **", code=value10()),
+    dict(ex="10.jvp", what="a student's own Dual class (− and / through + and the quotient)", code=ad10()),
+    dict(ex="10.hvp", what="an iterative topological sort over Values of Duals, / through ** and ·", code=ad10()),
     dict(ex="10.topological_order", what="an explicit stack", code='''
 def topological_order(children, root):
     order, seen, stack = [], set(), [(root, False)]
@@ -3033,16 +3098,6 @@ def debiased_average(x, beta):
 
 # ------------------------------------------------------------------ 10: a student's own Tensor class
 FUNCTION.update({"10.tensor_basic": "tensor_gradients", "10.tensor_broadcast": "tensor_gradients"})
-SETUP["10"] += '''
-TENSOR_FUNCTIONS = {"tanh": lambda t: t.tanh(), "exp": lambda t: t.exp(), "log": lambda t: t.log(),
-                    "relu": lambda t: t.relu(),
-                    "sum": lambda t, axis=None: t.sum(axis), "mean": lambda t, axis=None: t.mean(axis)}
-def run_tensor_program(program, values, Tensor):
-    leaves = {name: Tensor(np.array(v, dtype=float)) for name, v in values.items()}
-    env = dict(leaves)
-    exec(program, {"__builtins__": {}, **TENSOR_FUNCTIONS}, env)
-    return env["out"], leaves
-'''
 _TENSOR10 = '''
 def unbroadcast(g, shape):
     UNBROADCAST
@@ -3147,13 +3202,14 @@ class Tensor:
                     visit(p)
                 order.append(v)
         visit(self)
-        self.grad = np.ones_like(self.data)
+        SEED
         for v in SWEEP:
             v.back()
 
 
 def tensor_gradients(program, values):
-    out, leaves = run_tensor_program(program, values, Tensor)
+    leaves = {k: Tensor(np.array(v, dtype=float)) for k, v in values.items()}
+    out = run_program(program, leaves)
     out.backward()
     return float(out.data), {k: t.grad for k, t in leaves.items()}
 '''
@@ -3163,7 +3219,7 @@ _T10 = dict(UNBROADCAST="""while g.ndim > len(shape):
         if n == 1 and g.shape[ax] != 1:
             g = g.sum(axis=ax, keepdims=True)
     return g""", ACC="+=", MATMUL_LEFT="g @ other.data.T", POW_PRIME="k * self.data ** (k - 1)",
-            MEAN_SCALE="(1.0 / n)", SWEEP="reversed(order)")
+            MEAN_SCALE="(1.0 / n)", SEED="self.grad = np.ones_like(self.data)", SWEEP="reversed(order)")
 
 
 def tensor10(**change):

@@ -209,32 +209,51 @@ from bpkit.grading import contract  # noqa: E402
 
 
 def test_a_reversed_topological_order_is_named_as_the_visit_order_not_the_seed():
-    from benchmarks.diagnosis_corpus import SETUP, value10
-    v = verdict("10.value_basic", SETUP["10"] + value10(SWEEP="topo"))
+    from benchmarks.diagnosis_corpus import SETUP, tensor10
+    v = verdict("10.tensor_basic", SETUP["10"] + tensor10(SWEEP="order"))
     assert "wrong order" in v.message and "not seeded" not in v.message, v.message
     assert "wrong order" in v.misconception
-    seed = verdict("10.value_basic", SETUP["10"] + value10(SEED="pass"))
+    seed = verdict("10.tensor_basic", SETUP["10"] + tensor10(SEED="pass"))
     assert "not seeded" in seed.message and "wrong order" not in seed.message, seed.message
 
 
 def test_the_student_side_names_the_visit_order_too():
     """check() judges with the released data: the probes travel with them."""
-    from benchmarks.diagnosis_corpus import SETUP, value10
+    from benchmarks.diagnosis_corpus import SETUP, tensor10
     ns = {"__name__": "student_answer"}
-    exec(SETUP["10"] + value10(SWEEP="topo"), ns)
-    path = checker.record("10.value_basic", ns["gradients"])
-    v = judge.judge(contract.load("10")["10.value_basic"], path)
+    exec(SETUP["10"] + tensor10(SWEEP="order"), ns)
+    path = checker.record("10.tensor_basic", ns["tensor_gradients"])
+    v = judge.judge(contract.load("10")["10.tensor_basic"], path)
     assert not v.passed and "wrong order" in v.message and "not seeded" not in v.message, v.message
 
 
-@pytest.mark.parametrize("change, op", [(dict(POW_PRIME="k * self.data ** k"), "power"),
-                                        (dict(EXP_PRIME="self.data"), "exp"),
-                                        (dict(LOG_PRIME="(-1 / self.data ** 2)"), "log"),
-                                        (dict(RELU_PRIME="1.0"), "relu")])
-def test_a_slip_in_one_operations_derivative_is_named(change, op):
-    from benchmarks.diagnosis_corpus import SETUP, value10
-    v = verdict("10.value_ops", SETUP["10"] + value10(**change))
-    assert "local derivative of" in v.message and op in v.message.split("Probing:")[1], v.message
+@pytest.mark.parametrize("name, change, what, op", [
+    ("10.tensor_broadcast", dict(POW_PRIME="k * self.data ** k"), "local derivative of", "power"),
+    ("10.tensor_broadcast", dict(MEAN_SCALE="1.0"), "the value of", "mean"),   # a sum: forward too
+    ("10.tensor_basic", dict(MATMUL_LEFT="0.0"), "local derivative of", "matrix product")])
+def test_a_slip_in_one_operation_is_named(name, change, what, op):
+    from benchmarks.diagnosis_corpus import SETUP, tensor10
+    v = verdict(name, SETUP["10"] + tensor10(**change))
+    probing = v.message.split("Probing:")[1]
+    assert what in probing and op in probing, v.message
+
+
+@pytest.mark.parametrize("name, change, words", [
+    ("10.jvp", dict(MUL_DOT="self.dot * o.val"), "product rule with one term"),
+    ("10.jvp", dict(JVP_TANGENT="1.0"), "direction ignored"),
+    ("10.hvp", "float-locals", "local derivatives computed from plain numbers"),
+    ("10.hvp", dict(SEED="self.grad = Dual(1.0, 1.0)"), "seeded with a tangent")])
+def test_forward_mode_and_hessian_vector_slips_are_named(name, change, words):
+    """Assignment 10, sections 1 and 2: a tangent rule's slip, the direction ignored, local
+    derivatives that carry no tangent (Hd loses the operations' curvature), a seed with a tangent;
+    on hidden cases too (drawn so that each catalogued slip changes the answer)."""
+    from benchmarks.diagnosis_corpus import _A10_FLOAT_LOCALS, SETUP, ad10
+    ns = {"__name__": "student_answer"}
+    exec(SETUP["10"] + ad10(**(_A10_FLOAT_LOCALS if change == "float-locals" else change)), ns)
+    path = checker.record(name, ns[name.split(".")[1]])
+    for hidden in (False, True):
+        v = run(name, path, hidden=hidden, seed=7)
+        assert not v.passed and words in v.misconception, v.message
 
 
 def test_statistics_over_the_other_axis_are_named():
@@ -356,6 +375,27 @@ def test_no_line_names_a_mistake_the_corpus_entry_does_not_make(prefix):
         [e["what"] for e in items if e["kind"] == "correct" and not e["ok"]]
     assert all(e["rejected"] for e in items if e["kind"] == "wrong"), \
         [e["what"] for e in items if e["kind"] == "wrong" and not e["rejected"]]
+
+
+# Wrong answers of the held-out corpus the checker accepts today: a gap in the key's cases, not in
+# the answer (a claim whose relative error lies between 1e-7 and 1e-5 is never shown to grad_check).
+# When the key gains such a claim this test fails: remove the entry from this set.
+HELD_OUT_ACCEPTED = {("09.grad_check", "threshold 1e-5 instead of 1e-7: subtly wrong claims pass")}
+
+
+def test_the_held_out_corpus_is_judged_right():
+    """benchmarks/diagnosis_heldout.py (assignments 01–09, written by a second author from the
+    notebooks alone): every correct answer accepted, every wrong one rejected (but the known gap
+    above), and no failing hidden-case message shows a hidden value. Whether a message names the
+    actual mistake is measured (benchmarks/DIAGNOSIS.md, "Held-out corpus"), not asserted."""
+    from benchmarks import diagnosis
+    items, dropped, scanned, found = diagnosis.evaluate(leaks=True, workers=1, source="heldout")
+    assert items and not dropped, [e["ex"] for e in dropped]
+    assert all(e["ok"] for e in items if e["kind"] == "correct"), \
+        [e["what"] for e in items if e["kind"] == "correct" and not e["ok"]]
+    accepted = {(e["ex"], e["what"]) for e in items if e["kind"] == "wrong" and not e["rejected"]}
+    assert accepted == HELD_OUT_ACCEPTED, accepted
+    assert scanned and not found, [(e["ex"], e["what"], hits) for e, hits, _ in found]
 
 
 def test_the_first_check_in_a_folder_says_what_bpkit_answers_is(tmp_path, monkeypatch, capsys):

@@ -85,7 +85,7 @@ def _sweep(program, values, bugs=(), kinks=None):
             if "rdiv-swapped" in bugs and not isinstance(a, int):
                 return node(y / x, [(b, lambda g: _unbroadcast(g * local(1 / x), sy, how))])
             sign = 1.0 if "div-sign" in bugs else -1.0
-            da, db = local(1 / y), local(sign * x / y ** 2)
+            da, db = 1 / y, x * local(sign / y ** 2)      # a/b built as a·b⁻¹: b⁻¹'s derivative local
             v, fa, fb = x / y, (lambda g: g * da), (lambda g: g * db)
         elif op is ast.Pow:
             k = float(np.real(y))
@@ -101,7 +101,7 @@ def _sweep(program, values, bugs=(), kinks=None):
             return node(v, [(p, f) for p, f in ((a, fa), (b, fb)) if isinstance(p, int)])
         else:
             raise ValueError(f"unknown operator {op.__name__}")
-        parents = [(p, (lambda f, s: lambda g: _unbroadcast(f(g), s, how))(f, s))
+        parents = [(p, lambda g, f=f, s=s: _unbroadcast(f(g), s, how))
                    for p, f, s in ((a, fa, sx), (b, fb, sy)) if isinstance(p, int)]
         return node(v, parents) if parents else ("const", v)
 
@@ -183,6 +183,10 @@ def _sweep(program, values, bugs=(), kinks=None):
             for p, _ in tape[i][1]:
                 push(p)
         push(out)
+    elif "forward-sweep" in bugs:                      # leaves first: only out's own share moves
+        for i in range(out + 1):
+            for p, f in tape[i][1]:
+                grad[p] = grad[p] + f(grad[i])
     else:
         for i in range(out, -1, -1):                   # creation order is a topological order
             for p, f in tape[i][1]:
@@ -280,8 +284,8 @@ def _direction(rng, names):
 
 # the mistakes each drawn case must tell apart from the right answer
 _JVP_BUGS = ("mul-one-term", "tanh-no-square", "div-sign", "pow-no-minus-one", "exp-input",
-             "sigmoid-as-self", "lae-half")
-_HVP_BUGS = ("const-local", "seed-tangent", "overwrite", "recursive")
+             "sigmoid-as-self", "lae-half", "lae-unnormalised")
+_HVP_BUGS = ("const-local", "seed-tangent", "overwrite", "recursive", "forward-sweep")
 
 
 def _jvp_case(rng):
@@ -376,6 +380,10 @@ exercise(
                 lambda program, x, dx: _jvp(program, x, dx, bugs=("lae-half",)),
                 "logaddexp weighs its two inputs' tangents by the softmax of the two inputs, not one "
                 "half each: the larger input counts more."),
+        variant("logaddexp's tangent weights not normalised",
+                lambda program, x, dx: _jvp(program, x, dx, bugs=("lae-unnormalised",)),
+                "logaddexp weighs each input's tangent by that input's share of the sum of the two "
+                "exponentials: the weights add up to one (the softmax of the two inputs)."),
         variant("the direction ignored (every tangent one)", _jvp_ones,
                 "seed each input's tangent with ITS component of the direction `dx`, not with one: with "
                 "ones you get the sum of the partial derivatives, not the derivative along `dx`."),
@@ -412,6 +420,11 @@ exercise(
                 "calling _backward on a node before ALL its users have added their share pushes an "
                 "incomplete gradient: sort the graph topologically, then call each _backward once, in "
                 "reverse order (section 3)."),
+        variant("backward sweep in the order of the forward pass (leaves first)",
+                lambda program, x, d: _hvp(program, x, d, bugs=("forward-sweep",)),
+                "when a node's _backward runs before the nodes that use it have added their shares, it "
+                "passes on nothing: walk the topological order in REVERSE, from out to the inputs "
+                "(lecture 10, section 3)."),
         variant("the direction ignored (every tangent one)", _hvp_ones,
                 "seed each input's tangent with ITS component of the direction `d`, not with one: that "
                 "gives the Hessian times a vector of ones."),
