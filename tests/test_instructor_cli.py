@@ -16,7 +16,6 @@ import csv
 import os
 import random
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,9 +26,10 @@ from bpkit_instructor.course import authoring, autograde, batch, cells, cli, fin
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
+from selftest_course import bpkit, build_with_second, copy_course, one_line_error, results_mtimes, submit  # noqa: E402
 
 A = selftest_course.ASSIGNMENT
-B = "00-second"
+B = selftest_course.SECOND
 PLAIN = authoring.tests("test_plain", 1, "assert square(3) == 9\nassert square(-1.5) == 2.25")
 CLASS = {"s-correct": "correct", "s-blank": "blank", "s-corrupt": "corrupt-json",
          "s-wrongname": "correct", "s-tamper": "attack:monkeypatch-check"}
@@ -38,53 +38,11 @@ pytestmark = pytest.mark.slow
 
 def build(root: Path) -> Path:
     """The self-test assignment with a plain-assert test cell, and a second tiny assignment."""
-    selftest_course.build(root)
-    src = paths.notebook("solutions", A, root)
-    nb = nbformat.read(src, as_version=4)
-    nb.cells.append(PLAIN)
-    nbformat.write(nb, str(src))
-    authoring.write(paths.notebook("solutions", B, root), [
-        authoring.md("# A second assignment"), authoring.readonly("setup_b", "import numpy as np"),
-        authoring.solution("cube", "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n"
-                         "    ### END SOLUTION"),
-        authoring.tests("test_cube", 1, "assert cube(2) == 8")])
-    return root
-
-
-def submit(root, student, assignment, nb, name=None):
-    folder = root / "submitted" / student / assignment
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (name or f"{assignment}.ipynb")
-    target.write_text(nb) if isinstance(nb, str) else nbformat.write(nb, str(target))
-    return target
-
-
-def bpkit(root, monkeypatch, capsys, *argv):
-    """Run `bpkit ARGV` in-process on the course at `root`; (exit status, stdout, stderr)."""
-    monkeypatch.setenv("BPKIT_COURSE", str(root))
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse: --help, usage errors
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    assert "Traceback" not in err and err.strip().count("\n") == 0, err
-    for needle in needles:
-        assert needle in err, (needle, err)
+    return build_with_second(root, [PLAIN])
 
 
 def records(root, assignment=A):
     return {r["student"]: r for r in autograde.load_results(assignment, root)}
-
-
-def results_mtimes(root, assignment=A):
-    return {p.parents[1].name: p.stat().st_mtime_ns
-            for p in (root / "autograded").glob(f"*/{assignment}/{autograde.RESULTS}")}
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +65,8 @@ def graded(tmp_path_factory):
 
 @pytest.fixture
 def copy(graded, tmp_path_factory):
-    """A private copy of the graded course, for tests that change it (a short path: kernels'
-    ipc sockets live under the course folder, and a socket path has at most 107 bytes)."""
-    root, _ = graded
-    target = tmp_path_factory.mktemp("cp") / "course"
-    shutil.copytree(root, target)
-    return target
+    """A private copy of the graded course, for tests that change it."""
+    return copy_course(graded[0], tmp_path_factory)
 
 
 # ----------------------------------------------------------------------------- 1. resume

@@ -56,9 +56,10 @@ from bpkit_instructor.course.errors import CourseError
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
+from selftest_course import bpkit, build_with_second, copy_course, one_line_error, results_mtimes  # noqa: E402
 
 A = selftest_course.ASSIGNMENT
-B = "00-second"
+B = selftest_course.SECOND
 ROOT = paths.ROOT
 DUE, LATE = "2026-01-01 00:00:00 UTC", "2026-01-01 01:00:00 UTC"
 EXTRA = [
@@ -78,16 +79,7 @@ pytestmark = pytest.mark.slow
 
 
 def build(root: Path) -> Path:
-    selftest_course.build(root)
-    src = paths.notebook("solutions", A, root)
-    nb = nbformat.read(src, as_version=4)
-    nb.cells += EXTRA
-    nbformat.write(nb, str(src))
-    authoring.write(paths.notebook("solutions", B, root), [
-        authoring.md("# A second assignment"), authoring.readonly("setup_b", "import numpy"),
-        authoring.solution("cube", "def cube(x):\n    ### BEGIN SOLUTION\n    return x ** 3\n"
-                                   "    ### END SOLUTION"),
-        authoring.tests("test_cube", 1, "assert cube(2) == 8")])
+    build_with_second(root, EXTRA)
     (root / "course.toml").write_text(f'released = ["{A}", "{B}"]\n\n[due]\n"{A}" = "{DUE}"\n')
     return root
 
@@ -104,31 +96,7 @@ def submission(root, kind: str, keep=("delta_L", "square", "plus_one", "explain"
 
 
 def submit(root, student, nb, name=None, stamp=None):
-    folder = root / "submitted" / student / A
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (name or f"{A}.ipynb")
-    target.write_text(nb) if isinstance(nb, str) else nbformat.write(nb, str(target))
-    if stamp:
-        (folder / "timestamp.txt").write_text(stamp)
-
-
-def bpkit(root, monkeypatch, capsys, *argv):
-    """`bpkit ARGV` in-process on the course at `root`: (exit status, stdout, stderr)."""
-    monkeypatch.setenv("BPKIT_COURSE", str(root))
-    capsys.readouterr()
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse: usage errors
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2, err
-    assert "Traceback" not in err and err.strip().count("\n") == 0, err
-    for needle in needles:
-        assert needle in err, (needle, err)
+    selftest_course.submit(root, student, A, nb, name, stamp)
 
 
 def grades(root, monkeypatch, capsys) -> dict:
@@ -144,11 +112,6 @@ def report_rows(root, monkeypatch, capsys) -> dict:
         .split("</table>")[0]
     return {s: (re.sub(r"<[^>]+>", "", state), total) for s, state, total in re.findall(
         r"<tr><td>([^<]+)</td><td>(.*?)</td><td class=\"num\">([^<]*)</td>", table)}
-
-
-def mtimes(root):
-    return {p.parents[1].name: p.stat().st_mtime_ns
-            for p in (root / "autograded").glob(f"*/{A}/{autograde.RESULTS}")}
 
 
 @pytest.fixture(scope="module")
@@ -172,9 +135,7 @@ def graded(tmp_path_factory):
 
 @pytest.fixture
 def copy(graded, tmp_path_factory):
-    target = tmp_path_factory.mktemp("cp") / "course"
-    shutil.copytree(graded, target)
-    return target
+    return copy_course(graded, tmp_path_factory)
 
 
 # ------------------------------------------------------------------ 1. corrupt resubmission
@@ -216,12 +177,12 @@ def test_2_a_key_that_does_not_compile_stops_every_command_before_any_student(
     broken = tmp_path / "a00.py"
     broken.write_text("\n".join(text) + "\n")
     monkeypatch.setattr(fingerprint, "exercise_module", lambda name: broken)
-    before, exercise = mtimes(copy), paths.notebook("exercises", A, copy).read_text()
+    before, exercise = results_mtimes(copy), paths.notebook("exercises", A, copy).read_text()
     for argv in (["autograde", A, "--no-resume"], ["release", A], ["feedback", A], ["report", A],
                  ["simulate", A, "--students", "2"]):
         code, _, err = bpkit(copy, monkeypatch, capsys, *argv)
         one_line_error(code, err, f"a00.py:{line}", "does not compile", f"bpkit release {A}")
-    assert mtimes(copy) == before
+    assert results_mtimes(copy) == before
     assert paths.notebook("exercises", A, copy).read_text() == exercise
 
 
@@ -289,11 +250,11 @@ def test_4_released_data_of_another_key_stop_autograde(copy, tmp_path, monkeypat
         dataclasses.replace(old, fingerprint="0" * 20).to_bytes())
     monkeypatch.setattr(paths, "ROOT", copy)  # this course is bpkit's own repository
     monkeypatch.setattr(contract, "FOLDER", folder)
-    before = mtimes(copy)
+    before = results_mtimes(copy)
     code, _, err = bpkit(copy, monkeypatch, capsys, "autograde", A, "--no-resume")
     one_line_error(code, err, "a00.json.gz", "made from another version of the key",
                    f"run `bpkit release {A}`", "no student was graded")
-    assert mtimes(copy) == before
+    assert results_mtimes(copy) == before
 
 
 # ------------------------------------------------------------------ 5. hand grading
@@ -390,7 +351,7 @@ def _wait_for(condition, seconds):
 @pytest.mark.parametrize("workers", [1, 2])
 def test_7_ctrl_c_stops_autograde_keeps_the_grades_and_leaves_no_kernel(copy, workers):
     proc = _start(copy, workers)
-    assert _wait_for(lambda: mtimes(copy), 240), _stop(proc)
+    assert _wait_for(lambda: results_mtimes(copy), 240), _stop(proc)
     assert _wait_for(lambda: any("sandbox launch" in c or "ipykernel" in c or "bwrap" in c
                                  for _, c in _processes_in(copy)) or proc.poll() is not None, 60)
     t0 = time.monotonic()
@@ -405,7 +366,7 @@ def test_7_ctrl_c_stops_autograde_keeps_the_grades_and_leaves_no_kernel(copy, wo
                      rf"and kept; run `bpkit autograde {A}` again to grade the rest", last)
     assert m, err
     assert _wait_gone(copy) == []
-    kept = len(mtimes(copy))
+    kept = len(results_mtimes(copy))
     assert kept >= int(m.group(1)) >= 1
     assert len(batch.plan(A, copy)) == 7 - kept  # the rest, and only the rest, is graded next
 

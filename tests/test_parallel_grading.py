@@ -23,10 +23,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpkit_instructor.course import autograde, batch, paths, release, simulate
+from bpkit_instructor.course import batch, paths, release, simulate
 
 sys.path.insert(0, str(Path(__file__).parent))
 import selftest_course  # noqa: E402
+from selftest_course import results_mtimes  # noqa: E402
 
 A = selftest_course.ASSIGNMENT
 KINDS = ["correct", "blank", "misconception", "misconception", "delete-cell",
@@ -61,11 +62,6 @@ def auto_scores(root: Path) -> dict:
     keys = [(s, c) for s, c, _, _ in rows]
     assert len(keys) == len(set(keys)), f"duplicate Grade rows in {root}"
     return {(s, c): a for s, c, a, _ in rows}
-
-
-def results_mtimes(root: Path) -> dict:
-    return {p.parents[1].name: p.stat().st_mtime_ns
-            for p in (root / "autograded").glob(f"*/{A}/{autograde.RESULTS}")}
 
 
 @pytest.fixture(scope="module")
