@@ -217,6 +217,16 @@ def _hvp(program, x, d, bugs=()):
             {k: float(np.imag(g)) / _STEP for k, g in grads.items()})
 
 
+def _jvp_with(*bugs):
+    """Forward mode with catalogued mistakes (a variant's function)."""
+    return lambda program, x, dx: _jvp(program, x, dx, bugs=bugs)
+
+
+def _hvp_with(*bugs):
+    """Hessian-vector products with catalogued mistakes (a variant's function)."""
+    return lambda program, x, d: _hvp(program, x, d, bugs=bugs)
+
+
 def _flat(answer):
     """An answer's numbers in a fixed order: floats, arrays and dicts of them, nested in tuples."""
     if isinstance(answer, dict):
@@ -292,7 +302,7 @@ def _jvp_case(rng):
     def make():
         program, x = _program(rng)
         return {"program": program, "x": x, "dx": _direction(rng, x)}
-    wrong = [lambda bug=bug, **c: _jvp(**c, bugs=(bug,)) for bug in _JVP_BUGS] + [_jvp_ones]
+    wrong = [_jvp_with(bug) for bug in _JVP_BUGS] + [_jvp_ones]
     return _draw(make, lambda kinks, **c: _run_jvp(kinks=kinks, **c), wrong)
 
 
@@ -310,7 +320,7 @@ def _hvp_case(rng):
     def make():
         program, x = _program(rng)
         return {"program": program, "x": x, "d": _direction(rng, x)}
-    wrong = [lambda bug=bug, **c: _hvp(**c, bugs=(bug,)) for bug in _HVP_BUGS] + [_hvp_ones, _hvp_grad]
+    wrong = [_hvp_with(bug) for bug in _HVP_BUGS] + [_hvp_ones, _hvp_grad]
     return _draw(make, lambda kinks, **c: _run_hvp(kinks=kinks, **c), wrong)
 
 
@@ -354,34 +364,34 @@ exercise(
     n_hidden=6,
     variants=[
         variant("product rule with one term",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("mul-one-term",)),
+                _jvp_with("mul-one-term"),
                 "the tangent of a product of two dual numbers has a term for EACH factor's tangent, "
                 "each multiplied by the other factor's value (lecture 10, section 2: the line for f "
                 "in the forward sweep)."),
         variant("tanh′ with its square missing",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("tanh-no-square",)),
+                _jvp_with("tanh-no-square"),
                 "tanh′ is one minus the SQUARE of tanh (lecture 10, section 1's table)."),
         variant("quotient rule with the wrong sign",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("div-sign",)),
+                _jvp_with("div-sign"),
                 "a quotient falls when its denominator grows (for a positive numerator): the "
                 "denominator's tangent enters with a minus sign."),
         variant("power rule without lowering the exponent",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("pow-no-minus-one",)),
+                _jvp_with("pow-no-minus-one"),
                 "the power rule lowers the exponent by one as it brings it down."),
         variant("exp′ from the input",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("exp-input",)),
+                _jvp_with("exp-input"),
                 "the exponential is its own derivative: the tangent is the OUTPUT's value times the "
                 "input's tangent, not the input's value."),
         variant("σ′ taken as σ",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("sigmoid-as-self",)),
+                _jvp_with("sigmoid-as-self"),
                 "the logistic sigmoid is not its own derivative: σ′ is σ times one minus σ, derive it "
                 "from the quotient (lecture 01, section 4)."),
         variant("logaddexp's tangent weighted equally",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("lae-half",)),
+                _jvp_with("lae-half"),
                 "logaddexp weighs its two inputs' tangents by the softmax of the two inputs, not one "
                 "half each: the larger input counts more."),
         variant("logaddexp's tangent weights not normalised",
-                lambda program, x, dx: _jvp(program, x, dx, bugs=("lae-unnormalised",)),
+                _jvp_with("lae-unnormalised"),
                 "logaddexp weighs each input's tangent by that input's share of the sum of the two "
                 "exponentials: the weights add up to one (the softmax of the two inputs)."),
         variant("the direction ignored (every tangent one)", _jvp_ones,
@@ -402,26 +412,26 @@ exercise(
     atol=1e-11,
     variants=[
         variant("local derivatives computed from plain numbers (the curvature of the operations lost)",
-                lambda program, x, d: _hvp(program, x, d, bugs=("const-local",)),
+                _hvp_with("const-local"),
                 "the local derivatives of tanh, exp, log, σ, logaddexp, the power and the quotient "
                 "were computed from the value parts alone, so they carry no tangent and the second "
                 "derivatives of those operations drop out of Hd: compute every local derivative with "
                 "dual-number arithmetic from the node's dual value (lecture 10, section 6)."),
         variant("the output's gradient seeded with a tangent",
-                lambda program, x, d: _hvp(program, x, d, bugs=("seed-tangent",)),
+                _hvp_with("seed-tangent"),
                 "the seed is the derivative of out with respect to itself, one, a constant: its tangent "
                 "is zero (the direction enters through the INPUTS' tangents only)."),
         variant("gradients overwritten instead of accumulated",
-                lambda program, x, d: _hvp(program, x, d, bugs=("overwrite",)),
+                _hvp_with("overwrite"),
                 "a node used twice receives a gradient from EACH use: accumulate them, as the chain "
                 "rule sums over paths (lecture 10, section 3)."),
         variant("recursive backward instead of a topological order",
-                lambda program, x, d: _hvp(program, x, d, bugs=("recursive",)),
+                _hvp_with("recursive"),
                 "calling _backward on a node before ALL its users have added their share pushes an "
                 "incomplete gradient: sort the graph topologically, then call each _backward once, in "
                 "reverse order (section 3)."),
         variant("backward sweep in the order of the forward pass (leaves first)",
-                lambda program, x, d: _hvp(program, x, d, bugs=("forward-sweep",)),
+                _hvp_with("forward-sweep"),
                 "when a node's _backward runs before the nodes that use it have added their shares, it "
                 "passes on nothing: walk the topological order in REVERSE, from out to the inputs "
                 "(lecture 10, section 3)."),
