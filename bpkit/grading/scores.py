@@ -224,12 +224,17 @@ def topological_order(case, output):
 
 # --- 11.accuracy (the capstone) ------------------------------------------------------------
 # The data set: two interleaved spirals of two turns (bpkit.data.spirals), generated offline from
-# a seed. The bar is set where the reference (residual blocks + batch norm + dropout, momentum,
-# step decay, the budget below) clears it with margin, and the same widths without batch norm and
-# skips, trained on the same budget, do not (tests/test_capstone.py measures both).
-CAPSTONE_BUDGET = {"n_train": 1200, "hidden": 24, "blocks": 6, "epochs": 20, "batch_size": 32,
-                   "eta0": 0.1, "beta": 0.9, "drop": 0.5, "every": 8, "p": 0.1}
-CAPSTONE_BAR = 0.85
+# a seed. The budget is a DEEP network at a small step: 40 residual blocks (81 dense layers
+# counted as a plain stack), η0 = 0.001 with momentum β = 0.9, 10 epochs. The bar is set where the
+# reference (residual blocks + batch norm + dropout, momentum, step decay) clears it with margin on
+# every draw measured, and where each technique shows (tests/test_capstone_ablation.py, per draw):
+# the plain stack of the same widths (no batch norm, no skips) misses it at every step size from
+# 1e-4 to 3e-2 (He et al. 2016: a deep plain stack does not train where its residual twin does);
+# without the skips or without batch norm the network stays near chance at the budget's rate;
+# without momentum (β = 0, same η) it trains about ten times slower and loses several points.
+CAPSTONE_BUDGET = {"n_train": 1200, "hidden": 24, "blocks": 40, "epochs": 10, "batch_size": 32,
+                   "eta0": 0.001, "beta": 0.9, "drop": 0.5, "every": 5, "p": 0.1}
+CAPSTONE_BAR = 0.90
 CAPSTONE_N_TEST = 4000
 _CAPSTONE_VALIDATION_SALT = 911  # visible: the validation set is no secret
 
