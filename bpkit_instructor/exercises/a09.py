@@ -452,10 +452,10 @@ def _map(tree, fn):
 
 
 def _grad_check(layers, X, dout, dX, grads, h=1e-6, *, one_sided=False, restore=True,
-                upstream="dout", params=True):
+                upstream="dout", params=True, fine=_FINE):
     err_X, errs = _errors(layers, X, dout, dX, grads, h, one_sided=one_sided, restore=restore,
                           upstream=upstream)
-    return err_X < _FINE, _map(errs, (lambda e: e < _FINE) if params else (lambda e: True))
+    return err_X < fine, _map(errs, (lambda e: e < fine) if params else (lambda e: True))
 
 
 _BUGS_BY_KIND = {"dense": ["dense-db-mean", "dense-dW-mean"], "tanh": ["tanh-no-square"],
@@ -513,6 +513,38 @@ def _get(tree, path):
     for p in path:
         tree = tree[p]
     return tree
+
+
+def _slightly_off(case, rng, tries=5):
+    """`case` with ONE claimed gradient that was right (∂C/∂X or a parameter group) now off by
+    a relative error between 1e-6 and 1e-5: above the course's threshold, far above the
+    differences' own error (about 1e-10), below what a loose threshold (1e-5, 1e-4) flags.
+    None if no such change keeps every other group as it was."""
+    err_X, errs = _errors(case["layers"], case["X"], case["dout"], case["dX"], case["grads"])
+    groups = [(None, err_X)] + [(p, _get(errs, p)) for _, _, _, p in
+                                _param_groups(case["layers"], case["grads"])]
+    right = [p for p, e in groups if e < 1e-8]
+    for _ in range(tries if right else 0):
+        path = right[int(rng.integers(0, len(right)))]
+        new = copy.deepcopy({k: case[k] for k in ("dX", "grads")})
+        factor = 1 + 2 * 10 ** rng.uniform(-6, -5)      # _rel(c, (1 + d) c) = d / (2 + d)
+        if path is None:
+            new["dX"] = new["dX"] * factor
+        else:
+            _set(new["grads"], path, _get(new["grads"], path) * factor)
+        e_X, e = _errors(case["layers"], case["X"], case["dout"], new["dX"], new["grads"])
+        after = dict([(None, e_X)] + [(p, _get(e, p)) for p, _ in groups[1:]])
+        if 5e-7 < after[path] < 2e-5 and all((after[p] < 1e-8) == (old < 1e-8)
+                                              for p, old in groups if p != path):
+            return dict(case, **new)
+    return None
+
+
+def _slightly_off_case(rng, kinds=None):
+    """A correct case but for one gradient off by a few parts in a million."""
+    while (case := _slightly_off(_gc_case(rng, wrong=False, kinds=kinds), rng)) is None:
+        pass
+    return case
 
 
 # ------------------------------------------- a layer no student has a backward pass for
@@ -576,14 +608,18 @@ def _blackbox_within(answer, case, _forward=_blackbox_forward, _has_blackbox=_ha
 
 
 def _gc_hidden(rng):
-    """A hidden case: three in four hold a blackbox layer (at the top level, after a dense one)."""
+    """A hidden case: three in four hold a blackbox layer (at the top level, after a dense one);
+    in half of them one gradient that was right is off by a few parts in a million (so a loose
+    threshold fails a set of 8 but for odds of 1 in 256)."""
     if rng.random() < 0.75:
         kinds = _draw_kinds(rng, int(rng.integers(0, 3)))
         dense = [i for i, k in enumerate(kinds) if k == "dense"]
         at = dense[int(rng.integers(0, len(dense)))] + 1
         kinds[at:at] = ["blackbox", "dense"]
-        return _gc_case(rng, kinds=kinds)
-    return _gc_case(rng)
+        case = _gc_case(rng, kinds=kinds)
+    else:
+        case = _gc_case(rng)
+    return (rng.random() < 0.5 and _slightly_off(case, rng)) or case
 
 
 _gr = np.random.default_rng(95)
@@ -605,7 +641,9 @@ _VIS_GC = [_gc_case(_gr, wrong=False, ones=True, kinds=["dense", "tanh", "dense"
            # student's own backward pass fails before submission. The locked cell before the test
            # (blackbox_layer_known) extends the student's network_forward for it, as the judge's
            # _blackbox_within does for every case where the key is; the claim here is correct.
-           _gc_case(np.random.default_rng(96), wrong=False, kinds=["dense", "blackbox", "dense", "tanh", "dense"])]
+           _gc_case(np.random.default_rng(96), wrong=False, kinds=["dense", "blackbox", "dense", "tanh", "dense"]),
+           # one claimed gradient off by a few parts in a million: the threshold is the contract's
+           _slightly_off_case(np.random.default_rng(97), kinds=["dense", "tanh", "dense"])]
 
 exercise(
     "09.grad_check",
@@ -634,6 +672,11 @@ exercise(
                 lambda layers, X, dout, dX, grads: (False, _map(_verdict_shape(grads), lambda e: False)),
                 "a correct backward pass must pass: the course's relative error of a correct gradient is "
                 "around 1e-10 with central differences in float64, far below the 1e-7 threshold."),
+        variant("a threshold looser than the contract's 1e-7",
+                lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, fine=1e-5),
+                "a gradient wrong by a few parts in a million must fail: compare the relative "
+                "error with the contract's threshold, 1e-7 (central differences of a correct "
+                "gradient give about 1e-10; lecture 01, section 6)."),
         variant("one-sided differences",
                 lambda layers, X, dout, dX, grads: _grad_check(layers, X, dout, dX, grads, one_sided=True),
                 "a one-sided difference has an error of order h, about 1e-6 relative: enough to "
@@ -648,5 +691,6 @@ exercise(
     protect=["bpkit.gradcheck.numerical_gradient", "bpkit.gradcheck.check_layer",
              "bpkit.gradcheck.check_network"],
     timeout=30.0,
-    what="pass/fail verdicts (relative error < 1e-7) for ∂C/∂X and every parameter group, on correct and on subtly wrong gradients",
+    what="pass/fail verdicts (relative error < 1e-7) for ∂C/∂X and every parameter group, on "
+         "correct and on subtly wrong gradients",
 )
