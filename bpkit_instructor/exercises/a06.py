@@ -2,9 +2,9 @@
 the computational graph, layer norm (a normalisation the lecture did not solve), what BN changes
 about the scale of the weights, and training with and without BN.
 
-Conventions (SPEC): examples are columns, BN statistics over axis=1, biased variance v, ε inside the
-root, s = √(v + ε), running = β·running + (1 − β)·batch with decay rate β = 1 − momentum (momentum
-0.1 by default); the learnt shift is b (code: beta), in the place of the layer's bias.
+Conventions (SPEC): examples are columns, BN statistics over axis=1, biased batch variance σ_B² (code:
+var), ε inside the root, s = √(σ_B² + ε), running = β·running + (1 − β)·batch with decay rate
+β = 1 − momentum (momentum 0.1 by default); the learnt shift is b (code: beta), in the place of the layer's bias.
 References are self-contained numpy (they never call student-editable code).
 """
 import numpy as np
@@ -82,7 +82,7 @@ exercise(
 
 
 # ---------------------------------------------------------------- BN backward, node by node through the graph
-# u → μ → (u − μ) → v → s = √(v + ε) → x̂ = (u − μ)/s → out = γ x̂ + b. The lecture derives the output
+# u → μ → (u − μ) → σ_B² → s = √(σ_B² + ε) → x̂ = (u − μ)/s → out = γ x̂ + b. The lecture derives the output
 # node and the mean path; the variance node and the full ∂C/∂u are the student's derivation.
 def _bwd_steps(dout, u, gamma, eps=1e-5, *, mean_path=True, var_path=True, ddof=0,
                dgamma_xhat=True, half=True):
@@ -90,7 +90,7 @@ def _bwd_steps(dout, u, gamma, eps=1e-5, *, mean_path=True, var_path=True, ddof=
     B = u.shape[1]
     Bv = B - ddof
     mu = u.mean(axis=1, keepdims=True)
-    var = ((u - mu) ** 2).sum(axis=1, keepdims=True) / Bv        # v
+    var = ((u - mu) ** 2).sum(axis=1, keepdims=True) / Bv        # σ_B²
     s = np.sqrt(var + eps)
     xhat = (u - mu) / s
     dbeta = dout.sum(axis=1, keepdims=True)
@@ -134,17 +134,17 @@ exercise(
     hidden=_cases_bwd,
     n_hidden=5,
     variants=[
-        variant("no variance path (v treated as a constant)",
+        variant("no variance path (the batch variance treated as a constant)",
                 lambda **k: _bwd_steps(**k, var_path=False),
-                "u also reaches x̂ through the variance node v, and every column of u feeds v: "
+                "u also reaches x̂ through the batch variance node, and every column of u feeds it: "
                 "that path is missing (lecture 06, section 3, the three paths into x̂)."),
         variant("no mean path (μ treated as a constant)",
                 lambda **k: _bwd_steps(**k, mean_path=False),
                 "u reaches the loss also through the mean μ, which every column feeds: that path "
                 "is missing (lecture 06, section 3, the three paths into x̂)."),
-        variant("μ and v both treated as constants",
+        variant("μ and the batch variance both treated as constants",
                 lambda **k: _bwd_steps(**k, mean_path=False, var_path=False),
-                "you kept only the direct path from u to x̂; μ and v depend on u too (lecture 06, "
+                "you kept only the direct path from u to x̂; μ and the batch variance depend on u too (lecture 06, "
                 "section 3, the three paths into x̂)."),
         variant("the inverse square root's derivative without the ½",
                 lambda **k: _bwd_steps(**k, half=False),
@@ -160,13 +160,13 @@ exercise(
                 " over the columns; ∂C/∂b sums the upstream gradient alone."),
     ],
     protect=["bpkit.layers.BatchNorm"],
-    what="dict of ∂C/∂b, ∂C/∂γ, ∂C/∂x̂, ∂C/∂v, ∂C/∂μ, ∂C/∂u node by node",
+    what="dict of ∂C/∂b, ∂C/∂γ, ∂C/∂x̂, ∂C/∂σ_B² (dvar), ∂C/∂μ, ∂C/∂u node by node",
 )
 
 
 # ---------------------------------------------------------------- layer norm backward (closed form)
-# Layer norm normalises each EXAMPLE over its units: μ, v, s of shape (1, B) (axis=0); γ, b stay per
-# unit, (n, 1). Since γ varies along the normalised axis it cannot leave the means:
+# Layer norm normalises each EXAMPLE over its units: μ, the variance and s of shape (1, B) (axis=0);
+# γ, b stay per unit, (n, 1). Since γ varies along the normalised axis it cannot leave the means:
 #   ∂C/∂u = (1/s) (g − mean_units(g) − x̂ ∘ mean_units(g ∘ x̂)),  g = γ ∘ dout.
 def _ln_bwd(dout, u, gamma, eps=1e-5, *, axis=0, gamma_out=False, mean_path=True, var_path=True,
             ddof=0):
@@ -212,7 +212,7 @@ exercise(
                 "the upstream gradient inside both means."),
         variant("batch norm's statistics (over the batch)",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, axis=1),
-                "layer norm normalises each example (column) over its n units: μ, v and the means "
+                "layer norm normalises each example (column) over its n units: μ, the variance and the means "
                 "of the backward pass run over the units, axis 0."),
         variant("no variance path",
                 lambda dout, u, gamma, eps=1e-5: _ln_bwd(dout, u, gamma, eps, var_path=False),
@@ -344,7 +344,7 @@ _TRAIN_VARIANTS = [
     variant("BN backward without the variance path",
             lambda **k: _compare(**k, var_path=False),
             "the plain curve is right; the BN curve drifts: ∂C/∂u must include the path through the "
-            "batch variance v (your batchnorm_backward_graph's du does)."),
+            "batch variance (your batchnorm_backward_graph's du does)."),
     variant("γ and b never updated",
             lambda **k: _compare(**k, train_bn_params=False),
             "γ and b are parameters too: after backward, take a gradient step on them as on the "
