@@ -1,6 +1,7 @@
 """Engine speed vs PyTorch CPU, measured in the same run (never asserted).
 
-    python -m benchmarks.engine
+    python -m benchmarks.engine            # every engine row
+    python -m benchmarks.engine --bn 5     # only the BatchNorm rows, best of 5 rounds
 
 Every measurement runs in a fresh subprocess so that BLAS threads can be pinned with
 environment variables (numpy; threadpoolctl is not needed) or torch.set_num_threads (PyTorch).
@@ -138,7 +139,7 @@ def _bpkit_worker(which):
         def step():
             out, c = bn.forward(x, True)
             bn.backward(d, c)
-        return timeit_best(step, 500, repeat=7)
+        return timeit_best_(step, 500, repeat=7)
     raise ValueError(which)
 
 
@@ -223,6 +224,21 @@ def import_time(module="bpkit", repeat=5):
                                     cwd=ROOT, check=True).stdout) for _ in range(repeat))
 
 
+def bn_jobs(tp):
+    return {"bn": lambda: measure_bpkit("bn", 1), "bn_torch": lambda: measure_torch("bn", 1, tp),
+            "bn_cpu": lambda: measure_bpkit("bn@cpu", 1), "bn_cpu_torch": lambda: measure_torch("bn@cpu", 1, tp)}
+
+
+def bn_rows(m, ref):
+    a, b = m["bn"], m["bn_torch"]
+    out = [row("BatchNorm forward+backward 128×256 float32 (train mode), 1 thread",
+               fmt_time(a), ref(b), ratio(a, b), "≤ 1.2×")]
+    a, b = m["bn_cpu"], m["bn_cpu_torch"]
+    out.append(row("same, BatchNorm, CPU time of the process (insensitive to other load)",
+                   fmt_time(a), ref(b), ratio(a, b), "≤ 1.2×"))
+    return out
+
+
 def rows(rounds=2):
     tp = torch_python()
     ref = (lambda t: fmt_time(t) + " (PyTorch)") if tp else (lambda t: NO_TORCH)
@@ -238,8 +254,7 @@ def rows(rounds=2):
     jobs["tiny"] = lambda: measure_bpkit("tiny", 1)
     jobs["tiny_fast"] = lambda: measure_bpkit("tiny_fast", 1)
     jobs["tiny_torch"] = lambda: measure_torch("tiny", 1, tp)
-    jobs["bn"] = lambda: measure_bpkit("bn", 1)
-    jobs["bn_torch"] = lambda: measure_torch("bn", 1, tp)
+    jobs.update(bn_jobs(tp))
     m = best_of_rounds(jobs, rounds)
     out = []
     for threads in (1, 2):
@@ -260,9 +275,7 @@ def rows(rounds=2):
                    fmt_time(m["tiny"]), ref(b), ratio(m["tiny"], b), "≤ 0.2×"))
     out.append(row("2-8-8-2 sigmoid batch-1 SGD step (train_sgd_single fast path)",
                    fmt_time(m["tiny_fast"]), ref(b), ratio(m["tiny_fast"], b), "≤ 0.2×"))
-    a, b = m["bn"], m["bn_torch"]
-    out.append(row("BatchNorm forward+backward 128×256 float32 (train mode), 1 thread",
-                   fmt_time(a), ref(b), ratio(a, b), "≤ 1.2×"))
+    out += bn_rows(m, ref)
     t_bp = import_time("bpkit")
     t_np = import_time("numpy")
     out.append(row("`import bpkit` (fresh subprocess)", fmt_time(t_bp), f"{fmt_time(t_np)} (`import numpy`)",
@@ -280,5 +293,10 @@ def rows(rounds=2):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--worker":
         print(json.dumps(_bpkit_worker(sys.argv[2])))
+    elif len(sys.argv) >= 2 and sys.argv[1] == "--bn":     # the BatchNorm rows alone
+        tp = torch_python()
+        ref = (lambda t: fmt_time(t) + " (PyTorch)") if tp else (lambda t: NO_TORCH)
+        m = best_of_rounds(bn_jobs(tp), int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+        print(markdown_table(bn_rows(m, ref)))
     else:
         print(markdown_table(rows()))
