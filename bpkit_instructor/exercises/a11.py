@@ -8,7 +8,7 @@ The architecture (examples are columns; H hidden units; K residual blocks; 2 cla
     z_out = Wout (h ∘ mask / (1 − q)) + bout               inverted dropout, drop probability q (train mode only)
     C = −(1/B) Σ Y ∘ log softmax(z_out)                    softmax cross-entropy, the batch mean
 
-BN(u) = γ ∘ (u − μ)/√(v + ε) + b: batch statistics μ, v in train mode (biased variance, ε = 1e-5
+BN(u) = γ ∘ (u − μ)/√(σ_B² + ε) + b: batch mean μ and variance σ_B² in train mode (biased, ε = 1e-5
 inside the root), running averages running ← β running + (1 − β) batch with β = 0.9 (the code's
 BN momentum 0.1 = 1 − β); eval mode uses the running averages and no dropout. Parameters are a
 dict: W0, gamma0, beta0, mean0, var0; W{k}, gamma{k}, beta{k}, mean{k}, var{k}, V{k}, c{k}; Wout,
