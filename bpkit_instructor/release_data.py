@@ -27,23 +27,32 @@ from pathlib import Path
 
 import numpy as np
 
-from bpkit.grading import compare, contract, diagnose
+from bpkit import data
+from bpkit.grading import compare, contract, diagnose, scores
 from bpkit_instructor import mutants, spec
 
 MAX_MUTANTS = 24
 MAX_PROBE_CHARS = 32_000  # a released probe's case, encoded (the course's data stay under 1 MB)
+# a variant's output on a visible case, in numbers that differ from the reference's: beyond this
+# (a trained network: the capstone's variants are ~50,000 weights each) it is not released. Such
+# an output could only ever match a paste of the variant's own code, not a student's training
+# with its own rounding; the check still fails the answer, and the key names it at grading.
+MAX_VARIANT_NUMBERS = 20_000
 _HUGE = 1e12
 _CLEARLY = 1e-3  # a fraction of the exercise's tolerance: "clearly the same"
 
 
-STUDENT_PART = (diagnose, compare, contract)  # modules of bpkit the release runs a part of
+# modules of bpkit the release runs a part of: the probes, the flattening, the encoding, and
+# what the keys draw their cases from (the scorers' data, the shipped data set)
+STUDENT_PART = (diagnose, compare, contract, scores, data)
 
 
 def fingerprint(prefix: str) -> str:
     """A hash of the code the released data of `prefix` are made from: the key module, the spec,
     the mutant generator and this writer, whole; of the student part (``STUDENT_PART``), only
-    the definitions those modules use (the probes, the flattening, the encoding) and whatever
-    definitions of the same module these reach; and the contract's format. Code, not prose:
+    the definitions those modules use (the probes, the flattening, the encoding, the scorers'
+    data) and whatever definitions of the same module these reach, and the data set files if
+    the key reads one; and the contract's format. Code, not prose:
     comments and docstrings play no part, nor does a line number, so editing them (or a
     diagnosis message the release never runs) leaves every release current."""
     h = hashlib.sha256(f"format {contract.FORMAT}\n".encode())
@@ -57,6 +66,9 @@ def fingerprint(prefix: str) -> str:
         short = mod.__name__.rsplit(".", 1)[-1]
         roots = frozenset(name for base, name in uses if base in (short, mod.__name__))
         h.update(_reached(_source(mod), roots).encode())
+        if mod is data and roots:            # and the data set files it reads
+            for f in sorted((Path(inspect.getfile(data)).parent / "datasets").glob("*.gz")):
+                h.update(f.read_bytes())
     return h.hexdigest()[:20]
 
 
@@ -152,6 +164,13 @@ def _compact(ex) -> bool:
     return ex.rtol >= contract.COMPACT_RTOL
 
 
+def _released_variant_output(out, expected, compact):
+    encoded = contract.encode_flat(out, expected, compact)
+    if encoded is not None and sum(np.size(out[k]) for k in encoded["arrays"]) > MAX_VARIANT_NUMBERS:
+        return None
+    return encoded
+
+
 def _tame(flat: dict) -> bool:
     return all(np.all(np.isfinite(v)) and np.all(np.abs(v) <= _HUGE) for v in flat.values())
 
@@ -190,7 +209,7 @@ def build(ex) -> dict:
                 outs.append(None)
         variant_outs.append(outs)
         record["variants"].append({"name": v.name, "hint": v.hint, "outputs": [
-            contract.encode_flat(o, e, _compact(ex)) for o, e in zip(outs, expected)]})
+            _released_variant_output(o, e, _compact(ex)) for o, e in zip(outs, expected)]})
     record["mutants"] = _mutants(ex, cases, expected, variant_outs)
     record["mutates"] = [ex.mutates(i, case) for i, case in enumerate(cases)]
     record["probes"] = [[r for r in (_probe_record(ex, i, j, kind, probe, exp)

@@ -125,27 +125,36 @@ def _verdicts(pairs, module):
 @pytest.mark.parametrize("prefix", PREFIXES)
 def test_student_check_names_what_the_key_names(prefix, tmp_path, monkeypatch):
     """Every catalogued variant (pasted as a student would, from its source) gets the same
-    verdict and the same misconception name with and without the key, on the visible cases."""
+    verdict and the same misconception name with and without the key, on the visible cases —
+    but for a variant whose outputs are too large to release (release_data.MAX_VARIANT_NUMBERS:
+    a trained network), which fails without the key and is named with it."""
     exercises = spec.key_module(prefix)
-    pairs = []
+    pairs, unreleased = [], set()
     for name, ex in sorted(exercises.items()):
+        released = student_judge.released_exercise(name)
         for i, v in enumerate(ex.variants):
             ns = {}
             exec(compile(simulate.variant_source(name, v.name, "answer"), "<student>", "exec"), ns)
             monkeypatch.setenv("BPKIT_ANSWERS", str(tmp_path / f"{name}-{i}"))
             pairs.append((name, record(name, ns["answer"])))
+            # no stored output: too large (or the variant raises on the visible cases); none at
+            # all is stored for a value answer
+            stored = released._record["variants"]
+            if i < len(stored) and all(out is None for out in stored[i]["outputs"]):
+                unreleased.add(len(pairs) - 1)
     monkeypatch.setenv("BPKIT_ANSWERS", str(tmp_path))
     key = _verdicts(pairs, judge.MODULE)
     student = _verdicts(pairs, STUDENT_JUDGE)
     compared = 0
-    for (name, _), k, s in zip(pairs, key, student):
+    for n, ((name, _), k, s) in enumerate(zip(pairs, key, student)):
         # --all-cases judges visible, then hidden; the student side defers the hidden part
         if k.hidden:
             assert s.passed and s.deferred, (name, s)
             continue
         compared += 1
         assert not k.passed and not s.passed, (name, k.message, s.message)
-        assert s.misconception == k.misconception, (name, k.message, s.message)
+        assert s.misconception == (None if n in unreleased else k.misconception), \
+            (name, k.message, s.message)
     assert compared >= len(pairs) // 2, "most variants must be caught on the visible cases"
 
 

@@ -28,7 +28,7 @@ import time
 import traceback
 import warnings
 
-from bpkit_instructor import release_data
+from bpkit_instructor import release_data, spec
 from bpkit_instructor.course import (
     batch,
     bundle,
@@ -280,10 +280,13 @@ def _release(assignments) -> None:
         # another course folder must not rewrite the installed package's data
         print("released data not written: the course is not bpkit's own repository")
         return
-    for a in chosen:
+    prefixes = [a.split("-", 1)[0] for a in chosen]
+    if not assignments:  # everything: the keys without a notebook too (a00, the grader's own)
+        prefixes += sorted({name.split(".")[0] for name in spec.all_exercises()} - set(prefixes))
+    for a in prefixes:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            print(release_data.write(a.split("-", 1)[0]))
+            print(release_data.write(a))
         if caught:  # one line, not one per warning: the key's numerics are the author's news
             w = caught[0]
             print(f"note: {len(caught)} warning(s) while writing the released data of {a}, "
