@@ -130,7 +130,7 @@ def score(items):
             continue
         e["rejected"] = not v.passed
         e["how"] = how(v) if e["rejected"] else "accepted"
-        e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v)))
+        e["diagnosed"] = e["rejected"] and bool(re.search(e["mistake"], diagnosis_text(v), re.I))
         e["misleading"] = misleading(e)
 
 

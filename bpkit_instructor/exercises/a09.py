@@ -515,7 +515,7 @@ def _get(tree, path):
     return tree
 
 
-def _slightly_off(case, rng, tries=5):
+def _slightly_off(case, rng, tries=5, groups_to_change=None):
     """`case` with ONE claimed gradient that was right (∂C/∂X or a parameter group) now off by
     a relative error between 1e-6 and 1e-5: above the course's threshold, far above the
     differences' own error (about 1e-10), below what a loose threshold (1e-5, 1e-4) flags.
@@ -523,7 +523,7 @@ def _slightly_off(case, rng, tries=5):
     err_X, errs = _errors(case["layers"], case["X"], case["dout"], case["dX"], case["grads"])
     groups = [(None, err_X)] + [(p, _get(errs, p)) for _, _, _, p in
                                 _param_groups(case["layers"], case["grads"])]
-    right = [p for p, e in groups if e < 1e-8]
+    right = [p for p, e in groups if e < 1e-8 and (groups_to_change is None or p in groups_to_change)]
     for _ in range(tries if right else 0):
         path = right[int(rng.integers(0, len(right)))]
         new = copy.deepcopy({k: case[k] for k in ("dX", "grads")})
@@ -540,9 +540,11 @@ def _slightly_off(case, rng, tries=5):
     return None
 
 
-def _slightly_off_case(rng, kinds=None):
-    """A correct case but for one gradient off by a few parts in a million."""
-    while (case := _slightly_off(_gc_case(rng, wrong=False, kinds=kinds), rng)) is None:
+def _slightly_off_case(rng, kinds=None, groups_to_change=None, wrong=False):
+    """A case (correct, or with one clearly wrong group) in which one gradient that was right
+    is now off by a few parts in a million."""
+    while (case := _slightly_off(_gc_case(rng, wrong=wrong, kinds=kinds), rng,
+                                 groups_to_change=groups_to_change)) is None:
         pass
     return case
 
@@ -642,8 +644,11 @@ _VIS_GC = [_gc_case(_gr, wrong=False, ones=True, kinds=["dense", "tanh", "dense"
            # (blackbox_layer_known) extends the student's network_forward for it, as the judge's
            # _blackbox_within does for every case where the key is; the claim here is correct.
            _gc_case(np.random.default_rng(96), wrong=False, kinds=["dense", "blackbox", "dense", "tanh", "dense"]),
-           # one claimed gradient off by a few parts in a million: the threshold is the contract's
-           _slightly_off_case(np.random.default_rng(97), kinds=["dense", "tanh", "dense"])]
+           # ∂C/∂X off by a few parts in a million (the threshold is the contract's) and a
+           # parameter group clearly wrong: so a loose threshold is told apart, on this case
+           # alone, from "parameters not checked" and from "a check that always passes"
+           _slightly_off_case(np.random.default_rng(97), kinds=["dense", "tanh", "dense"],
+                              groups_to_change=[None], wrong=True)]
 
 exercise(
     "09.grad_check",
