@@ -422,7 +422,7 @@ def _mean_square_over_columns(a):
 
 
 def _inverse_sqrt(v, eps):
-    """1/√(v + ε), elementwise (ε inside the root)."""
+    """1/√(σ_B² + ε) for the batch variance `v` (code name), elementwise (ε inside the root)."""
     r = 1.0 / np.sqrt(v + eps)
     return r, lambda g: (g * (-0.5 * r ** 3),)
 
