@@ -6,6 +6,9 @@ cross-entropy cost, C = (1/B) Σ_i −Σ_j y_j^{i} log a_j^[L]{i}. The student d
 Jacobian, the output error δ^[L] (by the vector–Jacobian product of the lecture) and the tanh
 recursion, then the whole minibatch backward pass.
 
+The last graded function transfers lecture 03, section 8 (Cornell CS3780 lecture 22's linear
+read-out): tanh layers, a minibatch, labels ±1 and the logistic loss.
+
 Conventions (team notes): δ^[l] is per example (one column per example, no 1/B); the batch mean
 appears once, in the parameter gradients (÷B).
 
@@ -413,4 +416,88 @@ exercise(
                 "lecture 03, section 7."),
     ],
     what="the form of your answer (a count and a choice); the values are graded when you submit",
+)
+
+
+# --- 03.readout_grads: Cornell CS3780 lecture 22's linear read-out, logistic loss ------------
+# Lecture 03, section 8 backpropagates through the read-out ŷ = ωᵀ z^T + b (CS3780 writes α) for
+# ONE example, sigmoid layers and the squared loss. Transfer: tanh layers, a minibatch (columns),
+# labels y ∈ {−1, +1} and the logistic loss ℓ = log(1 + exp(−y ŷ)) of CS3780's classifiers,
+# averaged over the batch. The student derives ℓ′ = −y σ(−y ŷ) (σ the logistic function).
+
+def _readout_grads(Ws, bs, omega, b, X, y, *, dl=None, prime=None, last_prime=True, mean=True):
+    zs, us = [X], [None]
+    for W, bt in zip(Ws, bs):
+        us.append(W @ zs[-1] + bt)
+        zs.append(np.tanh(us[-1]))
+    y = np.asarray(y, dtype=float).reshape(1, -1)
+    y_hat = omega.T @ zs[-1] + b                                  # (1, B)
+    d_loss = -y * _sigmoid(-y * y_hat) if dl is None else dl(y_hat, y)
+    prime = prime or (lambda u, z: 1.0 - z ** 2)                  # tanh′ from the activation
+    scale = 1.0 / X.shape[1] if mean else 1.0
+    T = len(Ws)
+    g = {"omega": scale * zs[T] @ d_loss.T, "b": scale * float(d_loss.sum())}
+    d = omega * d_loss * (prime(us[T], zs[T]) if last_prime else 1.0)
+    for t in range(T, 0, -1):
+        g[f"W{t}"] = scale * d @ zs[t - 1].T
+        g[f"b{t}"] = scale * d.sum(axis=1, keepdims=True)
+        if t > 1:
+            d = prime(us[t - 1], zs[t - 1]) * (Ws[t - 1].T @ d)
+    return g
+
+
+def _readout_case(rng, widths=None, B=None):
+    widths = widths or [int(rng.integers(2, 6)) for _ in range(int(rng.integers(2, 5)))]
+    B = B or int(rng.integers(1, 7))
+    Ws = [rng.normal(size=(n, m)) / np.sqrt(m) for m, n in zip(widths[:-1], widths[1:])]
+    bs = [rng.normal(size=(n, 1)) * 0.5 for n in widths[1:]]
+    return {"Ws": Ws, "bs": bs, "omega": rng.normal(size=(widths[-1], 1)),
+            "b": float(rng.normal()), "X": rng.normal(size=(widths[0], B)),
+            "y": rng.choice([-1.0, 1.0], size=B)}
+
+
+def _visible_readout():
+    one = _readout_case(np.random.default_rng(31), [3, 4, 5], 4)
+    one["y"] = np.array([1.0, -1.0, -1.0, 1.0])               # both labels, whatever the draw
+    return [one, _readout_case(np.random.default_rng(32), [2, 3], 1)]
+
+
+def _readout_variant(**kw):
+    return lambda Ws, bs, omega, b, X, y: _readout_grads(Ws, bs, omega, b, X, y, **kw)
+
+
+exercise(
+    "03.readout_grads",
+    outputs=("grads",),
+    reference=lambda Ws, bs, omega, b, X, y: _readout_grads(Ws, bs, omega, b, X, y),
+    visible=_visible_readout(),
+    hidden=_readout_case,
+    n_hidden=6,
+    variants=[
+        variant("the {0, 1}-label cross-entropy's output error with labels ±1",
+                _readout_variant(dl=lambda y_hat, y: _sigmoid(y_hat) - y),
+                "these labels are minus one and plus one, and the loss is the log of one plus the "
+                "exponential of minus the label times ŷ: differentiate THAT loss with respect to "
+                "ŷ; the familiar output error of lecture 03 belongs to labels zero and one and a "
+                "sigmoid output."),
+        variant("ℓ′ with the wrong sign",
+                _readout_variant(dl=lambda y_hat, y: y * _sigmoid(-y * y_hat)),
+                "the logistic loss falls as the label times ŷ grows, so its derivative with respect "
+                "to ŷ has the sign opposite to the label's: check the sign of your ℓ′."),
+        variant("σ of the margin instead of σ of minus the margin",
+                _readout_variant(dl=lambda y_hat, y: -y * _sigmoid(y * y_hat)),
+                "the chain rule through the exponential of minus the margin brings the logistic "
+                "function of MINUS the margin: a confidently right example must give a small ℓ′."),
+        variant("σ′ instead of tanh′", _readout_variant(prime=lambda u, z: _sigmoid_prime(u)),
+                "lecture 03, section 8 used sigmoid layers; these layers are tanh: use tanh′, "
+                "written with the layer's activation (lecture 01, section 4)."),
+        variant("no tanh′ at the last hidden layer", _readout_variant(last_prime=False),
+                "the read-out is linear, but the last hidden layer is not: its error needs the "
+                "local slope tanh′ of that layer, as every other hidden layer's does."),
+        variant("summed over the batch, not averaged", _readout_variant(mean=False),
+                "the loss is the MEAN over the examples of the batch: every gradient carries the "
+                "factor one over B once (lecture 03, section 7)."),
+    ],
+    what="the mean logistic-loss gradients of a tanh network with a linear read-out (Cornell CS3780 "
+         "lecture 22's form, labels ±1), on 2 visible and 6 random minibatches",
 )
