@@ -95,7 +95,11 @@ def minibatches(case, output):
 
 # --- 04.train ----------------------------------------------------------------------------
 
-THRESHOLD = 0.90
+# The bar has margin for a correct answer on every draw: the reference and the solution, trained
+# on 190 fresh draws of disk(300), scored 91.2-99 % on 1000 held-out points (a correct solution
+# once failed a 90 % bar in CI: an unlucky training set plus the held-out set's own noise, about
+# 1 point); gradient ascent and a tiny step stay near 50 %.
+THRESHOLD = 0.85
 N_HELD_OUT = 1000
 
 
