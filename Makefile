@@ -9,7 +9,7 @@ PY     := $(BIN)/python
 ROOTFLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: lab test test-browser release grade-demo bench venv clean bundle sandbox
-.PHONY: hub hub-stop test-hub bench-hub diagnose test-torch lint test-fast
+.PHONY: hub hub-stop test-hub bench-hub diagnose test-torch lint test-fast test-ablation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ FAST_TESTS := tests/test_engine_activations_losses.py tests/test_engine_layers.p
 	tests/test_import_graph.py tests/test_grading_pipeline.py "tests/test_course.py::test_solution_passes_nbgrader_validate[03-backprop]"
 test-fast: $(VENV)/.installed sandbox
 	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q $(FAST_TESTS)
+
+# does each technique of the capstone (assignment 11) matter? 8 draws of its ablations (about 4
+# minutes on 2 cores; CI runs it after make test)
+test-ablation: $(VENV)/.installed
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m pytest -q -n 0 -m ablation tests/test_capstone_ablation.py
 
 # ruff (configured in pyproject.toml): pyflakes, pycodestyle, import order, likely bugs
 lint: $(VENV)/.installed

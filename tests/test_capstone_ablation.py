@@ -38,7 +38,6 @@ DRAWS = [(2026, 0, 0.0), (7, 1, 1.1), (11, 2, 2.3), (13, 3, 3.7), (17, 4, 5.0), 
          (23, 6, 4.2), (29, 7, 2.9)]
 PLAIN_RATES = (3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 GAP, MOMENTUM_GAP = 0.2, 0.03
-pytestmark = pytest.mark.slow
 
 
 def _init(rng, K, H, bn, residual, d=2):
@@ -168,6 +167,7 @@ def test_the_ablation_trainer_is_the_reference_when_nothing_is_removed():
     assert abs(ours - ref) < 0.01, (ours, ref)
 
 
+@pytest.mark.ablation      # 8 draws x 12 trainings of an 81-layer network: make test-ablation
 def test_each_technique_matters_and_the_plain_network_fails_at_every_step_size():
     bar, eta0 = scores.CAPSTONE_BAR, scores.CAPSTONE_BUDGET["eta0"]
     full = _measure()
