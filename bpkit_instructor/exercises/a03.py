@@ -468,7 +468,6 @@ def _readout_variant(**kw):
 
 exercise(
     "03.readout_grads",
-    outputs=("grads",),
     reference=lambda Ws, bs, omega, b, X, y: _readout_grads(Ws, bs, omega, b, X, y),
     visible=_visible_readout(),
     hidden=_readout_case,
