@@ -348,8 +348,6 @@ def write_markdown(path, items, scanned, found, leaks):
     """The printout as a page of benchmarks/ (per assignment, the figures, every miss); a
     held-out section already on the page is kept."""
     _, kept = split_heldout(Path(path).read_text()) if Path(path).exists() else ("", "")
-    c = [e for e in items if e["kind"] == "correct"]
-    w = [e for e in items if e["kind"] == "wrong"]
     text = ["# The diagnosis corpus (benchmarks/diagnosis.py)", "",
             "Written by `python -m benchmarks.diagnosis --markdown benchmarks/DIAGNOSIS.md`: every "
             "answer of benchmarks/diagnosis_corpus.py judged by the instructor's re-judge (visible, "
@@ -357,18 +355,7 @@ def write_markdown(path, items, scanned, found, leaks):
             "`mistake` pattern). *Misleading lines*: generic lines (a factor, a kink, a transpose, "
             "an off-by-one, ...; `bpkit.grading.diagnose.LINE_KINDS`) that name a kind of mistake "
             "the entry does not make (its `kinds`).", "", table(items), "",
-            markdown_table([
-                row("correct answers accepted", pct(sum(e["ok"] for e in c), len(c)),
-                    f"{sum(e['ok'] for e in c)}/{len(c)}", "", "100 %"),
-                row("wrong answers rejected", pct(sum(e["rejected"] for e in w), len(w)),
-                    f"{sum(e['rejected'] for e in w)}/{len(w)}", "", "100 %"),
-                row("wrong answers diagnosed (the actual mistake named)",
-                    pct(sum(e["diagnosed"] for e in w), len(w)),
-                    f"{sum(e['diagnosed'] for e in w)}/{len(w)}", "", "≥ 95 %"),
-                row("generic lines naming a mistake the answer does not make",
-                    str(sum(len(e["misleading"]) for e in w)), "", "", "0"),
-                row("hidden-case messages showing a hidden value", str(len(found)),
-                    f"{scanned} scanned" if leaks else "not scanned", "", "0")]), ""]
+            figures(items, scanned, found, leaks), ""]
     listed = misses(items)
     if listed:
         text += [f"## Misses ({len(listed)})", ""] + listed + [""]
