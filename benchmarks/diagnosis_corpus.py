@@ -2244,6 +2244,31 @@ def digits_gradients(params, X, Y):
 })
 
 # ------------------------------------------------------------------ 09: a student's own layer API
+# the 09 layer API's network functions, as any student writes them (both corpora use them)
+NETWORK09 = '''
+
+def network_forward(layers, X):
+    caches = []
+    for layer in layers:
+        X, c = layer_forward(layer, X)
+        caches.append(c)
+    return X, caches
+
+
+def network_backward(layers, dout, caches):
+    grads = []
+    for layer, c in zip(layers[::-1], caches[::-1]):
+        dout, g = layer_backward(layer, dout, c)
+        grads.insert(0, g)
+    return dout, grads
+
+
+def network_gradients(layers, X, dout):
+    out, caches = network_forward(layers, X)
+    dX, grads = network_backward(layers, dout, caches)
+    return out, dX, grads
+'''
+
 _LAYERS09 = '''
 def layer_forward(layer, x):
     k = layer["kind"]
@@ -2295,29 +2320,7 @@ def layer_backward(layer, dout, cache):
         dxi, gs = network_backward(layer["layers"], dout, cache)
         return dout + dxi, {"layers": gs}
     raise ValueError(k)
-
-
-def network_forward(layers, X):
-    caches = []
-    for layer in layers:
-        X, c = layer_forward(layer, X)
-        caches.append(c)
-    return X, caches
-
-
-def network_backward(layers, dout, caches):
-    grads = []
-    for layer, c in zip(layers[::-1], caches[::-1]):
-        dout, g = layer_backward(layer, dout, c)
-        grads.insert(0, g)
-    return dout, grads
-
-
-def network_gradients(layers, X, dout):
-    out, caches = network_forward(layers, X)
-    dX, grads = network_backward(layers, dout, caches)
-    return out, dX, grads
-'''
+''' + NETWORK09
 
 _GRADCHECK09 = _LAYERS09 + '''
 import copy

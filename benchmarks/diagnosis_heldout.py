@@ -17,7 +17,7 @@ the answer makes, in the words of bpkit.grading.diagnose.LINE_KINDS, for the mis
 count) and `code`; CORRECT entries are answers written differently from the reference that must
 be accepted.
 """
-from benchmarks.diagnosis_corpus import FUNCTION, SETUP  # noqa: F401 - benchmarks/diagnosis.py reads them here
+from benchmarks.diagnosis_corpus import FUNCTION, NETWORK09, SETUP  # noqa: F401 - benchmarks/diagnosis.py reads them here
 
 # ------------------------------------------------------------------ a student's own layer API (09)
 _API09 = '''
@@ -74,29 +74,7 @@ def layer_backward(layer, dout, cache):
         dx, inner = network_backward(layer["layers"], dout, cache)
         return RES_DX, RES_GRADS
     raise ValueError(kind)
-
-
-def network_forward(layers, X):
-    caches = []
-    for layer in layers:
-        X, c = layer_forward(layer, X)
-        caches.append(c)
-    return X, caches
-
-
-def network_backward(layers, dout, caches):
-    grads = []
-    for layer, c in zip(layers[::-1], caches[::-1]):
-        dout, g = layer_backward(layer, dout, c)
-        grads.insert(0, g)
-    return dout, grads
-
-
-def network_gradients(layers, X, dout):
-    out, caches = network_forward(layers, X)
-    dX, grads = network_backward(layers, dout, caches)
-    return out, dX, grads
-'''
+''' + NETWORK09
 _A09 = dict(DENSE_DW="dout @ cache.T", DENSE_DB="dout.sum(axis=1, keepdims=True)",
             TANH_DX="dout * (1 - cache ** 2)",
             BN_DX="(g - g.mean(axis=1, keepdims=True) - xh * (g * xh).mean(axis=1, keepdims=True)) / sd",
